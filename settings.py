@@ -1,0 +1,96 @@
+"""Librarian's settings: read once from the environment (and `.env`) into one typed object.
+
+Owns the names and defaults of every setting. It must not connect to anything or import Discord;
+everything else receives a `Settings` instead of reading the environment itself.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value Librarian cannot use; the message names the setting."""
+
+
+def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+
+
+def _bool(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in {"1", "true", "yes", "on"}:
+        return True
+    if raw in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}")
+
+
+def _path(env: dict[str, str], name: str, default: str) -> Path:
+    path = Path(env.get(name, "").strip() or default).expanduser()
+    return path if path.is_absolute() else ROOT / path
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every setting Librarian has, with its default. See `.env.example` for the words."""
+
+    discord_token: str | None = None
+    database_url: str = f"sqlite+aiosqlite:///{ROOT / 'data' / 'librarian.db'}"
+    stories_dir: Path = ROOT / "stories"
+    removed_dir: Path = ROOT / "data" / "removed"
+    roster_file: Path = ROOT / "fandoms" / "buffyverse.yaml"
+    test_guild_id: int | None = None
+    mod_role: str | None = None
+    read_followups: int = 2
+    upload_max_bytes: int = 2 * 1024 * 1024
+    adds_per_day: int = 10
+    index_on_start: bool = True
+    log_level: str = "INFO"
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+        """Read the settings from `env` (default: the process environment, after loading `.env`)."""
+        if env is None:
+            if dotenv:
+                load_dotenv(ROOT / ".env", override=False)
+            env = dict(os.environ)
+        database_url = env.get("DATABASE_URL", "").strip() or cls.database_url
+        if database_url.startswith("sqlite") and ":///" in database_url:
+            # Relative SQLite paths are relative to the project, not to the working directory.
+            prefix, _, file = database_url.partition(":///")
+            if file and not file.startswith("/") and file != ":memory:":
+                database_url = f"{prefix}:///{ROOT / file}"
+        return cls(
+            discord_token=env.get("DISCORD_TOKEN", "").strip() or None,
+            database_url=database_url,
+            stories_dir=_path(env, "STORIES_DIR", "stories"),
+            removed_dir=_path(env, "REMOVED_DIR", "data/removed"),
+            roster_file=_path(env, "ROSTER_FILE", "fandoms/buffyverse.yaml"),
+            test_guild_id=_int(env, "TEST_GUILD_ID", None),
+            mod_role=env.get("MOD_ROLE", "").strip() or None,
+            read_followups=_int(env, "READ_FOLLOWUPS", 2) or 0,
+            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 2 * 1024 * 1024) or 2 * 1024 * 1024,
+            adds_per_day=_int(env, "ADDS_PER_DAY", 10) or 0,
+            index_on_start=_bool(env, "INDEX_ON_START", True),
+            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+        )
+
+    def with_(self, **changes: object) -> Settings:
+        """A copy with some settings changed (tests and the CLI's `--db`/`--stories` flags)."""
+        return replace(self, **changes)  # type: ignore[arg-type]
