@@ -1,0 +1,372 @@
+"""The fandom roster: canonical characters, their aliases and initials, ship names and fandom labels,
+read from a data file (`fandoms/*.yaml`), and what can be done with them: resolve a name as written,
+suggest names for a typo, read a whole pairing field into `Relationship`s, count characters in prose.
+
+Owns name matching rules. It must stay fandom-agnostic (every name comes from the data file) and
+pure: no database, no Discord, no file I/O beyond `Roster.load`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from archive.model import Relationship, RelationshipKind
+
+log = logging.getLogger(__name__)
+
+TOP_KEYS = frozenset({"name", "fandoms", "initials", "characters", "ships"})
+CHARACTER_KEYS = frozenset({"aliases", "header_only"})
+SUGGEST_CUTOFF = 60.0
+
+# Words around a pairing that describe it rather than name anyone (generic English, not fandom data).
+_PAST_WORDS = frozenset({"past", "former", "ex", "previous", "prior"})
+_PLATONIC_WORDS = frozenset(
+    {"friendship", "friends", "platonic", "family", "siblings", "sisters", "brothers", "gen"}
+)
+_OTHER_QUALIFIERS = frozenset(
+    {
+        "implied", "background", "mentioned", "slight", "one", "sided", "onesided", "unrequited",
+        "eventual", "pre", "hints", "hint", "of", "hinted", "minor", "brief", "established", "future",
+        "possible", "sort", "kind", "references", "referenced", "to", "relationship", "romantic",
+        "pairing", "sexual", "ish",
+    }
+)  # fmt: skip
+_QUALIFIERS = _PAST_WORDS | _PLATONIC_WORDS | _OTHER_QUALIFIERS
+_NO_PAIRING = frozenset({"gen", "none", "n a", "na", "no pairing", "no pairings", "no ship", "nothing"})
+_NAME_PARTICLES = frozenset(
+    {"the", "of", "de", "van", "von", "mr", "mrs", "ms", "miss", "dr", "la", "le", "principal", "professor",
+     "agent", "mayor", "detective", "sir", "lady", "lord"}
+)  # fmt: skip
+
+_TOP_SPLIT = re.compile(r"\s*[,;\n|]\s*")
+_AND_SPLIT = re.compile(r"\s+and\s+", re.IGNORECASE)
+_X_SPLIT = re.compile(r"\s+[xX×]\s+")
+_BRACKETED = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
+_DECORATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|“[^”]*”")
+
+
+class RosterError(ValueError):
+    """A roster file or mapping cannot be used; `problems` lists every entry that is wrong."""
+
+    def __init__(self, problems: list[str], source: str = "roster") -> None:
+        self.problems = problems
+        self.source = source
+        super().__init__(f"{source}: " + "; ".join(problems))
+
+
+def normalise(text: str) -> str:
+    """A matching key: case-folded, accents removed, apostrophes dropped, other punctuation spaced."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    text = re.sub(r"['’`]", "", text)
+    return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
+
+
+def tidy_name(name: str) -> str:
+    """A name not in the roster, kept as written: spaces collapsed, title-cased when all lower case."""
+    words = name.split()
+    if name == name.lower():
+        words = [w[:1].upper() + w[1:] for w in words]
+    return " ".join(words)
+
+
+def _trie_pattern(words: Iterable[str]) -> str:
+    """One regex alternation over `words` shaped as a character trie (fast; longest match first)."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def emit(node: dict[str, Any]) -> str:
+        alts = [(r"\s+" if ch == " " else re.escape(ch)) + emit(node[ch]) for ch in sorted(node) if ch]
+        if not alts:
+            return ""
+        body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return emit(trie)
+
+
+@dataclass(slots=True)
+class _Tables:
+    """Lookup tables built while validating a roster mapping."""
+
+    exact: dict[str, str] = field(default_factory=dict)  # normalised name/alias -> canonical
+    text: dict[str, str] = field(default_factory=dict)  # surface form counted in prose -> canonical
+    choices: dict[str, str] = field(default_factory=dict)  # normalised fuzzy choice -> canonical
+    initials: dict[str, str] = field(default_factory=dict)
+    ships: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    fandoms: dict[str, str] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _str_list(value: Any, where: str, problems: list[str]) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        problems.append(f"{where}: expected a list of names, got {value!r}")
+        return []
+    return [" ".join(v.split()) for v in value]
+
+
+def _claim(table: dict[str, str], key: str, owner: str, what: str, problems: list[str]) -> None:
+    if not key:
+        problems.append(f"{what}: has no letters or digits")
+    elif table.setdefault(key, owner) != owner:
+        problems.append(f"{what}: also means {table[key]!r}, so it cannot mean {owner!r}")
+
+
+def _build(data: Mapping[str, Any]) -> tuple[str, list[str], list[str], _Tables]:
+    t = _Tables()
+    p = t.problems
+    if not isinstance(data, Mapping):
+        raise RosterError([f"expected a mapping at the top, got {type(data).__name__}"])
+    p.extend(f"unknown key {k!r} (expected one of {sorted(TOP_KEYS)})" for k in data if k not in TOP_KEYS)
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        p.append("name: missing or not a string")
+        name = "unknown fandom"
+    chars = data.get("characters")
+    if not isinstance(chars, Mapping) or not chars:
+        p.append("characters: missing or not a mapping of name -> aliases")
+        chars = {}
+    names: list[str] = []
+    for canon, spec in chars.items():
+        where = f"characters.{canon}"
+        if not isinstance(canon, str) or not canon.strip():
+            p.append(f"{where}: a character name must be text")
+            continue
+        aliases: list[str] = []
+        header_only: list[str] = []
+        if isinstance(spec, Mapping):
+            p.extend(f"{where}: unknown key {k!r}" for k in spec if k not in CHARACTER_KEYS)
+            aliases = _str_list(spec.get("aliases"), f"{where}.aliases", p)
+            header_only = _str_list(spec.get("header_only"), f"{where}.header_only", p)
+        else:
+            aliases = _str_list(spec, where, p)
+        names.append(canon)
+        for alias in [canon, *aliases, *header_only]:
+            _claim(t.exact, normalise(alias), canon, f"{where}: {alias!r}", p)
+            if len(normalise(alias)) >= 3 or alias == canon:
+                t.choices.setdefault(normalise(alias), canon)
+        for alias in [canon, *aliases]:
+            _claim(t.text, alias, canon, f"{where}: {alias!r}", p)
+            _claim(t.text, alias.upper(), canon, f"{where}: {alias!r}", p)
+    for key, who in (data.get("initials") or {}).items():
+        if normalise(str(who)) not in t.exact:
+            p.append(f"initials.{key}: {who!r} is not a character in this roster")
+        else:
+            t.initials[normalise(str(key))] = t.exact[normalise(str(who))]
+    for ship, members in (data.get("ships") or {}).items():
+        found = []
+        for member in _str_list(members, f"ships.{ship}", p):
+            if normalise(member) in t.exact:
+                found.append(t.exact[normalise(member)])
+            else:
+                p.append(f"ships.{ship}: member {member!r} is not a character in this roster")
+        if len(set(found)) < 2:
+            p.append(f"ships.{ship}: a ship needs at least two different characters")
+        if normalise(str(ship)) in t.exact:
+            p.append(f"ships.{ship}: the ship name is also a character name")
+        t.ships[normalise(str(ship))] = tuple(sorted(set(found)))
+    fandoms: list[str] = []
+    for label, aliases in (data.get("fandoms") or {}).items():
+        fandoms.append(str(label))
+        for alias in [str(label), *_str_list(aliases, f"fandoms.{label}", p)]:
+            _claim(t.fandoms, normalise(alias), str(label), f"fandoms.{label}: {alias!r}", p)
+    return name.strip(), names, fandoms, t
+
+
+class Roster:
+    """One fandom's names. Build with `Roster.load(path)` or `Roster.from_dict(data)`."""
+
+    def __init__(self, name: str, names: list[str], fandoms: list[str], tables: _Tables) -> None:
+        self.fandom = name
+        self.names = names
+        self.fandoms = fandoms
+        self._t = tables
+        self._derived = self._derive_words(names, tables.exact)
+        pattern = _trie_pattern(sorted(tables.text, key=len, reverse=True))
+        # No leading look-behind: it defeats the regex engine's first-character scan (3x slower);
+        # count_mentions checks the character before each match instead.
+        self._mentions = re.compile(rf"(?:{pattern})(?!\w)") if pattern else None
+
+    @staticmethod
+    def _derive_words(names: list[str], exact: dict[str, str]) -> dict[str, str]:
+        """Single words of canonical names that point to one character only ("Rosenberg")."""
+        owners: dict[str, set[str]] = {}
+        for canon in names:
+            words = [w for w in normalise(canon).split() if w not in _NAME_PARTICLES]
+            keys = {w for w in words if len(w) >= 3} | ({" ".join(words[1:])} if len(words) > 2 else set())
+            for key in keys:
+                owners.setdefault(key, set()).add(canon)
+        return {w: next(iter(o)) for w, o in owners.items() if len(o) == 1 and w not in exact}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], source: str = "roster") -> Roster:
+        """A roster from a parsed mapping; `RosterError` lists every entry that is wrong."""
+        name, names, fandoms, tables = _build(data)
+        if tables.problems:
+            raise RosterError(tables.problems, source)
+        return cls(name, names, fandoms, tables)
+
+    @classmethod
+    def load(cls, path: Path) -> Roster:
+        """Read a roster file (YAML); `RosterError` names the file and every bad entry."""
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise RosterError([f"cannot read it: {exc}"], str(path)) from exc
+        roster = cls.from_dict(data if data is not None else {}, source=str(path))
+        log.debug("roster %s: %s characters from %s", roster.fandom, len(roster.names), path)
+        return roster
+
+    def __repr__(self) -> str:
+        return f"Roster({self.fandom!r}, {len(self.names)} characters, {len(self._t.ships)} ships)"
+
+    # -- single names ------------------------------------------------------------------------------
+
+    def resolve(self, name: str) -> str | None:
+        """The canonical name `name` means (name, alias, unique first/last name, initials), or None."""
+        for candidate in (name, _DECORATION.sub(" ", name)):
+            key = normalise(candidate)
+            if not key:
+                continue
+            found = self._t.exact.get(key) or self._t.initials.get(key) or self._derived.get(key)
+            if found:
+                return found
+        return None
+
+    def character(self, name: str) -> str:
+        """`resolve(name)`, or the name tidied as written when the roster does not know it."""
+        return self.resolve(name) or tidy_name(name.strip())
+
+    def suggest(self, name: str, limit: int = 5) -> list[tuple[str, float]]:
+        """Canonical names close to `name` (typos, partial names), best first, with a 0-100 score."""
+        key = normalise(name)
+        if not key or limit <= 0:
+            return []
+        best: dict[str, float] = {}
+        hits = process.extract(
+            key, list(self._t.choices), scorer=fuzz.WRatio, limit=limit * 4, score_cutoff=SUGGEST_CUTOFF
+        )
+        for choice, score, _ in hits:
+            canon = self._t.choices[choice]
+            if choice == key:
+                score = 100.0
+            best[canon] = max(best.get(canon, 0.0), float(score))
+        return sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))[:limit]
+
+    def resolve_fuzzy(self, name: str, cutoff: float = 85) -> str | None:
+        """`resolve(name)`, else the best suggestion scoring at least `cutoff`, else None."""
+        exact = self.resolve(name)
+        if exact:
+            return exact
+        hits = self.suggest(name, limit=1)
+        return hits[0][0] if hits and hits[0][1] >= cutoff else None
+
+    def ship(self, name: str) -> tuple[str, ...] | None:
+        """The canonical members (sorted) of a ship name such as `Spuffy`, or None."""
+        return self._t.ships.get(normalise(name))
+
+    def fandom_of(self, label: str) -> str | None:
+        """The canonical fandom label a written label means (`BtVS`, `btvs`, `AtS`), or None."""
+        for candidate in (label, _DECORATION.sub(" ", label)):
+            found = self._t.fandoms.get(normalise(candidate))
+            if found:
+                return found
+        return None
+
+    # -- pairing fields ----------------------------------------------------------------------------
+
+    def parse_relationships(self, text: str) -> list[Relationship]:
+        """Every relationship in a pairing field (`W/S, past Buffy/Angel`, `Spuffy`, `B & D`)."""
+        found: dict[tuple[tuple[str, ...], str], Relationship] = {}
+        for piece in self._pieces(text or ""):
+            rel = self._relationship(piece)
+            if rel is not None:
+                found.setdefault((rel.characters, rel.kind), rel)
+        return list(found.values())
+
+    @staticmethod
+    def _pieces(text: str) -> list[str]:
+        pieces: list[str] = []
+        for part in _TOP_SPLIT.split(text):
+            halves = _AND_SPLIT.split(part)
+            if len(halves) > 1 and all(re.search(r"[/&]|\s[xX×]\s", h) for h in halves):
+                pieces.extend(halves)
+            elif part.strip():
+                pieces.append(part.strip())
+        return pieces
+
+    def _relationship(self, piece: str) -> Relationship | None:
+        words: set[str] = set()
+
+        def qualifier(inner: str) -> bool:
+            ws = normalise(inner).split()
+            return bool(ws) and all(w in _QUALIFIERS for w in ws)
+
+        def bracket(m: re.Match[str]) -> str:
+            inner = m.group(1) if m.group(1) is not None else m.group(2)
+            if qualifier(inner):
+                words.update(normalise(inner).split())
+                return " "
+            return m.group(0)
+
+        core = _BRACKETED.sub(bracket, piece).strip(" \t-–—:.*")
+        tokens = core.split()
+        while tokens and qualifier(tokens[0].rstrip(":-")) and len(tokens) > 1:
+            words.update(normalise(tokens.pop(0)).split())
+        while tokens and qualifier(tokens[-1]) and len(tokens) > 1:
+            words.update(normalise(tokens.pop()).split())
+        core = " ".join(tokens)
+        kind: RelationshipKind = "platonic" if words & _PLATONIC_WORDS else "romantic"
+        if normalise(core) in _NO_PAIRING or not core:
+            return None
+        if "/" in core:
+            members = core.split("/")
+        elif "&" in core:
+            members, kind = core.split("&"), "platonic"
+        elif _X_SPLIT.search(core):
+            members = _X_SPLIT.split(core)
+        elif _AND_SPLIT.search(core):
+            members = _AND_SPLIT.split(core)
+        else:
+            ship = self.ship(core)
+            if ship is None:
+                return None
+            members = list(ship)
+        names = sorted({self.character(m) for m in members if m.strip()})
+        if len(names) < 2:
+            return None
+        return Relationship(tuple(names), kind, raw=piece.strip(), past=bool(words & _PAST_WORDS))
+
+    # -- story text --------------------------------------------------------------------------------
+
+    def count_mentions(self, body: str) -> dict[str, int]:
+        """How often each character is named in prose (capitalised names/aliases, not header-only)."""
+        counts: dict[str, int] = {}
+        if self._mentions is None or not body:
+            return counts
+        text_map = self._t.text
+        for match in self._mentions.finditer(body):
+            start = match.start()
+            if start and (body[start - 1].isalnum() or body[start - 1] == "_"):
+                continue
+            canon = text_map.get(" ".join(match.group().split()))
+            if canon is not None:
+                counts[canon] = counts.get(canon, 0) + 1
+        return counts
