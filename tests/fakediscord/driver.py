@@ -1,0 +1,142 @@
+"""The half of `FakeDiscord` tests drive the bot with: slash commands, autocomplete, button presses,
+modal submissions and raw gateway dispatches, each sent as a full INTERACTION_CREATE.
+
+Owns building interaction payloads for a member in a channel and registering the returned `Sent`.
+It must not answer REST calls; it only reads the world `FakeDiscord` holds.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from tests.fakediscord import commands, payloads
+from tests.fakediscord.sent import Sent, button, buttons
+
+if TYPE_CHECKING:
+    from tests.fakediscord.server import FakeDiscord
+
+
+class Driver:
+    """Mixed into `FakeDiscord`: the methods a test calls to act as a member of the guild."""
+
+    async def dispatch(self: FakeDiscord, event: str, data: dict[str, Any]) -> int:
+        """Send a gateway event to the bot; its sequence number."""
+        if self.session is None:
+            raise AssertionError("the bot is not connected to the fake gateway")
+        return await self.session.dispatch(event, data)
+
+    async def send_command(
+        self: FakeDiscord, path: str, *, user: str = "alice", channel: str = "general", **options: Any
+    ) -> Sent:
+        """A slash command as a member types it: `await fake.send_command("search", character="Willow")`;
+        subcommands by path: `send_command("story add", file=fake.add_attachment(...))`."""
+        data = commands.build_data(self._visible_commands(), path, options, self._resolve)
+        return await self._send(2, data, user, channel)
+
+    async def send_autocomplete(
+        self: FakeDiscord,
+        path: str,
+        focused: str,
+        *,
+        user: str = "alice",
+        channel: str = "general",
+        **options: Any,
+    ) -> Sent:
+        """An autocomplete request while `focused` holds the partly typed value in `options`."""
+        data = commands.build_data(self._visible_commands(), path, options, self._resolve, focused=focused)
+        return await self._send(4, data, user, channel)
+
+    async def press(
+        self: FakeDiscord,
+        message: dict[str, Any],
+        *,
+        label: str | None = None,
+        custom_id: str | None = None,
+        values: list[str] | None = None,
+        user: str = "alice",
+    ) -> Sent:
+        """A click on a button (by `label` or `custom_id`) or a choice in a select on `message`."""
+        if custom_id is None:
+            if label is None:
+                raise ValueError("press() needs a label or a custom_id")
+            component = button(message, label)
+        else:
+            component = next((b for b in buttons(message) if b.get("custom_id") == custom_id), None)
+            if component is None:
+                raise AssertionError(f"no component {custom_id!r} on message {message.get('id')}")
+        if component.get("disabled"):
+            raise AssertionError(f"component {component.get('label') or custom_id!r} is disabled")
+        data: dict[str, Any] = {"custom_id": component["custom_id"], "component_type": component["type"]}
+        if values is not None:
+            data["values"] = values
+        channel = next(n for n, c in self.channels.items() if c["id"] == message["channel_id"])
+        return await self._send(3, data, user, channel, message=self.messages.get(message["id"], message))
+
+    async def submit_modal(
+        self: FakeDiscord, opened: Sent, fields: dict[str, str], *, user: str = "alice"
+    ) -> Sent:
+        """Fill the modal the bot opened in answer to `opened` (text inputs by custom_id) and submit it."""
+        modal = (await opened.response()).get("data") or {}
+        rows = []
+        for row in modal.get("components") or []:
+            if row.get("type") == 18:  # a Label wrapping one input
+                inner = row["component"]
+                rows.append({"type": 18, "component": {**inner, "value": fields.get(inner["custom_id"], "")}})
+            else:
+                inputs = [{**c, "value": fields.get(c["custom_id"], "")} for c in row.get("components") or []]
+                rows.append({"type": 1, "components": inputs})
+        channel = next(n for n, c in self.channels.items() if c["id"] == opened.payload["channel_id"])
+        return await self._send(5, {"custom_id": modal["custom_id"], "components": rows}, user, channel)
+
+    def _visible_commands(self: FakeDiscord) -> dict[str, dict[str, Any]]:
+        return {**self.commands.get(None, {}), **self.commands.get(self.guild_id, {})}
+
+    def _resolve(self: FakeDiscord, kind: int, value: Any, resolved: dict[str, dict[str, Any]]) -> str:
+        if kind == commands.ATTACHMENT:
+            item = value if isinstance(value, dict) else self.add_attachment(str(value), b"")
+            resolved.setdefault("attachments", {})[item["id"]] = item
+            return item["id"]
+        if kind == commands.CHANNEL:
+            channel = self.channels[value] if isinstance(value, str) else value
+            resolved.setdefault("channels", {})[channel["id"]] = {
+                **channel,
+                "permissions": str(self.app_permissions),
+            }
+            return channel["id"]
+        if kind == commands.ROLE:
+            role = self.roles[value] if isinstance(value, str) else value
+            resolved.setdefault("roles", {})[role["id"]] = role
+            return role["id"]
+        entry = self.members[value]
+        member = {k: v for k, v in entry["member"].items() if k != "user"}
+        resolved.setdefault("users", {})[entry["member"]["user"]["id"]] = entry["member"]["user"]
+        resolved.setdefault("members", {})[entry["member"]["user"]["id"]] = {
+            **member,
+            "permissions": str(entry["permissions"]),
+        }
+        return entry["member"]["user"]["id"]
+
+    async def _send(
+        self: FakeDiscord,
+        kind: int,
+        data: dict[str, Any],
+        user: str,
+        channel: str,
+        *,
+        message: dict[str, Any] | None = None,
+    ) -> Sent:
+        entry = self.members[user]
+        payload = payloads.interaction(
+            interaction_type=kind,
+            data=data,
+            application_id=self.app_id,
+            guild_id=self.guild_id,
+            channel=self.channels[channel],
+            member_data={**entry["member"], "permissions": str(entry["permissions"])},
+            app_permissions=self.app_permissions,
+            message_data=message,
+        )
+        sent = Sent(fake=self, payload=payload, dispatched_at=self.clock())
+        self.interactions[sent.token] = sent
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return sent
