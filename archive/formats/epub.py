@@ -1,0 +1,140 @@
+"""EPUB story files: AO3 EPUB downloads (`ao3-epub`, read with the AO3 preface parser shared with the
+HTML reader) and any other EPUB (`epub`, from the OPF metadata and the spine's documents).
+
+Owns the zip -> container.xml -> OPF -> spine walk. It must not normalise against the roster or touch
+the database. A file that is not a readable EPUB raises `ValueError` with a plain message; the
+dispatcher turns that into a failed parse.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import posixpath
+import zipfile
+from dataclasses import dataclass, field
+from urllib.parse import unquote
+
+from bs4 import BeautifulSoup
+
+from archive.formats.html import html_to_text, is_ao3, parse_html, read_ao3
+from archive.model import RawStory
+
+log = logging.getLogger(__name__)
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+
+
+@dataclass(slots=True)
+class _Package:
+    """What the OPF says: Dublin Core metadata and the spine's documents, in reading order."""
+
+    title: str | None = None
+    creators: list[str] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    description: str | None = None
+    language: str | None = None
+    date: str | None = None
+    documents: list[str] = field(default_factory=list)  # paths inside the zip
+
+
+def _opf_path(book: zipfile.ZipFile) -> str:
+    try:
+        container = BeautifulSoup(book.read("META-INF/container.xml"), "xml")
+        rootfile = container.find("rootfile")
+        if rootfile is not None and rootfile.get("full-path"):
+            return str(rootfile["full-path"])
+    except KeyError:
+        pass
+    for member in book.namelist():
+        if member.lower().endswith(".opf"):
+            return member
+    raise ValueError("not a readable EPUB: no META-INF/container.xml and no .opf package file")
+
+
+def _dc(opf: BeautifulSoup, tag: str) -> list[str]:
+    return [" ".join(el.get_text(" ").split()) for el in opf.find_all(tag) if el.get_text(strip=True)]
+
+
+def _read_package(book: zipfile.ZipFile) -> _Package:
+    path = _opf_path(book)
+    try:
+        opf = BeautifulSoup(book.read(path), "xml")
+    except KeyError as exc:
+        raise ValueError(f"not a readable EPUB: its package file {path!r} is missing") from exc
+    pkg = _Package()
+    pkg.title = next(iter(_dc(opf, "title")), None)
+    pkg.creators = _dc(opf, "creator")
+    pkg.subjects = _dc(opf, "subject")
+    pkg.language = next(iter(_dc(opf, "language")), None)
+    pkg.date = next(iter(_dc(opf, "date")), None)
+    description = next(iter(_dc(opf, "description")), None)
+    if description:
+        pkg.description = html_to_text(parse_html(description)) or None
+    base = posixpath.dirname(path)
+    manifest = {
+        str(item.get("id")): posixpath.normpath(posixpath.join(base, unquote(str(item.get("href")))))
+        for item in opf.find_all("item")
+        if item.get("id") and item.get("href")
+    }
+    for ref in opf.find_all("itemref"):
+        target = manifest.get(str(ref.get("idref")))
+        if target is not None:
+            pkg.documents.append(target)
+    if not pkg.documents:
+        raise ValueError(f"not a readable EPUB: the package {path!r} lists no documents in its spine")
+    return pkg
+
+
+def _joined_documents(book: zipfile.ZipFile, pkg: _Package, problems: list[str]) -> BeautifulSoup:
+    """Every spine document's <body> content, in order, as one HTML soup."""
+    parts: list[str] = []
+    for doc in pkg.documents:
+        try:
+            info = book.getinfo(doc)
+        except KeyError:
+            problems.append(f"spine document {doc!r} is missing from the EPUB")
+            continue
+        if info.file_size > MAX_DOCUMENT_BYTES:
+            problems.append(f"spine document {doc!r} is too large to read ({info.file_size} bytes)")
+            continue
+        soup = parse_html(book.read(info))
+        body = soup.body or soup
+        parts.append("".join(str(child) for child in body.contents))
+    return parse_html("<html><body>" + "".join(parts) + "</body></html>")
+
+
+def _fill_from_package(raw: RawStory, pkg: _Package) -> None:
+    """Use the OPF metadata for whatever the documents did not say."""
+    raw.title = raw.title or pkg.title
+    raw.author = raw.author or (", ".join(pkg.creators) or None)
+    raw.summary = raw.summary or pkg.description
+    raw.language = raw.language or pkg.language
+    raw.published = raw.published or (pkg.date[:10] if pkg.date else None)
+    if raw.format == "epub":
+        raw.tags.extend(s for s in pkg.subjects if s not in raw.tags)
+
+
+def read_epub(data: bytes, name: str) -> RawStory:
+    """Read one EPUB file into a `RawStory`; `ValueError` when it is not a readable EPUB."""
+    try:
+        book = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{name} is not a readable EPUB: not a zip archive ({exc})") from exc
+    with book:
+        try:
+            pkg = _read_package(book)
+            problems: list[str] = []
+            soup = _joined_documents(book, pkg, problems)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ValueError(f"{name} is not a readable EPUB: {exc}") from exc
+    if is_ao3(soup):
+        raw = read_ao3(soup, "ao3-epub")
+    else:
+        raw = RawStory(format="epub", body=html_to_text(soup.body))
+    raw.problems.extend(problems)
+    _fill_from_package(raw, pkg)
+    if not raw.body:
+        raw.problems.append(f"{name}: no story text found")
+    log.debug("read %s as %s: %r", name, raw.format, raw.title)
+    return raw
