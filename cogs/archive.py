@@ -1,0 +1,109 @@
+"""Archive overview commands: `/stats`, `/characters`, `/pairings`.
+
+Owns how the archive's totals and its most-written characters and pairings are shown. Counts are age
+gated like everything else: outside age-restricted channels they cover general and teen stories only,
+and the reply says so. It must not count anything itself: `service.stories` does.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs.base import LibrarianCog
+from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
+from cogs.gating import GATED_WORDS, allowed_levels_for
+from cogs.views import Paginator
+from service import stories
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 15
+TOP_LIMIT = 100
+SFW_FOOTER = (
+    f"Counting general and teen stories only: stories {GATED_WORDS} are counted in age-restricted channels."
+)
+
+
+def ranking_pages(title: str, rows: Sequence[tuple[str, int]], *, footer: str | None) -> tuple[int, Any]:
+    """(page count, render) for a numbered "name — N stories" list, PER_PAGE rows a page."""
+    pages = max((len(rows) + PER_PAGE - 1) // PER_PAGE, 1)
+
+    async def render(page: int) -> discord.Embed:
+        start = (page - 1) * PER_PAGE
+        lines = [
+            f"**{n}.** {discord.utils.escape_markdown(name)} — {count:,} {'story' if count == 1 else 'stories'}"
+            for n, (name, count) in enumerate(rows[start : start + PER_PAGE], start=start + 1)
+        ]
+        embed = discord.Embed(title=title, colour=LIST_COLOUR, description="\n".join(lines) or "Nothing yet.")
+        text = f"Page {page}/{pages}" + (f" · {footer}" if footer else "")
+        embed.set_footer(text=text)
+        return fit(embed)
+
+    return pages, render
+
+
+class Archive(LibrarianCog):
+    """What is in the archive, in numbers."""
+
+    @app_commands.command(
+        name="stats", description="How many stories the archive holds, by rating and fandom."
+    )
+    async def stats(self, interaction: discord.Interaction) -> None:
+        await interaction.response.defer(thinking=True)
+        allowed = allowed_levels_for(interaction.channel)
+        result = await stories.stats(self.lib, allowed_levels=allowed)
+        await interaction.followup.send(embed=stats_embed(result, gated=allowed is not None))
+
+    @app_commands.command(name="characters", description="The most-written characters, with story counts.")
+    async def characters(self, interaction: discord.Interaction) -> None:
+        await self._ranking(interaction, "Most-written characters", stories.top_characters)
+
+    @app_commands.command(name="pairings", description="The most-written pairings, with story counts.")
+    async def pairings(self, interaction: discord.Interaction) -> None:
+        await self._ranking(interaction, "Most-written pairings", stories.top_pairings)
+
+    async def _ranking(self, interaction: discord.Interaction, title: str, fetch: Any) -> None:
+        allowed = allowed_levels_for(interaction.channel)
+        rows = await fetch(self.lib, limit=TOP_LIMIT, allowed_levels=allowed)
+        footer = SFW_FOOTER if allowed is not None else None
+        pages, render = ranking_pages(title, rows, footer=footer)
+        await Paginator(interaction.user.id, pages, render).start(interaction)
+
+
+def _count_lines(counts: Any, names: dict[str, str] | None = None, limit: int = 12) -> str:
+    items = counts.items() if isinstance(counts, dict) else counts
+    rows = sorted(((str(k), int(v)) for k, v in items), key=lambda kv: -kv[1])
+    lines = [f"{(names or {}).get(k, k)}: **{v:,}**" for k, v in rows[:limit] if v]
+    if len(rows) > limit:
+        lines.append(f"… and {len(rows) - limit} more")
+    return shorten("\n".join(lines), 1024) or "—"
+
+
+def stats_embed(result: Any, *, gated: bool) -> discord.Embed:
+    """Totals, words, authors; stories by rating level and by fandom."""
+    embed = discord.Embed(title="The archive", colour=LIST_COLOUR)
+    embed.description = (
+        f"**{result.stories:,}** stories · **{result.words:,}** words · **{result.authors:,}** authors"
+    )
+    embed.add_field(name="By rating", value=_count_lines(result.by_rating, RATING_NAMES), inline=True)
+    embed.add_field(name="By fandom", value=_count_lines(result.by_fandom), inline=True)
+    footer = []
+    hidden = getattr(result, "hidden", 0)
+    if gated:
+        footer.append(SFW_FOOTER if not hidden else f"{hidden:,} stories {GATED_WORDS} are not counted here.")
+    failures = getattr(result, "failures", 0)
+    if failures:
+        footer.append(f"{failures:,} files could not be read.")
+    if footer:
+        embed.set_footer(text=" ".join(footer))
+    return fit(embed)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Archive(bot))

@@ -1,0 +1,94 @@
+"""Posting story text and "more like this" lists: shared by `/read`, `/rec like:` and the story buttons.
+
+Owns how an excerpt reads in Discord: each part one message of at most 2000 characters with a short
+header, neutralised text (no pings, no broken markdown), `read_followups` more parts as follow-ups,
+then a Continue button. It must not cut or fetch text itself (`service.stories.excerpt` does) and must
+not decide who may see a story (`allowed_levels` comes from the channel, via `cogs.gating`).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord.utils import MISSING, escape_markdown
+
+from cogs.buttons import continue_view
+from cogs.embeds import fit_message, shorten, similar_embed
+from cogs.views import send_first
+from service import recs, stories
+from service.query import QueryError
+
+log = logging.getLogger(__name__)
+
+NO_PINGS = discord.AllowedMentions.none()
+PART_TEXT_MAX = 1800
+"""Characters of story text per message; the rest of the 2000 is the header line."""
+HEADER_TITLE_MAX = 80
+
+
+def part_header(title: str, number: int, total: int, presser: str | None = None) -> str:
+    """`📖 **Title** · part 2 of 9 · for Name` (number is 1-based)."""
+    header = f"📖 **{escape_markdown(shorten(title, HEADER_TITLE_MAX))}** · part {number} of {total}"
+    if presser:
+        header += f" · for {escape_markdown(shorten(presser, 40))}"
+    return header
+
+
+async def post_parts(
+    interaction: discord.Interaction,
+    lib: Any,
+    story: str,
+    first: int,
+    *,
+    allowed_levels: frozenset[str] | None,
+    for_presser: bool = False,
+) -> None:
+    """Post part `first` (0-based) of `story` and `read_followups` more, then a Continue button.
+
+    `story` is an id (from autocomplete or a button) or a typed title. The first part is the
+    interaction's response (or its follow-up when already answered); the rest are follow-ups.
+    """
+    hit = await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
+    parts = await stories.excerpt(lib, hit.id, limit=PART_TEXT_MAX)
+    if not parts:
+        raise QueryError(f"“{hit.title}” has no text I can show.")
+    total = len(parts)
+    if first >= total:
+        raise QueryError(
+            f"“{hit.title}” has {total} part{'s' if total != 1 else ''}: ask for part 1 to {total}."
+        )
+    batch = parts[first : first + 1 + max(lib.settings.read_followups, 0)]
+    presser = interaction.user.display_name if for_presser else None
+    for offset, part in enumerate(batch):
+        number = first + offset + 1
+        header = part_header(hit.title, number, total, presser if offset == 0 else None)
+        content = fit_message(f"{header}\n{stories_text(part)}")
+        is_last = offset == len(batch) - 1
+        view = continue_view(hit.id, number) if is_last and number < total else MISSING
+        if offset == 0:
+            await send_first(interaction, content=content, view=view, allowed_mentions=NO_PINGS)
+        else:
+            await interaction.followup.send(content=content, view=view, allowed_mentions=NO_PINGS)
+
+
+def stories_text(part: Any) -> str:
+    """A part's text, made safe to post: no pings, no markdown that would swallow the layout."""
+    from service.excerpts import neutralise
+
+    return neutralise(part.text)
+
+
+async def send_similar(
+    interaction: discord.Interaction,
+    lib: Any,
+    story: str,
+    *,
+    allowed_levels: frozenset[str] | None,
+    ephemeral: bool = False,
+) -> None:
+    """Answer with the stories most like `story`, each with the reason it was picked."""
+    hit = await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
+    similar = await recs.similar(lib, hit.id, limit=5, allowed_levels=allowed_levels)
+    await send_first(interaction, embed=similar_embed(hit, similar), ephemeral=ephemeral)
