@@ -1,0 +1,347 @@
+"""Plain-text and header-only Markdown stories: mailing-list headers, FanFiction.net info lines,
+FanFicFare TXT exports and headerless chapters.
+
+Owns deciding where a text file's header ends and its story begins, and filling a `RawStory`
+from what the header says, as written. The rule it keeps above all: header lines never end up in
+the body, and the body never loses story text. When in doubt a line is story. It does not
+normalise against the roster, decode bytes, or touch the database or Discord.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import dataclass
+
+from archive.formats import textheaders as th
+from archive.model import RawStory
+from archive.series import find_series, part_from_heading
+
+log = logging.getLogger(__name__)
+
+_HEADER_LINES = 80  # a header longer than this is not a header
+_ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
+_FFF_LABELS = {"packaged", "story url", "author url", "publisher", "updated", "chapters"}
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,2}\s+(?P<text>\S.*?)\s*#*\s*$")
+
+
+def read_text(text: str, name: str) -> RawStory:
+    """Read a decoded text story; `name` (its path) chooses Markdown handling and title fallbacks."""
+    if _ENTITY.search(text):
+        text = html.unescape(text)
+    lines = [line.rstrip() for line in text.split("\n")]
+    markdown = name.lower().endswith((".md", ".markdown"))
+    if _is_fanficfare(lines):
+        return _read_fanficfare(lines)
+    scan = _HeaderScan(lines, markdown=markdown)
+    raw = scan.run()
+    if markdown:
+        raw.format = "markdown"
+    if raw.title is None and raw.format in ("headerless", "markdown"):
+        raw.title = th.title_from_name(name) or scan.heading_title
+    return raw
+
+
+def join_body(lines: list[str]) -> str:
+    """Body lines -> text: no leading/trailing blank lines, runs of blank lines become one."""
+    text = "\n".join(lines).strip("\n")
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
+
+
+def _is_prose(line: str) -> bool:
+    """A line that can only be story: dialogue, a long sentence, several sentences."""
+    stripped = line.strip()
+    if not stripped:
+        return False
+    if stripped[0] in '"“‘' or (stripped[0] == "'" and len(stripped) > 3 and stripped[1].isalpha()):
+        return True
+    if len(stripped) > 160:
+        return True
+    return len(re.findall(r"[a-z][.!?][\"”’']?\s+[A-Z\"“]", stripped)) >= 2
+
+
+def _title_like(line: str) -> bool:
+    stripped = line.strip()
+    return (
+        0 < len(stripped) <= 100
+        and len(stripped.split()) <= 14
+        and not _is_prose(stripped)
+        and not stripped.endswith((",", ";"))
+        and not th.is_separator(stripped)
+    )
+
+
+@dataclass
+class _HeaderScan:
+    """Walks the top of a text file line by line, deciding header or story."""
+
+    lines: list[str]
+    markdown: bool = False
+
+    def __post_init__(self) -> None:
+        self.raw = RawStory(format="headerless")
+        self.fields = 0  # labelled lines, by-lines, FFN lines: proof there is a header
+        self.field: tuple[str, str] | None = None  # the field a wrapped value continues
+        self.heading_title: str | None = None
+        self.title_line: int | None = None
+        self.last_free: str | None = None
+
+    def run(self) -> RawStory:
+        start = self._scan()
+        raw = self.raw
+        if self.fields == 0 and not (self.title_line is not None and start > self.title_line + 1):
+            # No header after all: everything is story except a bare part heading at the top.
+            raw.title = None
+            raw.notes.clear()
+            raw.series = None
+            start = self._first_text_line()
+            if start < len(self.lines) and part_from_heading(self.lines[start]) is not None:
+                raw.part = part_from_heading(self.lines[start])
+                start += 1
+            elif start < len(self.lines) and self.markdown and _MD_HEADING.match(self.lines[start]):
+                raw.title = _MD_HEADING.match(self.lines[start]).group("text")  # type: ignore[union-attr]
+                start += 1
+            elif start < len(self.lines) and _title_like(self.lines[start]):
+                self.heading_title = self.lines[start].strip()
+        elif raw.format == "headerless":
+            raw.format = "mailing-list"
+        raw.body = join_body(self.lines[start:])
+        for note in list(raw.notes):
+            remix = th.remix_note(note)
+            if remix and remix not in raw.notes:
+                raw.notes.append(remix)
+        if raw.season is None:
+            for note in raw.notes:
+                if not note.lower().startswith(("disclaimer", "distribution")) and th.season_in_note(note):
+                    raw.season = th.season_in_note(note)
+                    break
+        return raw
+
+    def _first_text_line(self) -> int:
+        for index, line in enumerate(self.lines):
+            if line.strip():
+                return index
+        return len(self.lines)
+
+    def _scan(self) -> int:
+        """Index of the first body line."""
+        lines, raw = self.lines, self.raw
+        index, seen_text, blank_before = 0, False, True
+        while index < len(lines) and index < _HEADER_LINES:
+            line = lines[index]
+            stripped = line.strip()
+            if not stripped:
+                self.field = None if self.field and self.field[0] != "summary" else self.field
+                blank_before = True
+                index += 1
+                continue
+            if th.is_separator(stripped):
+                if seen_text and not self._label_follows(index + 1):
+                    return index + 1
+                self.field, blank_before = None, True
+                index += 1
+                continue
+            if th.FFN_LINE.match(stripped):
+                th.read_ffn_line(stripped, raw)
+                raw.format = "ffnet"
+                self._found(None)
+            elif (label := th.label_of(stripped)) is not None:
+                field, name, value = label
+                th.store(raw, field, name, value)
+                self._found((field, name) if field not in ("ignored", "part") else None)
+            elif self.field is not None and not blank_before:
+                self._continue(stripped)
+            elif not self._free_line(stripped, seen_text, blank_before, index):
+                return index
+            seen_text, blank_before = True, False
+            index += 1
+        if index >= _HEADER_LINES:
+            self.fields = 0  # too long to be a header: treat the file as story
+        return index
+
+    def _found(self, field: tuple[str, str] | None) -> None:
+        self.fields += 1
+        self.field = field
+
+    def _continue(self, stripped: str) -> None:
+        """A wrapped header value: append to the field the previous line started."""
+        assert self.field is not None
+        field, name = self.field
+        raw = self.raw
+        if field in ("pairings", "tags", "warnings", "characters", "fandoms", "notes"):
+            target = getattr(raw, field)
+            if target and field in ("pairings", "notes"):
+                target[-1] = f"{target[-1]} {stripped}"
+            else:
+                th.store(raw, field, name, stripped)
+        elif field == "summary" and raw.summary:
+            raw.summary = f"{raw.summary} {stripped}"
+        elif getattr(raw, field, None):
+            setattr(raw, field, f"{getattr(raw, field)} {stripped}")
+
+    def _free_line(self, stripped: str, seen_text: bool, blank_before: bool, index: int) -> bool:
+        """A header line without a label; False when it is story (the header ends here)."""
+        raw = self.raw
+        self.field = None
+        if not seen_text:
+            heading = _MD_HEADING.match(stripped) if self.markdown else None
+            if heading:
+                raw.title, self.title_line = heading.group("text"), index
+                return True
+            if part_from_heading(stripped) is not None:
+                raw.part = part_from_heading(stripped)
+                return self.fields > 0 or self._header_follows(index + 1)
+            if _title_like(stripped) and self._header_follows(index + 1):
+                raw.title, self.title_line = stripped.strip("*_# "), index
+                return True
+            return False
+        kind = self._classify_free(stripped, blank_before, index)
+        self.last_free = kind
+        return kind is not None
+
+    def _classify_free(self, stripped: str, blank_before: bool, index: int) -> str | None:
+        raw = self.raw
+        if th.is_subtitle(stripped) and self.title_line is not None and index == self.title_line + 1:
+            raw.notes.append(stripped)
+        elif (author := th.by_line(stripped)) is not None and raw.author is None:
+            raw.author = author
+            self.fields += 1
+            return "author"
+        elif th.is_copyright(stripped):
+            raw.notes.append(stripped)
+            self.fields += 1
+        elif raw.series is None and find_series(stripped) is not None:
+            raw.series = stripped.rstrip(".")
+            self.fields += 1
+            return "series"
+        elif th.is_contact(stripped) or (th.looks_like_note(stripped) and not _is_prose(stripped)):
+            raw.notes.append(stripped)
+        elif not blank_before and self.last_free == "note" and len(stripped) < 200:
+            raw.notes[-1] = f"{raw.notes[-1]} {stripped}"
+        else:
+            return None
+        return "note"
+
+    def _header_follows(self, index: int) -> bool:
+        """Whether a header (labels, by-line, separator) comes within the next few lines."""
+        looked = 0
+        for line in self.lines[index:]:
+            stripped = line.strip()
+            if not stripped:
+                continue
+            looked += 1
+            if (
+                th.label_of(stripped)
+                or th.by_line(stripped)
+                or th.is_copyright(stripped)
+                or th.FFN_LINE.match(stripped)
+                or find_series(stripped)
+                or th.is_separator(stripped)
+                or th.is_subtitle(stripped)
+            ):
+                return True
+            if looked >= 3 or _is_prose(stripped):
+                return False
+        return False
+
+    def _label_follows(self, index: int) -> bool:
+        """After a separator, a second header block (`Disclaimer:`, `A/N:`) may follow."""
+        for line in self.lines[index : index + 10]:
+            if line.strip():
+                return self.fields > 0 and th.label_of(line.strip()) is not None
+        return False
+
+
+def _is_fanficfare(lines: list[str]) -> bool:
+    seen = set()
+    for line in lines[:60]:
+        label = th.label_of(line)
+        if label:
+            seen.add(label[1].lower())
+    return len(seen & _FFF_LABELS) >= 2
+
+
+def _read_fanficfare(lines: list[str]) -> RawStory:
+    """FanFicFare TXT: title, `by` author, a block of `Label: value` lines, TOC, tabbed chapter titles."""
+    raw = RawStory(format="fanficfare-txt")
+    index, blanks, field = 0, 0, None
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    if index < len(lines) and not th.label_of(lines[index]):
+        raw.title = lines[index].strip()
+        index += 1
+    while index < len(lines):
+        stripped = lines[index].strip()
+        if not stripped:
+            blanks += 1
+            index += 1
+            continue
+        label = th.label_of(stripped)
+        if raw.author is None and (author := th.by_line(stripped)) and not label:
+            raw.author = author
+        elif label is not None:
+            field = _store_fff(raw, *label)
+        elif field == "summary" and blanks <= 1:
+            raw.summary = f"{raw.summary}{' ' if blanks == 0 else chr(10)}{stripped}".strip()
+        elif field is not None and blanks == 0:
+            _store_fff(raw, field, field, stripped, wrapped=True)
+        else:
+            break
+        blanks = 0
+        index += 1
+    body = lines[index:]
+    if body and body[0].strip().upper() == "TABLE OF CONTENTS":
+        body = _skip_toc(body[1:])
+    while body and not body[-1].strip():
+        body.pop()
+    if body and body[-1].strip() == "End file.":
+        body.pop()
+    raw.body = join_body(_unwrap([line.strip() if line[:1] in " \t" else line for line in body]))
+    return raw
+
+
+def _store_fff(raw: RawStory, field: str, label: str, value: str, *, wrapped: bool = False) -> str:
+    """FanFicFare label meanings: Category is the fandom, Relationships the pairings."""
+    key = label.lower()
+    if wrapped:
+        if field == "summary":
+            raw.summary = f"{raw.summary or ''} {value}".strip()
+        elif field in ("fandoms", "tags", "characters", "pairings", "warnings"):
+            getattr(raw, field).extend(th.split_list(value))
+        return field
+    if key in ("category", "categories"):
+        field = "fandoms"
+        raw.fandoms.extend(th.split_list(value))
+    elif key in ("relationships", "pairing", "pairings"):
+        field = "pairings"
+        raw.pairings.extend(th.split_list(value))
+    elif key in ("status",):
+        th.store(raw, "status", label, value)
+    else:
+        th.store(raw, field, label, value)
+    return field
+
+
+def _skip_toc(lines: list[str]) -> list[str]:
+    """Drop a TABLE OF CONTENTS: entries until the first indented chapter title."""
+    entries: set[str] = set()
+    for index, line in enumerate(lines):
+        if line[:1] in " \t" and line.strip() in entries:
+            return lines[index:]
+        if line.strip():
+            entries.add(line.strip())
+    return lines
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Join lines of a paragraph hard-wrapped at ~78 columns back into one line each."""
+    out: list[str] = []
+    previous_long = False
+    for line in lines:
+        if out and line.strip() and out[-1].strip() and previous_long:
+            out[-1] = f"{out[-1]} {line.strip()}"
+        else:
+            out.append(line)
+        previous_long = len(line) >= 60
+    return out

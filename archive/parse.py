@@ -1,0 +1,321 @@
+"""The parser's one entry point: `parse_story(data, name, roster) -> StoryMeta`, which never raises.
+
+Owns choosing a format reader by extension and content, and `finalize`, which turns what a reader
+found (`RawStory`, as written) into the normalised `StoryMeta`: rating level, series, canonical
+relationships and characters through the roster, word count, status, ISO dates, title fallbacks.
+Any failure becomes a `problems` entry; a file with no usable text is marked unreadable so the
+indexer reports it as failed. No I/O beyond the bytes given, no database, no Discord.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+from archive.decode import decode
+from archive.formats.textheaders import title_from_name
+from archive.model import CharacterCount, RawStory, Relationship, Series, StoryMeta
+from archive.ratings import parse_rating
+from archive.series import parse_series
+
+if TYPE_CHECKING:
+    from archive.roster import Roster
+
+log = logging.getLogger(__name__)
+
+UNREADABLE = "unreadable: "
+"""Prefix of the problem that marks a file the indexer must report as failed."""
+MIN_TEXT_MENTIONS = 2
+"""A character only inferred from the text must be named at least this often to count."""
+
+
+class ParseError(ValueError):
+    """Why a file could not be read as a story (the message the indexer shows for a failed file)."""
+
+
+def parse_story(data: bytes, name: str, roster: Roster | None = None) -> StoryMeta:
+    """Parse one story file's bytes; `name` is its path (extension picks the reader). Never raises."""
+    problems: list[str] = []
+    try:
+        raw = _read(bytes(data or b""), str(name), problems)
+    except Exception as exc:  # the last net: a reader bug must not stop an index run
+        log.debug("parsing %s failed: %s", name, exc, exc_info=True)
+        problems.append(f"{UNREADABLE}{type(exc).__name__}: {exc}")
+        raw = RawStory(format="unknown")
+    try:
+        meta = finalize(raw, str(name), roster)
+    except Exception as exc:
+        log.debug("finalize failed on %s: %s", name, exc, exc_info=True)
+        problems.append(f"could not normalise the metadata: {type(exc).__name__}: {exc}")
+        meta = _bare(raw, str(name))
+    meta.problems[:0] = problems
+    if not any(p.startswith(UNREADABLE) for p in meta.problems) and not _has_text(meta.body):
+        meta.problems.append(f"{UNREADABLE}no story text found")
+    return meta
+
+
+def is_unreadable(meta: StoryMeta) -> bool:
+    """True when the file yielded no usable story (report it as failed, do not index it)."""
+    return unreadable_reason(meta) is not None
+
+
+def unreadable_reason(meta: StoryMeta) -> str | None:
+    """The plain-words reason a file is unreadable, or None when it is a story."""
+    for problem in meta.problems:
+        if problem.startswith(UNREADABLE):
+            return problem[len(UNREADABLE) :]
+    return None
+
+
+def _has_text(body: str) -> bool:
+    return len(re.findall(r"[^\W\d_]", body[:20000])) >= 3
+
+
+def _read(data: bytes, name: str, problems: list[str]) -> RawStory:
+    """Pick the reader: by extension first, then by what the bytes look like."""
+    ext = PurePath(name).suffix.lower()
+    if not data.strip():
+        problems.append(f"{UNREADABLE}empty file")
+        return RawStory(format="unknown")
+    if data[:4] == b"PK\x03\x04" or ext == ".epub":
+        if data[:4] != b"PK\x03\x04":
+            problems.append(f"{UNREADABLE}not an EPUB (the file is not a zip archive)")
+            return RawStory(format="epub")
+        try:
+            return _reader("archive.formats.epub", "read_epub")(data, name)
+        except Exception as exc:
+            problems.append(f"{UNREADABLE}{_say(exc)}")
+            return RawStory(format="epub")
+    text, decode_problems = decode(data)
+    problems.extend(decode_problems)
+    if _looks_binary(text):
+        problems.append(f"{UNREADABLE}binary data, not text")
+        return RawStory(format="unknown")
+    from archive.formats.plaintext import read_text
+
+    head = text.lstrip()[:500].lower()
+    other = None
+    if ext in (".html", ".htm", ".xhtml") or head.startswith(("<!doctype html", "<html", "<?xml")):
+        other = ("archive.formats.html", "read_html")
+    elif re.match(r"\s*---[ \t]*\n(?:.*\n){0,80}?\s*-{2,3}[ \t]*\n", text + "\n"):
+        other = ("archive.formats.frontmatter", "read_frontmatter")
+    if other is not None:
+        try:
+            return _reader(*other)(text, name)
+        except Exception as exc:
+            problems.append(f"read as plain text: {_say(exc)}")
+            if other[1] == "read_html":
+                text = _strip_tags(text)
+    return read_text(text, name)
+
+
+def _say(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
+
+
+def _strip_tags(text: str) -> str:
+    import html
+
+    text = re.sub(r"(?is)<(script|style|head)\b.*?</\1>", "", text)
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</h\d>", "\n\n", text)
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _reader(module: str, func: str) -> Callable[..., RawStory]:
+    """Import another reader lazily, so this module works before (or without) it."""
+    import importlib
+
+    try:
+        return getattr(importlib.import_module(module), func)
+    except (ImportError, AttributeError) as exc:
+        raise ParseError(f"no reader for this format yet ({module}.{func}: {exc})") from exc
+
+
+def _looks_binary(text: str) -> bool:
+    sample = text[:8000]
+    if not sample:
+        return False
+    odd = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\t\f\v") or ch == "\ufffd")
+    return odd > 0.05 * len(sample)
+
+
+def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
+    """Normalise what a reader found into the `StoryMeta` the index stores."""
+    problems = list(raw.problems)
+    rating, rating_tags = parse_rating(raw.rating)
+    body = raw.body.strip("\n")
+    relationships = _relationships(raw.pairings, roster, problems)
+    characters = _characters(raw.characters, relationships, body, roster)
+    if raw.series_name or raw.series_part is not None:
+        series = Series(_clean(raw.series_name), raw.series_part)
+    else:
+        series = parse_series(raw.series)
+    stem = PurePath(path).stem
+    title = _clean(raw.title) or title_from_name(path) or f"Untitled ({stem})"
+    return StoryMeta(
+        path=path,
+        format=raw.format,
+        title=title[:300],
+        author=_clean(re.sub(r"^by[:\s]\s*", "", raw.author or "", flags=re.IGNORECASE)),
+        rating=rating,
+        relationships=relationships,
+        characters=characters,
+        tags=dedupe([*raw.tags, *rating_tags]),
+        summary=_clean(raw.summary),
+        warnings=dedupe(raw.warnings),
+        fandoms=dedupe(raw.fandoms),
+        series=series,
+        season=_clean(raw.season),
+        spoilers=_clean(raw.spoilers),
+        words=raw.words if raw.words and raw.words > 0 else count_words(body),
+        status=normalise_status(raw.status),
+        published=normalise_date(raw.published),
+        language=_clean(raw.language),
+        notes=dedupe(raw.notes),
+        body=body,
+        part=raw.part,
+        problems=problems,
+    )
+
+
+def _bare(raw: RawStory, path: str) -> StoryMeta:
+    """The least a story can be: its path, a title from the name, its text."""
+    body = raw.body if isinstance(raw.body, str) else ""
+    return StoryMeta(
+        path=path, format=raw.format, title=title_from_name(path) or f"Untitled ({PurePath(path).stem})",
+        author=None, rating=parse_rating(None)[0], relationships=[], characters=[], tags=[],
+        summary=None, warnings=[], fandoms=[], series=Series(), season=None, spoilers=None,
+        words=count_words(body), status=None, published=None, language=None, notes=[], body=body,
+    )  # fmt: skip
+
+
+def _clean(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = " ".join(str(text).split())
+    return text or None
+
+
+def dedupe(items: list[str]) -> list[str]:
+    """Strip, drop empties, and drop case-insensitive repeats keeping the first spelling."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for item in items:
+        text = " ".join(str(item).split())
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            out.append(text)
+    return out
+
+
+_SPLIT_PAIR = re.compile(r"\s*(?:/|&|\+|\s+x\s+)\s*", re.IGNORECASE)
+
+
+def _relationships(pairings: list[str], roster: Roster | None, problems: list[str]) -> list[Relationship]:
+    found: dict[str, Relationship] = {}
+    for text in pairings:
+        if roster is not None:
+            try:
+                parsed = roster.parse_relationships(text)
+            except Exception as exc:
+                problems.append(f"could not read the pairing {text!r}: {exc}")
+                parsed = []
+        else:
+            parsed = _plain_relationships(text)
+        for rel in parsed:
+            found.setdefault(rel.key, rel)
+    return list(found.values())
+
+
+def _plain_relationships(text: str) -> list[Relationship]:
+    """Without a roster: keep names as written, split on `/`, `&` and ` x `."""
+    out = []
+    for piece in re.split(r"\s*[,;]\s*", text):
+        names = sorted({n.strip(" .") for n in _SPLIT_PAIR.split(piece) if n.strip(" .")})
+        if len(names) >= 2:
+            kind = "platonic" if "&" in piece and "/" not in piece else "romantic"
+            out.append(Relationship(tuple(names), kind, piece.strip()))
+    return out
+
+
+def _characters(
+    header: list[str], relationships: list[Relationship], body: str, roster: Roster | None
+) -> list[CharacterCount]:
+    names: list[str] = []
+    for written in [*header, *(n for rel in relationships for n in rel.characters)]:
+        name = written.strip()
+        if roster is not None and name:
+            name = roster.resolve(name) or roster.resolve(re.sub(r"\s+[A-Z]\.?$", "", name)) or name
+        if name and name.casefold() not in {n.casefold() for n in names}:
+            names.append(name)
+    counts = roster.count_mentions(body) if roster is not None else {}
+    out = [CharacterCount(n, "header", counts.get(n, 0)) for n in names]
+    header_set = set(names)
+    inferred = sorted(
+        ((n, c) for n, c in counts.items() if n not in header_set and c >= MIN_TEXT_MENTIONS),
+        key=lambda item: (-item[1], item[0]),
+    )
+    out.extend(CharacterCount(n, "text", c) for n, c in inferred)
+    return out
+
+
+def count_words(body: str) -> int:
+    """Words in the story text (separator lines are not words)."""
+    return len(re.findall(r"[^\W_]+(?:['’][^\W_]+)*", body))
+
+
+_COMPLETE = re.compile(r"^(?:complete[d]?|finished|done|one[- ]?shot|yes)\b", re.IGNORECASE)
+_ONGOING = re.compile(
+    r"^(?:in[- ]?progress|ongoing|wip|work in progress|incomplete|unfinished|updated|on[- ]?hiatus|"
+    r"hiatus|abandoned|no)\b",
+    re.IGNORECASE,
+)
+
+
+def normalise_status(text: str | None) -> str | None:
+    """`Completed`/`Complete` -> "complete"; `In-Progress`/`WIP`/`Ongoing` -> "in-progress"."""
+    if not text:
+        return None
+    text = text.strip()
+    if _COMPLETE.match(text):
+        return "complete"
+    if _ONGOING.match(text):
+        return "in-progress"
+    return None
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%m/%d/%Y", "%m/%d/%y", "%d.%m.%Y", "%B %d, %Y",
+    "%b %d, %Y", "%B %d %Y", "%b %d %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%dT%H:%M:%S", "%Y%m%d",
+)  # fmt: skip
+
+
+def normalise_date(text: str | None) -> str | None:
+    """A date as archives write it -> ISO `YYYY-MM-DD`; None when it cannot be read as a day.
+
+    Slashed dates are read month first (FanFiction.net's way); day first when the month would
+    be over 12.
+    """
+    if not text:
+        return None
+    cleaned = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", " ".join(text.split()).strip(" .,"))
+    cleaned = re.sub(r"^(?:published|posted|on)[:\s]+", "", cleaned, flags=re.IGNORECASE)
+    candidates = [cleaned, cleaned[:10], cleaned[:19]]
+    for candidate in candidates:
+        for fmt in _DATE_FORMATS:
+            try:
+                return datetime.strptime(candidate, fmt).date().isoformat()  # noqa: DTZ007 - a date
+            except ValueError:
+                continue
+    slashed = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", cleaned)
+    if slashed:
+        day, month, year = (int(g) for g in slashed.groups())
+        try:
+            return date(year, month, day).isoformat()
+        except ValueError:
+            return None
+    return None
