@@ -233,7 +233,7 @@ async def _write_children(session: AsyncSession, story_id: int, meta: StoryMeta)
 async def story_overrides(session: AsyncSession, story_id: int) -> dict[str, Any]:
     """The mod overrides stored for a story, as {field: value}."""
     rows = await session.execute(select(Override.field, Override.value).where(Override.story_id == story_id))
-    return dict(rows.tuples().all())
+    return {field: value for field, value in rows}
 
 
 async def save_story(

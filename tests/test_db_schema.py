@@ -1,0 +1,137 @@
+"""The migrated schema: it matches `db/models.py`, upgrading is idempotent, data survives, and the
+engine sets Librarian's SQLite pragmas."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import inspect, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from db.engine import create_engine, create_sessionmaker
+from db.migrate import upgrade
+from db.models import Base, Story
+from db.store import stored_files
+
+FTS_OBJECTS = {
+    ("table", "story_fts"),
+    ("trigger", "story_texts_ai"),
+    ("trigger", "story_texts_ad"),
+    ("trigger", "story_texts_au"),
+}
+
+
+def _url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"
+
+
+async def _describe(engine: AsyncEngine) -> dict[str, dict]:
+    def describe(sync_conn) -> dict[str, dict]:
+        insp = inspect(sync_conn)
+        out = {}
+        for table in insp.get_table_names():
+            out[table] = {
+                "columns": {c["name"]: c["nullable"] for c in insp.get_columns(table)},
+                "pk": insp.get_pk_constraint(table)["constrained_columns"],
+                "indexes": {
+                    (i["name"], tuple(i["column_names"]), bool(i["unique"])) for i in insp.get_indexes(table)
+                },
+            }
+        return out
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(describe)
+
+
+async def _master(engine: AsyncEngine) -> list[tuple]:
+    async with engine.connect() as conn:
+        return (
+            await conn.execute(text("SELECT type, name, sql FROM sqlite_master ORDER BY type, name"))
+        ).all()
+
+
+async def test_migrated_schema_matches_models(tmp_path: Path) -> None:
+    engine = create_engine(_url(tmp_path / "db.sqlite"))
+    try:
+        await upgrade(engine)
+        schema = await _describe(engine)
+    finally:
+        await engine.dispose()
+    for table in Base.metadata.sorted_tables:
+        assert table.name in schema, f"migration lacks table {table.name}"
+        got = schema[table.name]
+        assert got["columns"] == {c.name: c.nullable for c in table.columns}, table.name
+        assert got["pk"] == [c.name for c in table.primary_key], table.name
+        want = {(i.name, tuple(c.name for c in i.columns), bool(i.unique)) for i in table.indexes}
+        assert got["indexes"] == want, table.name
+    extra = {t for t in schema if t not in Base.metadata.tables and not t.startswith("story_fts")}
+    assert extra == {"alembic_version"}
+
+
+async def test_fts_table_and_triggers_exist(tmp_path: Path) -> None:
+    engine = create_engine(_url(tmp_path / "db.sqlite"))
+    try:
+        await upgrade(engine)
+        objects = {(kind, name) for kind, name, _ in await _master(engine)}
+    finally:
+        await engine.dispose()
+    assert objects >= FTS_OBJECTS
+
+
+async def test_upgrade_twice_is_a_no_op_and_data_survives(tmp_path: Path) -> None:
+    url = _url(tmp_path / "db.sqlite")
+    engine = create_engine(url)
+    await upgrade(engine)
+    before = await _master(engine)
+    async with create_sessionmaker(engine)() as session, session.begin():
+        session.add(
+            Story(path="a.txt", file_hash="0" * 64, format="markdown", title="Kept", title_key="kept")
+        )
+    await engine.dispose()
+
+    engine = create_engine(url)  # a restart: a new engine on the existing file
+    try:
+        await upgrade(engine)
+        await upgrade(engine)
+        assert await _master(engine) == before
+        async with engine.connect() as conn:
+            versions = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+        async with create_sessionmaker(engine)() as session:
+            files = await stored_files(session)
+    finally:
+        await engine.dispose()
+    assert versions == ["0001"]
+    assert list(files) == ["a.txt"]
+
+
+async def test_engine_sets_pragmas_and_creates_the_folder(tmp_path: Path) -> None:
+    db_file = tmp_path / "nested" / "deeper" / "db.sqlite"
+    engine = create_engine(_url(db_file))
+    try:
+        async with engine.connect() as conn:
+            pragmas = {
+                name: (await conn.execute(text(f"PRAGMA {name}"))).scalar()
+                for name in ("foreign_keys", "journal_mode", "synchronous", "busy_timeout")
+            }
+    finally:
+        await engine.dispose()
+    assert db_file.parent.is_dir()
+    assert pragmas["foreign_keys"] == 1
+    assert pragmas["journal_mode"] == "wal"
+    assert pragmas["synchronous"] == 1  # NORMAL
+    assert pragmas["busy_timeout"] > 0
+
+
+async def test_sessions_keep_objects_readable_after_commit(tmp_path: Path) -> None:
+    engine = create_engine(_url(tmp_path / "db.sqlite"))
+    try:
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as session:
+            story = Story(
+                path="b.txt", file_hash="1" * 64, format="markdown", title="Readable", title_key="readable"
+            )
+            session.add(story)
+            await session.commit()
+            assert story.title == "Readable"  # no lazy refresh needed (expire_on_commit=False)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,183 @@
+"""Full-text search: user text is escaped into safe MATCH expressions, ranking favours titles, and
+the FTS index follows story_texts through inserts, updates and deletes."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+
+from db.fts import FTS_V1_DDL, fts_search, to_match_query
+from db.models import Story, StoryText, utcnow
+
+SYNTAX = [
+    *list("\"()*:^-+{}., '"),
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "and",
+    "or",
+    "title",
+    "body",
+    "x",
+    "y",
+    "é",
+    "💀",
+    "\x00",
+]
+
+
+@pytest.fixture(scope="module")
+def fts_db() -> Iterator[sqlite3.Connection]:
+    """A plain SQLite connection holding story_texts and the real FTS DDL from the migration."""
+    conn = sqlite3.connect(":memory:")
+    conn.execute(
+        "CREATE TABLE story_texts (story_id INTEGER PRIMARY KEY, title, author, summary, tags, body)"
+    )
+    for statement in FTS_V1_DDL:
+        conn.execute(statement)
+    rows = [
+        (
+            1,
+            "Sunnydale Nights",
+            "Anya",
+            "A slayer story",
+            "angst, Buffy Summers",
+            "Buffy walked to the crypt alone.",
+        ),
+        (2, "Magic Box", "Tara", "", "fluff, Willow Rosenberg", "Willow and Tara opened the magic shop."),
+        (3, "Crypt Talk", "Spike", "", "Spike", "Not tonight, said Spike, and not tomorrow either."),
+        (4, "Café Noir", "Zoë", "", "", "The slayer's coffee was cold."),
+    ]
+    conn.executemany("INSERT INTO story_texts VALUES (?, ?, ?, ?, ?, ?)", rows)
+    yield conn
+    conn.close()
+
+
+def _ids(conn: sqlite3.Connection, user_text: str) -> set[int]:
+    query = to_match_query(user_text)
+    assert query is not None
+    return {r[0] for r in conn.execute("SELECT rowid FROM story_fts WHERE story_fts MATCH ?", (query,))}
+
+
+@pytest.mark.parametrize(
+    ("user_text", "expected"),
+    [
+        ("buffy", '"buffy"'),
+        ("Buffy crypt", '"Buffy" AND "crypt"'),
+        ('"magic shop" OR crypt', '"magic shop" OR "crypt"'),
+        ("spi*", '"spi"*'),
+        ("(willow OR tara) NOT spike", '("willow" OR "tara") NOT "spike"'),
+        ("willow and tara", '"willow" AND "and" AND "tara"'),
+        ("title:buffy", '"title:buffy"'),
+        ("(unbalanced OR paren", '"unbalanced" OR "paren"'),
+        ('"unbalanced quote', '"unbalanced" AND "quote"'),
+        ("NOT alone", '"NOT" AND "alone"'),
+        ("OR", '"OR"'),
+        ("crypt AND NOT spike", '"crypt" NOT "spike"'),
+        ("-x ^y NEAR(a b)", '"-x" AND "^y" AND "NEAR" AND ("a" AND "b")'),
+        ("*", None),
+        ("", None),
+        ("  ?!. 💀 ()", None),
+    ],
+)
+def test_to_match_query(user_text: str, expected: str | None) -> None:
+    assert to_match_query(user_text) == expected
+
+
+def test_escaped_queries_mean_what_the_user_typed(fts_db: sqlite3.Connection) -> None:
+    assert _ids(fts_db, '"magic shop"') == {2}
+    assert _ids(fts_db, '"shop magic"') == set()
+    assert _ids(fts_db, "crypt") == {1, 3}
+    assert _ids(fts_db, "crypt NOT spike") == {1}
+    assert _ids(fts_db, "tara OR spike") == {2, 3}
+    assert _ids(fts_db, "(tara OR spike) crypt") == {3}
+    assert _ids(fts_db, "slay*") == {1, 4}
+    assert _ids(fts_db, "not tonight") == {3}  # lowercase "not" is a word, not an operator
+    assert _ids(fts_db, "cafe zoe") == {4}  # diacritics fold away
+    assert _ids(fts_db, "title:crypt") == set()  # a column filter is only words here
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(st.sampled_from(SYNTAX), max_size=20).map(" ".join),
+        st.lists(st.sampled_from(SYNTAX), max_size=20).map("".join),
+    )
+)
+def test_no_user_text_makes_match_raise(fts_db: sqlite3.Connection, user_text: str) -> None:
+    query = to_match_query(user_text)
+    if query is None:
+        return
+    fts_db.execute(
+        "SELECT rowid, bm25(story_fts) FROM story_fts WHERE story_fts MATCH ?", (query,)
+    ).fetchall()
+
+
+async def _add(session: Any, story_id: int, title: str, body: str, **text_fields: str) -> None:
+    session.add(
+        Story(
+            id=story_id,
+            path=f"{story_id}.md",
+            file_hash="0" * 64,
+            format="markdown",
+            title=title,
+            title_key=title.lower(),
+        )
+    )
+    await session.flush()
+    session.add(StoryText(story_id=story_id, title=title, body=body, **text_fields))
+    await session.flush()
+
+
+async def _fts_ok(session: Any) -> None:
+    await session.execute(text("INSERT INTO story_fts(story_fts, rank) VALUES ('integrity-check', 1)"))
+
+
+async def test_bm25_ranks_title_above_body(library: Any) -> None:
+    async with library.transaction() as s:
+        await _add(s, 1, "Ordinary Day", "The vampire was hungry.")
+        await _add(s, 2, "Vampire Diaries", "Nothing happened.")
+        await _add(s, 3, "Another Day", "Nothing at all.", tags="vampire")
+        await _add(s, 4, "Unrelated", "No match here.")
+    async with library.sessions() as s:
+        hits = await fts_search(s, "vampire")
+        limited = await fts_search(s, "vampire", limit=1)
+    assert [sid for sid, _ in hits] == [2, 3, 1]
+    assert [rank for _, rank in hits] == sorted(rank for _, rank in hits)
+    assert limited == hits[:1]
+
+
+async def test_triggers_keep_fts_in_step(library: Any) -> None:
+    async with library.transaction() as s:
+        await _add(s, 1, "First", "The hellmouth opened.")
+    async with library.sessions() as s:
+        assert [sid for sid, _ in await fts_search(s, "hellmouth")] == [1]
+    async with library.transaction() as s:
+        (await s.get(StoryText, 1)).body = "The library burned."
+    async with library.transaction() as s:
+        assert await fts_search(s, "hellmouth") == []
+        assert [sid for sid, _ in await fts_search(s, "library")] == [1]
+        await _fts_ok(s)
+    async with library.transaction() as s:
+        await s.execute(text("DELETE FROM stories WHERE id = 1"))  # story_texts goes by cascade
+    async with library.transaction() as s:
+        assert await fts_search(s, "library") == []
+        await _fts_ok(s)
+
+
+async def test_search_leaves_out_removed_stories(library: Any) -> None:
+    async with library.transaction() as s:
+        await _add(s, 1, "Gone", "The mayor ascended.")
+        (await s.get(Story, 1)).removed_at = utcnow()
+    async with library.sessions() as s:
+        assert await fts_search(s, "mayor") == []
+        assert [sid for sid, _ in await fts_search(s, "mayor", include_removed=True)] == [1]
+        assert await fts_search(s, "?!") == []
