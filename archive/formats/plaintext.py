@@ -152,6 +152,9 @@ class _HeaderScan:
                 self._found((field, name) if field not in ("ignored", "part") else None)
             elif self.field is not None and not blank_before:
                 self._continue(stripped)
+            elif self._ffn_follows(index + 1) and raw.summary is None and self.fields:
+                raw.summary = stripped  # FanFiction.net copies: title, by, summary, info line
+                self.field = ("summary", "summary")
             elif not self._free_line(stripped, seen_text, blank_before, index):
                 return index
             seen_text, blank_before = True, False
@@ -244,6 +247,11 @@ class _HeaderScan:
             if looked >= 3 or _is_prose(stripped):
                 return False
         return False
+
+    def _ffn_follows(self, index: int) -> bool:
+        """Whether a FanFiction.net info line comes within the next few non-blank lines."""
+        lines = [line for line in self.lines[index : index + 12] if line.strip()][:3]
+        return any(th.FFN_LINE.match(line.strip()) for line in lines)
 
     def _label_follows(self, index: int) -> bool:
         """After a separator, a second header block (`Disclaimer:`, `A/N:`) may follow."""

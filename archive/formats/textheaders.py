@@ -106,7 +106,7 @@ for _field, _labels in {
 # Labels whose notes entry keeps the label, so a reader knows what the text is.
 _NAMED_NOTES = {"disclaimer", "distribution", "feedback", "archive", "archiving", "dedication",
                 "thanks", "beta", "beta reader", "email", "e-mail", "website", "challenge",
-                "written for", "prompt", "story url", "author url", "sequel to", "prequel to"}  # fmt: skip
+                "written for", "prompt", "story url", "author url", "publisher", "sequel to", "prequel to"}  # fmt: skip
 
 _LABEL_LINE = re.compile(
     r"^\s*(?:[*_>#\[]+\s*)?(?P<label>[A-Za-z][A-Za-z'’/() .\-]{0,24}?)\s*(?:[*_\]]+\s*)?"
