@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
-from cogs.gating import GATED_WORDS, allowed_levels_for
+from cogs.gating import GATED_WORDS, allowed_levels_for, hidden_note
 from cogs.views import Paginator
 from service import stories
 
@@ -76,10 +76,12 @@ class Archive(LibrarianCog):
         await Paginator(interaction.user.id, pages, render).start(interaction)
 
 
-def _count_lines(counts: Any, names: dict[str, str] | None = None, limit: int = 12) -> str:
-    items = counts.items() if isinstance(counts, dict) else counts
-    rows = sorted(((str(k), int(v)) for k, v in items), key=lambda kv: -kv[1])
-    lines = [f"{(names or {}).get(k, k)}: **{v:,}**" for k, v in rows[:limit] if v]
+def _count_lines(
+    rows: Sequence[tuple[str, int]], names: dict[str, str] | None = None, limit: int = 12
+) -> str:
+    """`name: **N**` lines, in the order given, stopping with "… and N more"."""
+    rows = [(k, v) for k, v in rows if v]
+    lines = [f"{(names or {}).get(k, k)}: **{v:,}**" for k, v in rows[:limit]]
     if len(rows) > limit:
         lines.append(f"… and {len(rows) - limit} more")
     return shorten("\n".join(lines), 1024) or "—"
@@ -91,12 +93,13 @@ def stats_embed(result: Any, *, gated: bool) -> discord.Embed:
     embed.description = (
         f"**{result.stories:,}** stories · **{result.words:,}** words · **{result.authors:,}** authors"
     )
-    embed.add_field(name="By rating", value=_count_lines(result.by_rating, RATING_NAMES), inline=True)
+    by_rating = [(level, result.by_rating.get(level, 0)) for level in RATING_NAMES]  # strictness order
+    embed.add_field(name="By rating", value=_count_lines(by_rating, RATING_NAMES), inline=True)
     embed.add_field(name="By fandom", value=_count_lines(result.by_fandom), inline=True)
     footer = []
     hidden = getattr(result, "hidden", 0)
     if gated:
-        footer.append(SFW_FOOTER if not hidden else f"{hidden:,} stories {GATED_WORDS} are not counted here.")
+        footer.append(hidden_note(hidden) or SFW_FOOTER)
     failures = getattr(result, "failures", 0)
     if failures:
         footer.append(f"{failures:,} files could not be read.")

@@ -18,6 +18,8 @@ from service.query import QueryError
 
 log = logging.getLogger(__name__)
 
+ANSWERED = "librarian_answered"
+"""`interaction.extras` key set once a command has sent its first message (see `cogs.views.send_first`)."""
 APOLOGY = "Sorry, something went wrong on my side while answering that. It has been logged; please try again."
 
 
@@ -46,12 +48,19 @@ def explain(error: BaseException) -> str | None:
 
 
 async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
-    """Send `text` only to the member: as the response if none was sent yet, else as a follow-up."""
+    """Send `text` only to the member: as the response if none was sent yet, else as a follow-up.
+
+    When the command had deferred publicly and sent nothing yet, the "thinking…" placeholder is
+    deleted first: the first follow-up would replace it and so be public, whatever its flags.
+    """
     try:
-        if interaction.response.is_done():
-            await interaction.followup.send(text, ephemeral=True)
-        else:
+        if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
+            return
+        placeholder = interaction.response.type is discord.InteractionResponseType.deferred_channel_message
+        if placeholder and not interaction.extras.get(ANSWERED):
+            await interaction.delete_original_response()
+        await interaction.followup.send(text, ephemeral=True)
     except discord.HTTPException:
         log.warning("could not tell %s about an error (interaction expired?)", interaction.user)
 

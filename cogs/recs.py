@@ -15,18 +15,19 @@ from discord.ext import commands
 
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
-from cogs.embeds import card_embed, notice_embed
+from cogs.embeds import card_embed, fit_message
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, build_query, pick_filters
-from cogs.gating import allowed_levels_for, hidden_note
+from cogs.gating import allowed_levels_for
 from cogs.reading import send_similar
 from cogs.transformers import title_autocomplete
+from cogs.views import send_first
 from service import recs, stories
 
 log = logging.getLogger(__name__)
 
 Words = app_commands.Range[int, 0, 10_000_000]
 REC_DESCRIPTIONS = {k: v for k, v in DESCRIPTIONS.items() if k != "sort"} | {
-    "like": "Recommend stories like this one (pick a title from the list, or type it)"
+    "like": "Stories like this one instead of a random pick (other filters are then ignored)"
 }
 
 
@@ -70,16 +71,11 @@ class Recs(LibrarianCog):
             return
         q = build_query(pick_filters(locals()), allowed_levels=allowed, per_page=1)
         result = await recs.rec(self.lib, q, place=place_of(interaction))
-        hidden = hidden_note(result.hidden)
-        if result.hit is None:
-            text_ = "\n".join(
-                filter(None, [result.reason or "No stories match all of those filters.", hidden])
-            )
-            await interaction.followup.send(embed=notice_embed(text_, title="No recommendation"))
-            return
         card = await stories.story_card(self.lib, result.hit.id)
-        note = "\n".join(filter(None, [f"✨ {result.reason}" if result.reason else None, hidden]))
-        await interaction.followup.send(content=note or None, embed=card_embed(card), view=card_view(card.id))
+        note = "\n".join([f"✨ {result.line}", *(f"*{r}*" for r in result.resolved)])
+        await send_first(
+            interaction, content=fit_message(note), embed=card_embed(card), view=card_view(card.id)
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -41,13 +41,9 @@ def result_notes(result: SearchResult) -> list[str]:
 
 
 def empty_text(result: SearchResult) -> str:
-    """Why nothing matched: which filter emptied the list, and anything age gating hid."""
-    lines = [result.empty_reason or "No stories match all of those filters."]
-    hidden = hidden_note(result.hidden)
-    if hidden and hidden not in lines[0]:
-        lines.append(hidden)
-    lines.extend(f"*{note}*" for note in result.resolved)
-    return "\n".join(lines)
+    """Why nothing matched: which filter emptied the list (or that age gating hid every match)."""
+    reason = result.empty_reason or hidden_note(result.hidden) or "No stories match all of those filters."
+    return "\n".join([reason, *(f"*{note}*" for note in result.resolved)])
 
 
 async def send_results(

@@ -13,7 +13,7 @@ from typing import Any
 
 import discord
 
-from cogs.errors import report
+from cogs.errors import ANSWERED, report
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,7 @@ class OwnedView(discord.ui.View):
 
 async def send_first(interaction: discord.Interaction, **kwargs: Any) -> None:
     """Send the command's first message: the response, or a follow-up when the command deferred."""
+    interaction.extras[ANSWERED] = True
     if interaction.response.is_done():
         await interaction.followup.send(**kwargs)
     else:
