@@ -1,0 +1,345 @@
+"""The in-memory title index: find a story from a half-remembered title, and autocomplete titles.
+
+Owns `TitleIndex` and `TitleMatch`. Titles are reduced by `service.titlekeys` (casefold, no
+diacritics, no punctuation or articles, a few abbreviations spelled out). The index keeps:
+
+* a *base* built in one go (at `load`/`reset`, and lazily when enough has changed): a character
+  trigram inverted index (CSR numpy arrays), a sorted word vocabulary whose postings are one
+  contiguous slice per prefix, and the keys / folded titles in sorted order for `bisect`;
+* a small *delta* of titles added since, scanned linearly; removed titles are tombstoned in a
+  numpy mask. The base is rebuilt when the delta or the tombstones grow too large.
+
+`find` ranks exact matches, then title-prefix matches, then fuzzy matches (trigram candidates
+rescored with rapidfuzz). `complete` answers as-you-type: titles starting with what was typed,
+then titles whose words start with the typed words ("perfect sk" -> "Otherwise a Perfect Sky"),
+then fuzzy matches; an empty query lists titles alphabetically (ignoring articles).
+
+It must not import Discord, and nothing on the query path awaits; only `load` touches the database.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Story
+from service.titlefuzzy import CANDIDATES, FuzzyScorer
+from service.titlekeys import ABBREVIATIONS, fold, key_words, shorten, title_key, trigram_codes
+
+log = logging.getLogger(__name__)
+
+MatchKind = Literal["exact", "prefix", "fuzzy"]
+Allowed = Callable[[int], bool] | None
+
+MAX_CHOICES = 25
+"""Discord allows at most 25 autocomplete choices."""
+MAX_NAME = 100
+"""Discord allows at most 100 characters in a choice name."""
+COMPLETE_POOL = 64
+"""Fuzzy candidates rescored for an autocomplete (fewer than `find`: it must answer in a blink)."""
+_KIND_ORDER = {"exact": 0, "prefix": 1, "fuzzy": 2}
+_TOP = "\U0010ffff"
+
+
+def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(sorted distinct values, each value's index among them) by sorting (np.unique is slower)."""
+    order = np.argsort(values, kind="stable")
+    ordered = values[order]
+    first = np.diff(ordered, prepend=ordered[:1] - 1) != 0 if ordered.size else ordered.astype(bool)
+    ids = np.empty(values.size, dtype=np.int64)
+    ids[order] = np.cumsum(first) - 1
+    return ordered[first], ids
+
+
+@dataclass(frozen=True, slots=True)
+class TitleMatch:
+    """One title found: the story's id, its title, a 0-100 similarity and how it matched.
+
+    From `complete` the title is already shortened to at most 100 characters.
+    """
+
+    story_id: int
+    title: str
+    score: float
+    kind: MatchKind
+
+    @property
+    def display(self) -> str:
+        """The title shortened for a Discord choice name (at most 100 characters)."""
+        return shorten(self.title, MAX_NAME)
+
+
+class TitleIndex:
+    """Titles by story id, searchable by fuzzy title and by as-you-type prefix."""
+
+    def __init__(self, items: Iterable[tuple[int, str]] = ()) -> None:
+        self.reset(items)
+
+    # ---- keeping it up to date -------------------------------------------------------------
+
+    def reset(self, items: Iterable[tuple[int, str]]) -> None:
+        """Replace everything with `items` (story id, title) and build the base at once."""
+        self._ids: list[int] = []
+        self._titles: list[str] = []
+        self._folded: list[str] = []
+        self._keys: list[str] = []
+        self._alive = np.zeros(0, dtype=bool)
+        self._slot_of: dict[int, int] = {}
+        self._dead = 0
+        self._nb = 0
+        for story_id, title in items:
+            self.add(story_id, title)
+        self._rebuild()
+
+    async def load(self, session: AsyncSession) -> None:
+        """Fill the index from the database: every story not removed."""
+        rows = await session.execute(select(Story.id, Story.title).where(Story.removed_at.is_(None)))
+        self.reset((int(sid), str(title or "")) for sid, title in rows)
+
+    def add(self, story_id: int, title: str) -> None:
+        """Index `title` for `story_id`; an id already present is replaced."""
+        self.remove(story_id)
+        slot = len(self._ids)
+        folded, key = title_key(title)
+        self._ids.append(story_id)
+        self._titles.append(title)
+        self._folded.append(folded)
+        self._keys.append(key)
+        if slot >= self._alive.size:
+            self._alive = np.concatenate([self._alive, np.zeros(max(64, slot), dtype=bool)])
+        self._alive[slot] = True
+        self._slot_of[story_id] = slot
+
+    def remove(self, story_id: int) -> None:
+        """Forget `story_id` (no error when it is not indexed)."""
+        slot = self._slot_of.pop(story_id, None)
+        if slot is not None:
+            self._alive[slot] = False
+            self._dead += 1
+
+    def title_of(self, story_id: int) -> str | None:
+        """The indexed title of `story_id`, or None."""
+        slot = self._slot_of.get(story_id)
+        return None if slot is None else self._titles[slot]
+
+    def __len__(self) -> int:
+        return len(self._slot_of)
+
+    def __contains__(self, story_id: object) -> bool:
+        return story_id in self._slot_of
+
+    # ---- the base ----------------------------------------------------------------------------
+
+    def _ensure(self) -> None:
+        """Rebuild the base when the delta or the tombstones have grown past their budget."""
+        delta = len(self._ids) - self._nb
+        if delta > 512 + self._nb // 64 or self._dead > 1024 + self._nb // 4:
+            self._rebuild()
+
+    def _rebuild(self) -> None:
+        if self._dead:
+            keep = [s for s in range(len(self._ids)) if self._alive[s]]
+            self._ids = [self._ids[s] for s in keep]
+            self._titles = [self._titles[s] for s in keep]
+            self._folded = [self._folded[s] for s in keep]
+            self._keys = [self._keys[s] for s in keep]
+            self._slot_of = {sid: i for i, sid in enumerate(self._ids)}
+            self._dead = 0
+        n = self._nb = len(self._ids)
+        self._alive = np.ones(n, dtype=bool)
+        keys = self._keys
+        # trigram CSR: codes sorted, postings per code
+        codes, owner = trigram_codes(keys)
+        self._tri_vocab, code_ids = _dense(codes)
+        pairs = np.sort(code_ids * max(n, 1) + owner)
+        pairs = pairs[np.diff(pairs, prepend=-1) != 0]
+        tri_of, post = np.divmod(pairs, max(n, 1))
+        self._tri_post = post.astype(np.int32)
+        self._tri_off = np.searchsorted(tri_of, np.arange(self._tri_vocab.size + 1)).astype(np.int64)
+        self._tri_len = np.bincount(self._tri_post, minlength=n).astype(np.float32)
+        # word CSR: sorted vocabulary, postings contiguous per word so a prefix is one slice
+        split = [key.split() for key in keys]
+        self._nwords = np.fromiter(map(len, split), dtype=np.int64, count=n)
+        owners = np.repeat(np.arange(n, dtype=np.int32), self._nwords)
+        self._vocab: list[str] = sorted({w for ws in split for w in ws})
+        word_id = {w: i for i, w in enumerate(self._vocab)}
+        ids = np.fromiter((word_id[w] for ws in split for w in ws), dtype=np.int64, count=owners.size)
+        order = np.argsort(ids, kind="stable")
+        self._word_post = owners[order]
+        self._word_off = np.searchsorted(ids[order], np.arange(len(self._vocab) + 1)).astype(np.int64)
+        # sorted keys (alphabetical, articles ignored) and sorted folded titles (as typed)
+        by_key = sorted(range(n), key=lambda s: (keys[s], self._folded[s], self._ids[s]))
+        self._sorted_keys = [keys[s] for s in by_key]
+        self._key_slots = np.asarray(by_key, dtype=np.int32)
+        self._rank = np.empty(n, dtype=np.int64)
+        self._rank[self._key_slots] = np.arange(n)
+        by_fold = sorted(range(n), key=lambda s: (self._folded[s], self._ids[s]))
+        self._sorted_folded = [self._folded[s] for s in by_fold]
+        self._fold_slots = by_fold
+        self._fuzzy = FuzzyScorer(self._tri_vocab, self._tri_off, self._tri_post, self._tri_len)
+        log.debug("title index rebuilt: %s titles, %s trigrams", n, len(self._tri_vocab))
+
+    # ---- helpers -----------------------------------------------------------------------------
+
+    def _live(self, slot: int, allowed: Allowed) -> bool:
+        return bool(self._alive[slot]) and (allowed is None or allowed(self._ids[slot]))
+
+    def _delta(self) -> range:
+        return range(self._nb, len(self._ids))
+
+    def _sorted_range(self, sorted_list: list[str], prefix: str) -> tuple[int, int]:
+        return bisect.bisect_left(sorted_list, prefix), bisect.bisect_left(sorted_list, prefix + _TOP)
+
+    def _prefix_slots(self, use_keys: bool, prefix: str, cap: int, allowed: Allowed) -> list[int]:
+        """Live slots whose key (or folded title) starts with `prefix`, alphabetically, up to cap."""
+        sorted_list = self._sorted_keys if use_keys else self._sorted_folded
+        slots = self._key_slots if use_keys else self._fold_slots
+        texts = self._keys if use_keys else self._folded
+        lo, hi = self._sorted_range(sorted_list, prefix)
+        found: list[int] = []
+        for i in range(lo, hi):
+            if len(found) >= cap:
+                break
+            if self._live(int(slots[i]), allowed):
+                found.append(int(slots[i]))
+        found += [s for s in self._delta() if texts[s].startswith(prefix) and self._live(s, allowed)]
+        found.sort(key=lambda s: (texts[s], self._ids[s]))
+        return found[:cap]
+
+    def _match(self, slot: int, score: float, kind: MatchKind, *, short: bool = False) -> TitleMatch:
+        title = self._titles[slot]
+        return TitleMatch(self._ids[slot], shorten(title, MAX_NAME) if short else title, score, kind)
+
+    # ---- find --------------------------------------------------------------------------------
+
+    def find(self, query: str, limit: int = 10, *, allowed: Allowed = None) -> list[TitleMatch]:
+        """Stories whose title matches `query`, best first: exact, then title prefix, then fuzzy.
+
+        Within a kind, higher score first. Tolerates typos, missing or extra words, word order,
+        missing articles, diacritics, case and a few abbreviations (`fwd`).
+        """
+        self._ensure()
+        qkey = " ".join(key_words(fold(query).split()))
+        if not qkey or limit <= 0:
+            return []
+        scored: dict[int, tuple[MatchKind, float]] = {}
+        for slot in self._prefix_slots(True, qkey, max(limit, 50), allowed):
+            exact = self._keys[slot] == qkey
+            scored[slot] = ("exact", 100.0) if exact else ("prefix", 0.0)
+        prefix = [s for s, (kind, _) in scored.items() if kind == "prefix"]
+        if prefix:
+            for slot, score in zip(
+                prefix, self._fuzzy.score(qkey, [self._keys[s] for s in prefix]), strict=True
+            ):
+                scored[slot] = ("prefix", score)
+        for slot, score in self._fuzzy_matches(qkey, allowed, open_end=False):
+            scored.setdefault(slot, ("fuzzy", score))
+        ranked = sorted(scored.items(), key=lambda kv: (_KIND_ORDER[kv[1][0]], -kv[1][1], self._keys[kv[0]]))
+        return [self._match(slot, round(float(score), 1), kind) for slot, (kind, score) in ranked[:limit]]
+
+    def _fuzzy_matches(
+        self, qkey: str, allowed: Allowed, *, open_end: bool, pool: int = CANDIDATES
+    ) -> Iterator[tuple[int, float]]:
+        """(slot, score) of fuzzy candidates from base and delta, best first, live and allowed."""
+        base = self._fuzzy.candidates(qkey, self._alive[: self._nb], open_end=open_end, limit=pool)
+        delta = [s for s in self._delta() if self._alive[s]]
+        slots = [int(s) for s in base] + delta
+        if not slots:
+            return
+        scores = self._fuzzy.score(qkey, [self._keys[s] for s in slots], prefix=open_end)
+        for i in np.argsort(-scores, kind="stable"):
+            if scores[i] < self._fuzzy.cutoff:
+                break
+            if allowed is None or allowed(self._ids[slots[i]]):
+                yield slots[i], float(scores[i])
+
+    # ---- complete ----------------------------------------------------------------------------
+
+    def complete(self, prefix: str, limit: int = MAX_CHOICES, *, allowed: Allowed = None) -> list[TitleMatch]:
+        """Autocomplete suggestions for what has been typed so far (at most 25, names <= 100 chars).
+
+        Order: titles starting with the typed text (as typed, then ignoring articles), then titles
+        whose words start with the typed words, then fuzzy matches. An empty query lists titles
+        alphabetically, ignoring leading articles ("The Gift" under G).
+        """
+        self._ensure()
+        limit = max(0, min(limit, MAX_CHOICES))
+        typed = fold(prefix)
+        partial = bool(prefix) and prefix[-1].isalnum()
+        words = key_words(typed.split(), partial_last=partial)
+        qkey = " ".join(words)
+        out: dict[int, tuple[MatchKind, float]] = {}
+
+        def take(slots: Iterable[int], kind: MatchKind) -> None:
+            for slot in slots:
+                if len(out) >= limit:
+                    return
+                if slot not in out:
+                    exact = self._keys[slot] == qkey or self._folded[slot] == typed
+                    out[slot] = ("exact", 100.0) if exact else (kind, 0.0)
+
+        if not typed:
+            take(self._prefix_slots(True, "", limit, allowed), "prefix")
+        else:
+            take(self._prefix_slots(False, typed, limit, allowed), "prefix")
+            if qkey:
+                take(self._prefix_slots(True, qkey, limit, allowed), "prefix")
+                if len(out) < limit:
+                    take(self._word_prefix_slots(words, qkey, limit, allowed), "prefix")
+                if len(out) < limit // 2 and len(qkey) >= 3:
+                    fuzzy = self._fuzzy_matches(qkey, allowed, open_end=partial, pool=COMPLETE_POOL)
+                    take((s for s, _ in fuzzy), "fuzzy")
+        slots = list(out)
+        if qkey and slots:
+            scores = self._fuzzy.score(qkey, [self._keys[s] for s in slots], prefix=True)
+        else:
+            scores = np.full(len(slots), 100.0 if not typed else 0.0)
+        return [
+            self._match(
+                slot, 100.0 if out[slot][0] == "exact" else round(float(sc), 1), out[slot][0], short=True
+            )
+            for slot, sc in zip(slots, scores, strict=True)
+        ]
+
+    def _word_prefix_slots(self, words: list[str], qkey: str, limit: int, allowed: Allowed) -> list[int]:
+        """Live slots where every typed word starts some word of the title, best first: the typed
+        words in sequence, then shorter titles, then alphabetical."""
+        nb = self._nb
+        mask = self._alive[:nb].copy()
+        alternatives: list[list[str]] = []
+        for i, word in enumerate(words):
+            alts = [word]
+            if i == len(words) - 1 and word in ABBREVIATIONS:
+                alts.append(ABBREVIATIONS[word])
+            alternatives.append(alts)
+            hit = np.zeros(nb, dtype=bool)
+            for alt in alts:
+                lo, hi = self._sorted_range(self._vocab, alt)
+                hit[self._word_post[self._word_off[lo] : self._word_off[hi]]] = True
+            mask &= hit
+        found = np.flatnonzero(mask)
+        if found.size > 400:
+            weight = self._nwords[found] * (nb + 1) + self._rank[found]
+            found = found[np.argpartition(weight, 400)[:400]]
+        slots = [int(s) for s in found]
+        for slot in self._delta():
+            twords = self._keys[slot].split()
+            if self._alive[slot] and all(
+                any(tw.startswith(a) for tw in twords for a in alts) for alts in alternatives
+            ):
+                slots.append(slot)
+        spaced = " " + qkey
+
+        def order(slot: int) -> tuple[int, int, str]:
+            key = self._keys[slot]
+            return (0 if (" " + key).find(spaced) >= 0 else 1, len(key), key)
+
+        slots.sort(key=order)
+        return [s for s in slots if allowed is None or allowed(self._ids[s])][: limit * 2]
