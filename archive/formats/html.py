@@ -83,6 +83,10 @@ def join_text(pieces: Iterable[str]) -> str:
                 current = []
         if current:
             paragraphs.append("\n".join(current))
+    while paragraphs and paragraphs[0] == SCENE_BREAK:
+        paragraphs.pop(0)
+    while paragraphs and paragraphs[-1] == SCENE_BREAK:
+        paragraphs.pop()
     return "\n\n".join(paragraphs)
 
 
@@ -301,7 +305,10 @@ def read_header_text(text: str, raw: RawStory) -> None:
             end = i + 1
         elif seen or i > 8:
             break
-    raw.body = "\n".join(lines[end:]).strip() if seen else text.strip()
+    body = "\n".join(lines[end:]).strip() if seen else text.strip()
+    while body.startswith(SCENE_BREAK):
+        body = body[len(SCENE_BREAK) :].lstrip()
+    raw.body = body
 
 
 def is_archive_page(soup: BeautifulSoup) -> bool:
