@@ -199,9 +199,14 @@ async def webhook_post(fake: FakeDiscord, rec: Recorded, app: str, token: str) -
     if problems := validate.message_body(body, files=len(rec.files)):
         return invalid(problems)
     original = fake.messages.get(found.original_id or "")
-    if original is not None and original["flags"] & payloads.LOADING and found.callback.get("type") == 5:
-        # After a "thinking" defer, the first followup replaces the loading message.
-        return 200, fake.edit_message(original["id"], body, files=rec.files, clear_loading=True)
+    if original is not None and original["flags"] & payloads.LOADING and not original.get("deleted"):
+        # After a "thinking" defer the first followup replaces the loading message, and it keeps
+        # the defer's visibility whatever flags the followup asks for (as on real Discord).
+        flags = (int(body.get("flags") or 0) & ~payloads.EPHEMERAL) | (original["flags"] & payloads.EPHEMERAL)
+        edited = fake.edit_message(
+            original["id"], {**body, "flags": flags}, files=rec.files, clear_loading=True
+        )
+        return 200, edited
     return 200, fake.new_message(found.payload["channel_id"], body, interaction=found, files=rec.files)
 
 
@@ -216,7 +221,7 @@ async def webhook_message(fake: FakeDiscord, rec: Recorded, app: str, token: str
     if isinstance(found, tuple):
         return found
     message_id = _message_id(found, message)
-    if message_id is None or message_id not in fake.messages:
+    if message_id is None or message_id not in fake.messages or fake.messages[message_id].get("deleted"):
         return error(404, 10008, "Unknown Message")
     if rec.method == "GET":
         return 200, fake.messages[message_id]
@@ -246,7 +251,7 @@ async def channel_message_post(fake: FakeDiscord, rec: Recorded, channel: str) -
 
 async def channel_message(fake: FakeDiscord, rec: Recorded, channel: str, message: str) -> Reply:
     msg = fake.messages.get(message)
-    if msg is None or msg["channel_id"] != channel:
+    if msg is None or msg["channel_id"] != channel or msg.get("deleted"):
         return error(404, 10008, "Unknown Message")
     if rec.method == "GET":
         return 200, msg

@@ -5,6 +5,8 @@ Owns the view of one interaction's traffic (its callback, followups, edits of th
 not send anything itself except through the `FakeDiscord` it came from.
 """
 
+# ruff: noqa: ASYNC109  (tests wait with an explicit timeout argument, as the e2e API promises)
+
 from __future__ import annotations
 
 import asyncio
@@ -55,7 +57,7 @@ class Sent:
                 out.append(r.json or {})
         return out
 
-    async def response(self, timeout: float = 10.0) -> dict[str, Any]:  # noqa: ASYNC109
+    async def response(self, timeout: float = 10.0) -> dict[str, Any]:
         """The callback body ({"type": ..., "data": ...}) once the bot has answered."""
         await self.fake.wait_for(
             lambda: self.callback is not None, timeout, f"a callback for {self.describe()}"
@@ -63,7 +65,7 @@ class Sent:
         assert self.callback is not None
         return self.callback
 
-    async def reply(self, timeout: float = 15.0) -> dict[str, Any]:  # noqa: ASYNC109
+    async def reply(self, timeout: float = 15.0) -> dict[str, Any]:
         """The first message the user sees: the callback message, or after a defer the first
         followup or edit of the original."""
         callback = await self.response(timeout)
@@ -74,7 +76,7 @@ class Sent:
         await self.fake.wait_for(lambda: len(self.bodies()) > 0, timeout, f"a followup for {self.describe()}")
         return self.bodies()[0]
 
-    async def settle(self, quiet: float = 0.4, timeout: float = 15.0) -> list[dict[str, Any]]:  # noqa: ASYNC109
+    async def settle(self, quiet: float = 0.4, timeout: float = 15.0) -> list[dict[str, Any]]:
         """Wait until the bot has answered and sent nothing more for `quiet` seconds; the bodies."""
         await self.response(timeout)
         loop = asyncio.get_running_loop()

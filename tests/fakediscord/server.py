@@ -6,6 +6,8 @@ record of every request the bot made, the message store, and the async API tests
 It must not import the bot's code: the bot is a separate process that only sees HTTP and a socket.
 """
 
+# ruff: noqa: ASYNC109  (tests wait with an explicit timeout argument, as the e2e API promises)
+
 from __future__ import annotations
 
 import asyncio
@@ -284,7 +286,7 @@ class FakeDiscord(Driver):
 
     # -- the API tests use -------------------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:  # noqa: ASYNC109
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
         """Wait until `predicate()` holds (checked after every request); fail after `timeout`."""
         try:
             async with self._changed:
@@ -300,7 +302,7 @@ class FakeDiscord(Driver):
         predicate: Callable[[Recorded], bool],
         timeout: float = 10.0,
         *,
-        since: int = 0,  # noqa: ASYNC109
+        since: int = 0,
     ) -> Recorded:
         """The first recorded request from index `since` on that satisfies `predicate`."""
 
@@ -312,12 +314,12 @@ class FakeDiscord(Driver):
         assert found is not None
         return found
 
-    async def wait_until_ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+    async def wait_until_ready(self, timeout: float = 30.0) -> None:
         await asyncio.wait_for(self.ready.wait(), timeout)
 
     async def wait_for_commands(
         self, names: tuple[str, ...] = (), *, timeout: float = 30.0
-    ) -> dict[str, Any]:  # noqa: ASYNC109
+    ) -> dict[str, Any]:
         """The commands synced to the guild, once it holds at least `names`."""
         await self.wait_for(
             lambda: (

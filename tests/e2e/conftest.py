@@ -1,0 +1,187 @@
+"""End-to-end fixtures: the fake Discord plus ONE real bot process per test module.
+
+Owns starting `tests/e2e/launch_bot.py` with a private database and stories folder (the repo's
+`stories/`, the shared seeds when present, and two small stories written here: one explicit, one
+long and general), waiting for `Librarian ready` and the command sync, and failing a test on any
+traceback or ERROR line the bot logs and on any request the fake refused. It must not import the
+bot's code: the bot is a separate process.
+"""
+
+# ruff: noqa: ASYNC109  (tests wait with an explicit timeout argument, as the e2e API promises)
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import shutil
+import signal
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from settings import ROOT
+from tests.conftest import ROSTER_FILE, SAMPLES_DIR, SEEDS_DIR
+from tests.e2e.stories import write_stories
+from tests.fakediscord import FakeDiscord, Recorded
+
+LAUNCHER = Path(__file__).with_name("launch_bot.py")
+READY_LINE = "Librarian ready"
+START_TIMEOUT = 60.0
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+PROBLEM = re.compile(r"Traceback \(most recent call last\)|\bERROR\b|\bCRITICAL\b")
+
+
+@dataclass
+class BotProcess:
+    """The bot under test: its process and every line it has printed so far."""
+
+    proc: asyncio.subprocess.Process
+    log_file: Path
+    lines: list[str] = field(default_factory=list)
+    _reader: asyncio.Task[None] | None = None
+    _new_line: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def start_reading(self) -> None:
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        assert self.proc.stdout is not None
+        with self.log_file.open("w", encoding="utf-8") as log:
+            while raw := await self.proc.stdout.readline():
+                line = ANSI.sub("", raw.decode("utf-8", "replace").rstrip("\n"))
+                self.lines.append(line)
+                log.write(line + "\n")
+                log.flush()
+                self._new_line.set()
+
+    async def wait_for_line(self, text: str, timeout: float) -> str:
+        """The first output line containing `text`; fails early if the bot exits."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            found = next((line for line in self.lines if text in line), None)
+            if found is not None:
+                return found
+            if self.proc.returncode is not None or loop.time() > deadline:
+                why = (
+                    f"exited with {self.proc.returncode}" if self.proc.returncode is not None else "timed out"
+                )
+                raise AssertionError(f"bot {why} before printing {text!r}:\n" + self.tail())
+            self._new_line.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_line.wait(), 0.5)
+
+    def problems(self, since: int = 0) -> list[str]:
+        """Traceback and ERROR/CRITICAL lines from line `since` on."""
+        return [line for line in self.lines[since:] if PROBLEM.search(line)]
+
+    def tail(self, count: int = 60) -> str:
+        return "\n".join(self.lines[-count:])
+
+    async def stop(self) -> int:
+        if self.proc.returncode is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self.proc.wait(), 15)
+            except TimeoutError:
+                self.proc.kill()
+                await self.proc.wait()
+        if self._reader is not None:
+            await asyncio.wait_for(self._reader, 5)
+        return self.proc.returncode or 0
+
+
+@dataclass
+class E2E:
+    """What a test gets: the fake Discord, the bot process, and the bot's stories folder."""
+
+    fake: FakeDiscord
+    bot: BotProcess
+    stories: Path
+    checked: int = 0  # bot output lines already checked for problems by a test
+
+    def refused(self, since: int = 0) -> list[Recorded]:
+        return [r for r in self.fake.requests[since:] if r.status >= 400]
+
+
+def _fill_stories(stories: Path) -> None:
+    if SAMPLES_DIR.exists():
+        shutil.copytree(SAMPLES_DIR, stories / "samples", dirs_exist_ok=True)
+    if SEEDS_DIR.exists():
+        shutil.copytree(SEEDS_DIR, stories / "seeds", dirs_exist_ok=True)
+    write_stories(stories / "e2e")
+
+
+def bot_env(fake: FakeDiscord, tmp: Path) -> dict[str, str]:
+    """The bot's whole configuration, so a developer's `.env` cannot leak into the test."""
+    return {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "FAKE_DISCORD_PORT": str(fake.port),
+        "DISCORD_TOKEN": fake.bot_token,
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'librarian.db'}",
+        "STORIES_DIR": str(tmp / "stories"),
+        "REMOVED_DIR": str(tmp / "removed"),
+        "ROSTER_FILE": str(ROSTER_FILE),
+        "TEST_GUILD_ID": fake.guild_id,
+        "MOD_ROLE": "Mods",
+        "INDEX_ON_START": "true",
+        "LOG_LEVEL": "INFO",
+    }
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def e2e(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E2E]:
+    """The fake Discord and one bot process logged in to it, ready, with its commands synced."""
+    if not (ROOT / "bot.py").exists():
+        pytest.skip("bot.py is not there yet")
+    tmp = tmp_path_factory.mktemp("e2e")
+    _fill_stories(tmp / "stories")
+    fake = await FakeDiscord().start()
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(LAUNCHER),
+        str(fake.port),
+        cwd=str(tmp),
+        env=bot_env(fake, tmp),
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    bot = BotProcess(proc, tmp / "bot.log")
+    bot.start_reading()
+    try:
+        await bot.wait_for_line(READY_LINE, START_TIMEOUT)
+        await fake.wait_for_commands(timeout=10)
+        env = E2E(fake=fake, bot=bot, stories=tmp / "stories")
+        yield env
+    finally:
+        code = await bot.stop()
+        await fake.close()
+    problems = bot.problems(env.checked)
+    assert not problems, f"the bot logged problems (full log in {bot.log_file}):\n{bot.tail()}"
+    assert code == 0, f"the bot exited with {code}:\n{bot.tail()}"
+
+
+@pytest_asyncio.fixture(loop_scope="module", autouse=True)
+async def clean_run(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Fail the test if, while it ran, the bot logged a traceback/ERROR or the fake refused a request."""
+    if "e2e" not in request.fixturenames:
+        yield
+        return
+    env: E2E = request.getfixturevalue("e2e")
+    lines, requests = len(env.bot.lines), len(env.fake.requests)
+    yield
+    await asyncio.sleep(0.2)  # let a late log line or request arrive
+    problems = env.bot.problems(lines)
+    env.checked = len(env.bot.lines)
+    assert not problems, "the bot logged problems:\n" + "\n".join(env.bot.lines[lines:][-60:])
+    refused = env.refused(requests)
+    details = "\n".join(f"{r} {r.reply}" for r in refused)
+    assert not refused, f"the fake refused requests (real Discord would too):\n{details}"

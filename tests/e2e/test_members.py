@@ -1,0 +1,187 @@
+"""Every member command, run against the real bot process through the fake Discord, in a channel that
+is not age-restricted (`general`) and in one that is (`after-dark`).
+
+Owns what a member sees: search by character and pairing with age gating and its "hidden" note,
+paging (Next, and another member's press refused), `/fic` and title autocomplete, `/read` with the
+Continue button, `/rec` and `/rec like:`, `/characters`, `/pairings`, `/stats`.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.e2e.checks import assert_safe
+from tests.e2e.conftest import E2E
+from tests.e2e.stories import DRABBLE_TITLES, EXPLICIT_TITLE, LONG_TITLE, PING_LINE, RARE_WORD
+from tests.fakediscord import Sent, button, buttons, embeds, text
+
+pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+
+EPHEMERAL = 1 << 6
+
+
+async def answer(sent: Sent) -> dict:
+    """The first message the member sees, after checking everything sent is safe."""
+    body = await sent.reply()
+    await sent.settle(quiet=0.3)
+    assert_safe(sent)
+    return body
+
+
+def total(body: dict) -> int:
+    """The number of matches a result page's footer reports."""
+    found = re.search(r"([\d,]+) stor(?:y|ies)", embeds(body)[0]["footer"]["text"])
+    assert found, embeds(body)[0]["footer"]
+    return int(found.group(1).replace(",", ""))
+
+
+def hidden(body: dict) -> int:
+    """How many matches the reply says age gating hid (0 when it says nothing)."""
+    found = re.search(r"([\d,]+) more stor(?:y|ies) .*hidden", text(body))
+    return int(found.group(1).replace(",", "")) if found else 0
+
+
+async def test_search_character_hides_explicit_outside_nsfw(e2e: E2E) -> None:
+    general = await answer(await e2e.fake.send_command("search", character="Willow", channel="general"))
+    nsfw = await answer(await e2e.fake.send_command("search", character="Willow", channel="after-dark"))
+    assert EXPLICIT_TITLE not in text(general)
+    assert total(nsfw) > total(general) >= len(DRABBLE_TITLES) + 1
+    assert hidden(general) == total(nsfw) - total(general)
+    assert hidden(nsfw) == 0
+    assert len(embeds(general)) == 1
+
+
+async def test_search_pairing_in_nsfw_channel_shows_explicit(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("search", pairing="Willow/Tara", channel="after-dark")
+    words = text(await answer(sent))
+    assert EXPLICIT_TITLE in words and LONG_TITLE in words
+    assert "hidden" not in words
+    assert not any(title in words for title in DRABBLE_TITLES), "drabbles have no pairing"
+
+
+async def test_search_pairing_outside_nsfw_says_how_many_were_hidden(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("search", pairing="Willow/Tara", channel="general")
+    body = await answer(sent)
+    words = text(body)
+    assert LONG_TITLE in words and EXPLICIT_TITLE not in words
+    assert hidden(body) >= 1, words
+
+
+async def test_full_text_search_finds_the_rare_word(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("search", text=RARE_WORD, channel="general")
+    assert (await sent.response())["type"] == 5  # full text defers first
+    assert LONG_TITLE in text(await answer(sent))
+
+
+async def test_next_page_and_a_press_by_someone_else(e2e: E2E) -> None:
+    fake = e2e.fake
+    sent = await fake.send_command("search", character="Willow", channel="after-dark")
+    first = await answer(sent)
+    assert button(first, "previous").get("disabled") is True
+    assert not button(first, "next").get("disabled")
+    page_one = text(sent.message())
+
+    refused = await fake.press(sent.message(), label="Next", user="bob")
+    reply = await answer(refused)
+    assert reply["flags"] & EPHEMERAL, "the refusal is for the presser only"
+    assert "belong" in reply["content"]
+    assert text(sent.message()) == page_one, "someone else's press must not turn the page"
+
+    pressed = await fake.press(sent.message(), label="Next")
+    assert (await pressed.response())["type"] == 7
+    assert_safe(pressed)
+    page_two = sent.message()
+    assert text(page_two) != page_one
+    assert "Page 2/" in embeds(page_two)[0]["footer"]["text"]
+    assert not button(page_two, "previous").get("disabled")
+
+
+async def test_fic_shows_a_card_with_read_and_similar_buttons(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("fic", title=LONG_TITLE, channel="general")
+    body = await answer(sent)
+    card = embeds(body)[0]
+    assert LONG_TITLE in card["title"]
+    assert {b["label"] for b in buttons(body)} >= {"Read", "More like this"}
+
+
+async def test_fic_of_an_explicit_story_is_refused_outside_nsfw(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("fic", title=EXPLICIT_TITLE, channel="general")
+    body = await answer(sent)
+    assert body.get("flags", 0) & EPHEMERAL
+    assert "age-restricted" in text(body)
+    assert not embeds(body) and not buttons(body), "no card, no Read button"
+
+
+async def test_title_autocomplete_then_fic_by_the_chosen_value(e2e: E2E) -> None:
+    fake = e2e.fake
+    sent = await fake.send_autocomplete("fic", "title", title="quiet hours", channel="general")
+    callback = await sent.response()
+    assert callback["type"] == 8
+    choices = callback["data"]["choices"]
+    assert 1 <= len(choices) <= 25
+    chosen = next(c for c in choices if LONG_TITLE in c["name"])
+    card = await answer(await fake.send_command("fic", title=chosen["value"], channel="general"))
+    assert LONG_TITLE in embeds(card)[0]["title"]
+
+
+async def test_title_autocomplete_leaves_out_explicit_outside_nsfw(e2e: E2E) -> None:
+    fake = e2e.fake
+    general = await (await fake.send_autocomplete("fic", "title", title="Lanterns", channel="general")).response()
+    nsfw = await (await fake.send_autocomplete("fic", "title", title="Lanterns", channel="after-dark")).response()
+    assert not any(EXPLICIT_TITLE in c["name"] for c in general["data"]["choices"])
+    assert any(EXPLICIT_TITLE in c["name"] for c in nsfw["data"]["choices"])
+
+
+async def test_read_posts_parts_and_continue_goes_on(e2e: E2E) -> None:
+    fake = e2e.fake
+    sent = await fake.send_command("read", title=LONG_TITLE, channel="general")
+    await sent.reply()
+    bodies = await sent.settle(quiet=0.4)
+    assert_safe(sent)
+    assert len(bodies) >= 2
+    headers = [b["content"].splitlines()[0] for b in bodies]
+    total = int(re.search(r"part 1 of (\d+)", headers[0]).group(1))
+    assert total > len(bodies), "the long story must need a Continue button"
+    for number, header in enumerate(headers, start=1):
+        assert f"part {number} of {total}" in header
+    all_text = "\n".join(b["content"] for b in bodies)
+    assert "Giles wrote" in all_text and PING_LINE not in all_text, "the @everyone line is neutralised"
+    assert not buttons(bodies[0]), "only the last part carries Continue"
+    last = sent.last_message()
+    assert button(last, "continue")
+
+    pressed = await fake.press(last, label="Continue", user="bob")  # anyone may continue
+    callback = await pressed.response()
+    assert callback["type"] == 7 and not (callback["data"].get("components") or [])
+    more = await pressed.settle(quiet=0.4)
+    assert_safe(pressed)
+    assert f"part {len(bodies) + 1} of {total}" in more[1]["content"].splitlines()[0]
+
+
+async def test_rec_outside_nsfw_never_offers_the_explicit_story(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("rec", pairing="Willow/Tara", channel="general")
+    assert (await sent.response())["type"] == 5
+    body = await answer(sent)
+    assert LONG_TITLE in embeds(body)[0]["title"]
+    assert body["content"], "a rec says why it was picked"
+
+
+async def test_rec_like_lists_similar_stories(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("rec", like=LONG_TITLE, channel="after-dark")
+    body = await answer(sent)
+    words = text(body)
+    assert LONG_TITLE in words
+    assert EXPLICIT_TITLE in words, "the same pairing makes the explicit story the closest match here"
+
+
+async def test_characters_pairings_and_stats(e2e: E2E) -> None:
+    fake = e2e.fake
+    characters = text(await answer(await fake.send_command("characters")))
+    pairings = text(await answer(await fake.send_command("pairings")))
+    stats = await answer(await fake.send_command("stats"))
+    assert "Willow" in characters and "Tara" in characters
+    assert re.search(r"Tara.*Willow|Willow.*Tara", pairings)
+    field_names = {f["name"] for f in embeds(stats)[0].get("fields") or []}
+    assert "By rating" in field_names
