@@ -1,0 +1,458 @@
+"""Plain-text stories: every header style, separators, wrapped values, FanFiction.net and FanFicFare
+files, headerless chapters, encodings, the ratings table and series phrases.
+
+Stories here are a few lines written for the test; the bundled samples in `stories/` are checked
+against what they were written to say.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import zipfile
+
+import pytest
+
+from archive.decode import decode
+from archive.model import JSON_KEYS, StoryMeta
+from archive.parse import finalize, is_unreadable, normalise_date, normalise_status, parse_story
+from archive.ratings import RANK, level_of, parse_rating
+from archive.roster import Roster
+from archive.series import parse_series, part_from_heading, roman_to_int
+from tests.conftest import ROSTER_FILE, SAMPLES_DIR
+
+STORY = (
+    "Buffy sat on the crypt steps and watched the fog roll in over the headstones.\n\n"
+    '"You\'re late," she said, without turning round.\n\n'
+    "Nobody answered, which was the worst kind of answer."
+)
+
+
+@pytest.fixture(scope="module")
+def roster() -> Roster:
+    return Roster.load(ROSTER_FILE)
+
+
+def parse(text: str, name: str = "stories/test.txt", roster: Roster | None = None) -> StoryMeta:
+    meta = parse_story(text.encode("utf-8"), name, roster)
+    assert tuple(meta.to_json()) == JSON_KEYS
+    return meta
+
+
+def assert_story_intact(meta: StoryMeta) -> None:
+    assert meta.body == STORY
+    assert not is_unreadable(meta)
+
+
+# --- mailing-list headers ---------------------------------------------------------------------
+
+
+def test_classic_header_with_labels_in_any_case(roster: Roster) -> None:
+    text = (
+        "TITLE: Crypt Steps\nauthor: Nightlight\nPairing(s): B/S\nRATING: pg-13\n"
+        "Spoilers: through season 5\nSummary: Buffy waits. Spike is late.\n"
+        "Disclaimer: Not mine.\nDistribution: Ask first.\nFeedback: yes please\n"
+        "Archive: my site only\nGenre: angst, romance\nWarnings: none really\n"
+        "Characters: Dawn\nStatus: Complete\nWords: 41\n\n~~~\n\n" + STORY
+    )
+    meta = parse(text, roster=roster)
+    assert meta.format == "mailing-list"
+    assert (meta.title, meta.author) == ("Crypt Steps", "Nightlight")
+    assert [r.characters for r in meta.relationships] == [("Buffy Summers", "Spike")]
+    assert (meta.rating.raw, meta.rating.level) == ("pg-13", "teen")
+    assert meta.spoilers == "through season 5"
+    assert meta.summary == "Buffy waits. Spike is late."
+    assert meta.tags == ["angst", "romance"]
+    assert meta.warnings == ["none really"]
+    assert {c.name for c in meta.characters if c.source == "header"} == {
+        "Buffy Summers",
+        "Spike",
+        "Dawn Summers",
+    }
+    assert (meta.status, meta.words) == ("complete", 41)
+    notes = " | ".join(meta.notes)
+    for part in ("Disclaimer: Not mine.", "Distribution: Ask first.", "Feedback: yes please", "Archive:"):
+        assert part in notes
+    assert_story_intact(meta)
+
+
+def test_dash_separated_labels_and_wrapped_values() -> None:
+    text = (
+        "Title - The Long Way Round\nAuthor - Q. Tip\nSummary: Giles takes the scenic route\n"
+        "   home, and regrets it\n   almost at once.\nNotes: thanks to my beta,\nwho is a saint.\n\n"
+        "***\n\n" + STORY
+    )
+    meta = parse(text)
+    assert (meta.title, meta.author) == ("The Long Way Round", "Q. Tip")
+    assert meta.summary == "Giles takes the scenic route home, and regrets it almost at once."
+    assert meta.notes == ["thanks to my beta, who is a saint."]
+    assert_story_intact(meta)
+
+
+@pytest.mark.parametrize("separator", ["~~~", "***", "----", "~*~*~", "~ – ~ – ~", "===", "* * *", "oOo"])
+def test_each_separator_ends_the_header(separator: str) -> None:
+    meta = parse(f"Title: Fog\nAuthor: Nightlight\n{separator}\n{STORY}")
+    assert meta.title == "Fog"
+    assert_story_intact(meta)
+
+
+def test_header_ends_at_first_prose_paragraph_without_separator() -> None:
+    meta = parse("Title: Fog\nAuthor: Nightlight\nRating: G\n\n" + STORY)
+    assert (meta.title, meta.rating.level) == ("Fog", "general")
+    assert_story_intact(meta)
+
+
+def test_title_line_subtitle_by_line_copyright_and_free_notes() -> None:
+    text = (
+        "Fog on the Hill\n(the Lantern Remix)\nby Nightlight\nCopyright June 2003\n\n"
+        'Written for the Summer Ficathon; a remix of "Hill Fog", by Moth.\n\n'
+        "Season: post-Chosen\nSpoiler(s): everything\n\n" + STORY
+    )
+    meta = parse(text)
+    assert (meta.title, meta.author, meta.season, meta.spoilers) == (
+        "Fog on the Hill",
+        "Nightlight",
+        "post-Chosen",
+        "everything",
+    )
+    assert "(the Lantern Remix)" in meta.notes
+    assert "Copyright June 2003" in meta.notes
+    assert 'Remix of "Hill Fog" by Moth' in meta.notes
+    assert_story_intact(meta)
+
+
+def test_free_series_sentence_and_second_header_block_after_separator() -> None:
+    text = (
+        "Fog\n\nthird in the Hill story-line.\n\nAuthor: Nightlight\n\n~*~*~\n\n"
+        "Disclaimer: Joss owns them.\nA/N: set in AU season 3.\n\n~*~*~\n\n" + STORY
+    )
+    meta = parse(text)
+    assert (meta.series.name, meta.series.part) == ("Hill", 3)
+    assert "Disclaimer: Joss owns them." in meta.notes
+    assert meta.season == "AU season 3"
+    assert_story_intact(meta)
+
+
+def test_story_that_starts_with_dialogue_is_not_mistaken_for_a_header() -> None:
+    text = '"Title: who cares," Buffy said.\n\n' + STORY
+    meta = parse(text, "stories/fog.txt")
+    assert meta.format == "headerless"
+    assert meta.body.startswith('"Title: who cares," Buffy said.')
+    assert meta.title == "Fog"
+
+
+# --- FanFiction.net and FanFicFare ------------------------------------------------------------
+
+
+def test_ffn_info_line(roster: Roster) -> None:
+    text = (
+        "Fog\nBy: Nightlight\n\nBuffy waits for someone who is late.\n\n"
+        "Rated: Fiction T - English - Romance/Hurt/Comfort - [Willow R., Tara M.] Buffy S. - "
+        "Chapters: 3 - Words: 12,345 - Reviews: 4 - Published: 3/4/2005 - Status: Complete - id: 123\n\n"
+        + STORY
+    )
+    meta = parse(text, roster=roster)
+    assert meta.format == "ffnet"
+    assert (meta.title, meta.author, meta.summary) == (
+        "Fog",
+        "Nightlight",
+        "Buffy waits for someone who is late.",
+    )
+    assert (meta.rating.raw, meta.rating.level) == ("T", "teen")
+    assert meta.language == "English"
+    assert meta.tags == ["Romance", "Hurt/Comfort"]
+    assert [r.characters for r in meta.relationships] == [("Tara Maclay", "Willow Rosenberg")]
+    assert "Buffy Summers" in {c.name for c in meta.characters if c.source == "header"}
+    assert (meta.words, meta.published, meta.status) == (12345, "2005-03-04", "complete")
+    assert_story_intact(meta)
+
+
+def test_fanficfare_export_with_crlf_and_wrapping() -> None:
+    lines = [
+        "", "", "", "Fog", "", "by Nightlight", "", "",
+        "Category: Buffy: The Vampire Slayer", "Genre: Angst", "Characters: Buffy S., Spike",
+        "Relationships: Buffy S./Spike", "Status: In-Progress", "Published: 2010-01-01",
+        "Packaged: 2024-02-02 10:00:00", "Story URL: https://example.org/s/1", "",
+        "Summary: Buffy waits on the crypt steps for someone who is, as usual, late, and",
+        "who will, as usual, have an excuse.", "", "", "",
+        "        Chapter 1: Steps", "",
+        "Buffy sat on the crypt steps and watched the fog roll in over the headstones",
+        "and the long grass.", "", "End file.", "",
+    ]  # fmt: skip
+    meta = parse_story("\r\n".join(lines).encode("utf-8"), "stories/Fog-ffnet_1.txt")
+    assert meta.format == "fanficfare-txt"
+    assert (meta.title, meta.author) == ("Fog", "Nightlight")
+    assert meta.fandoms == ["Buffy: The Vampire Slayer"]
+    assert (meta.status, meta.published) == ("in-progress", "2010-01-01")
+    assert meta.summary is not None and meta.summary.endswith("late, and who will, as usual, have an excuse.")
+    assert meta.body == (
+        "Chapter 1: Steps\n\n"
+        "Buffy sat on the crypt steps and watched the fog roll in over the headstones and the long grass."
+    )
+
+
+# --- headerless chapters and names ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "heading", "title", "part"),
+    [
+        ("stories/Hearts of Winter/part14.txt", "Part XIV", "Hearts of Winter", 14),
+        ("stories/hearts_of_winter-03.txt", "Chapter Three", "Hearts of Winter", 3),
+        ("stories/001_b38ba3383d769ab1.txt", "Part 2", "Untitled (001_b38ba3383d769ab1)", 2),
+        ("stories/seeds/b38ba3383d769ab1.txt", "Part IV: The Crypt", "Untitled (b38ba3383d769ab1)", 4),
+    ],
+)
+def test_headerless_titles_and_parts(name: str, heading: str, title: str, part: int) -> None:
+    meta = parse(f"{heading}\n\n{STORY}", name)
+    assert (meta.format, meta.title, meta.part) == ("headerless", title, part)
+    assert_story_intact(meta)
+
+
+def test_headerless_first_line_kept_in_body_and_used_as_title_when_name_has_no_words() -> None:
+    meta = parse("Sunnydale, 1998\n\n" + STORY, "stories/0042_ab12cd.txt")
+    assert meta.title == "Sunnydale, 1998"
+    assert meta.body.startswith("Sunnydale, 1998\n\nBuffy sat")
+
+
+def test_markdown_without_front_matter() -> None:
+    meta = parse("# Fog on the Hill\n\n" + STORY, "stories/fog.md")
+    assert (meta.format, meta.title) == ("markdown", "Fog on the Hill")
+    assert_story_intact(meta)
+
+
+def test_finalize_without_roster_keeps_names_as_written() -> None:
+    from archive.model import RawStory
+
+    raw = RawStory(format="mailing-list", body=STORY, pairings=["Mal/Inara, Zoe & Wash; Kaylee x Simon"])
+    meta = finalize(raw, "stories/x.txt", None)
+    assert [(r.characters, r.kind) for r in meta.relationships] == [
+        (("Inara", "Mal"), "romantic"),
+        (("Wash", "Zoe"), "platonic"),
+        (("Kaylee", "Simon"), "romantic"),
+    ]
+    assert meta.title == "X"
+
+
+def test_tags_deduplicated_case_insensitively_keeping_first_spelling() -> None:
+    meta = parse("Title: Fog\nRating: PG-13, Angst, fluff\nGenre: angst, Fluff, Humour\n\n" + STORY)
+    assert meta.tags == ["angst", "Fluff", "Humour"]
+
+
+# --- encodings and unreadable files -----------------------------------------------------------
+
+
+def test_cp1252_smart_quotes_and_crlf() -> None:
+    data = "Title: Fog\r\nAuthor: Nightlight\r\n\r\n“You’re late,” she said… — again.\r\n".encode("cp1252")
+    assert b"\x93" in data and b"\x94" in data
+    meta = parse_story(data, "stories/fog.txt")
+    assert meta.body == "“You’re late,” she said… — again."
+    assert meta.problems == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        codecs.BOM_UTF8 + "Title: Fog\n\nCafé “au lait”.".encode(),
+        codecs.BOM_UTF16_LE + "Title: Fog\r\n\r\nCafé “au lait”.".encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + "Title: Fog\r\n\r\nCafé “au lait”.".encode("utf-16-be"),
+        "Title: Fog\r\rCafé “au lait”.".encode(),
+        "Title: Fog\n\nCaf\x00é “au lait”.".encode(),
+    ],
+)
+def test_encodings_boms_line_ends_and_nul(data: bytes) -> None:
+    meta = parse_story(data, "stories/fog.txt")
+    assert (meta.title, meta.body) == ("Fog", "Café “au lait”.")
+
+
+def test_html_entities_in_a_text_file_are_decoded() -> None:
+    meta = parse("Title: Fog &amp; Mist\n\n&quot;Late,&quot; she said &#8212; again&#8230;")
+    assert meta.title == "Fog & Mist"
+    assert meta.body == '"Late," she said — again…'
+
+
+def test_decode_never_raises_and_reports() -> None:
+    text, problems = decode(bytes(range(256)) * 4)
+    assert isinstance(text, str) and problems
+
+
+def _zip(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("data", "name"),
+    [
+        (b"", "stories/empty.txt"),
+        (b"  \n\n ", "stories/blank.txt"),
+        (bytes(range(32)) * 50, "stories/garbage.txt"),
+        (b"just some text", "stories/not-a-zip.epub"),
+        (_zip({"word/document.xml": b"<w:document/>"}), "stories/letter.epub"),
+    ],
+)
+def test_unreadable_files_are_reported_not_raised(data: bytes, name: str) -> None:
+    meta = parse_story(data, name)
+    assert is_unreadable(meta)
+    assert meta.problems
+    assert tuple(meta.to_json()) == JSON_KEYS
+
+
+# --- ratings, series, dates -------------------------------------------------------------------
+
+RATINGS = {
+    "general": ["G", "PG", "K", "K+", "General Audiences", "gen"],
+    "teen": ["PG-13", "PG 13", "PG13", "PG-15", "T", "Teen And Up Audiences", "FR13", "FR15", "teen"],
+    "mature": ["R", "PG-16", "M", "Mature", "FR18"],
+    "explicit": ["NC-17", "NC17", "NC-21", "MA", "Explicit", "FR21", "FRAO", "Adult"],
+    "not_rated": ["Not Rated"],
+}
+
+
+@pytest.mark.parametrize(("label", "level"), [(lb, lv) for lv, labels in RATINGS.items() for lb in labels])
+def test_rating_table(label: str, level: str) -> None:
+    assert level_of(label) == level
+    assert parse_rating(label)[0].level == level
+    assert parse_rating(label.lower())[0].level == level
+
+
+def test_parse_rating_keeps_raw_and_splits_tags() -> None:
+    assert parse_rating("PG 13, angst, heartache") == (parse_rating("PG 13")[0], ["angst", "heartache"])
+    assert parse_rating("PG 13")[0].raw == "PG 13"
+    assert parse_rating("R for language")[0].level == "mature"
+    assert parse_rating("PG-13 to R")[0].level == "mature"
+    assert parse_rating("Rated: Fiction M")[0].raw == "M"
+    for missing in (None, "", "  "):
+        rating, tags = parse_rating(missing)
+        assert (rating.raw, rating.level, tags) == (None, "not_rated", [])
+    assert parse_rating("various")[0].level == "not_rated"
+    assert level_of("angst") is None
+    assert sorted(RANK, key=RANK.get) == ["general", "teen", "mature", "explicit", "not_rated"]
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "part"),
+    [
+        ("twelth in Second Best story-line", "Second Best", 12),
+        ("twelth in Second Best story-line.", "Second Best", 12),
+        ("12th in the Second Best series", "Second Best", 12),
+        ("Part 3 of Hearts of Winter", "Hearts of Winter", 3),
+        ("Part III of 'Night Shift'", "Night Shift", 3),
+        ("Book two of the Slayer Chronicles series", "Slayer Chronicles", 2),
+        ("The twenty-first story in the Sunnydale Nights arc", "Sunnydale Nights", 21),
+        ("Hearts of Winter, part 4", "Hearts of Winter", 4),
+        ('Sequel to "Come Crashing Down"', "Come Crashing Down", None),
+        ("Second Best", "Second Best", None),
+    ],
+)
+def test_series_phrases(text: str, name: str, part: int | None) -> None:
+    series = parse_series(text)
+    assert (series.name, series.part) == (name, part)
+
+
+def test_roman_numerals_and_headings() -> None:
+    assert [roman_to_int(r) for r in ("XIV", "iv", "MMXXIV", "IIII", "", "abc")] == [
+        14,
+        4,
+        2024,
+        None,
+        None,
+        None,
+    ]
+    cases = {
+        "Part XIV": 14, "Chapter Three": 3, "Chapter 7": 7, "Part 2: Title": 2, "~ Part 5 ~": 5,
+        "Chapter Twenty-One": 21, "Chapter 1 of 5": 1, "## Part Two - The Crypt": 2,
+        "Part of me wanted to stay.": None, "Chapter and verse, he said.": None, "": None,
+    }  # fmt: skip
+    assert {line: part_from_heading(line) for line in cases} == cases
+
+
+def test_status_and_dates() -> None:
+    assert [
+        normalise_status(s) for s in ("Complete", "Completed", "In-Progress", "WIP", "Ongoing", None)
+    ] == [
+        "complete",
+        "complete",
+        "in-progress",
+        "in-progress",
+        "in-progress",
+        None,
+    ]
+    assert normalise_date("3/4/2005") == "2005-03-04"
+    assert normalise_date("25/12/2004") == "2004-12-25"
+    assert normalise_date("March 4th, 2005") == "2005-03-04"
+    assert normalise_date("2010-01-01 12:00") == "2010-01-01"
+    assert normalise_date("sometime in 2003") is None
+
+
+# --- the bundled samples say what they were written to say ------------------------------------
+
+
+def _sample(relative: str, roster: Roster) -> StoryMeta:
+    path = SAMPLES_DIR / relative
+    meta = parse_story(path.read_bytes(), f"stories/{relative}", roster)
+    assert meta.problems == [], meta.problems
+    return meta
+
+
+def test_sample_mailing_list(roster: Roster) -> None:
+    meta = _sample("mailing-list/the-quiet-part.txt", roster)
+    assert (meta.format, meta.title, meta.author, meta.rating.level) == (
+        "mailing-list",
+        "The Quiet Part",
+        "Moth Lantern",
+        "general",
+    )
+    assert [r.characters for r in meta.relationships] == [("Tara Maclay", "Willow Rosenberg")]
+    assert meta.spoilers == 'Up to "Hush" (season 4)'
+    assert meta.summary is not None and meta.summary.endswith("Gentlemen came to town.")
+    assert meta.body.startswith("Willow had practised the sentence eleven times")
+
+
+def test_sample_cp1252(roster: Roster) -> None:
+    raw_bytes = (SAMPLES_DIR / "mailing-list/rain-check-cp1252.txt").read_bytes()
+    assert b"\x93" in raw_bytes and b"\r\n" in raw_bytes
+    meta = _sample("mailing-list/rain-check-cp1252.txt", roster)
+    assert (meta.title, meta.rating.level) == ("Rain Check", "teen")
+    assert [r.characters for r in meta.relationships] == [("Anya Jenkins", "Xander Harris")]
+    assert meta.body.startswith("“This is a terrible umbrella,” Anya said.")
+    assert "\r" not in meta.body and "…" in meta.body
+
+
+def test_sample_ffnet(roster: Roster) -> None:
+    meta = _sample("ffnet/coffee-at-the-espresso-pump.txt", roster)
+    assert (meta.format, meta.title, meta.author, meta.rating.raw) == (
+        "ffnet",
+        "Coffee at the Espresso Pump",
+        "Quillfeather",
+        "T",
+    )
+    assert [r.characters for r in meta.relationships] == [("Buffy Summers", "Spike")]
+    assert "Dawn Summers" in {c.name for c in meta.characters if c.source == "header"}
+    assert (meta.published, meta.status, meta.tags) == ("2006-03-14", "complete", ["Family", "Hurt/Comfort"])
+    assert meta.body.startswith("Dawn had decided")
+
+
+def test_sample_fanficfare(roster: Roster) -> None:
+    meta = _sample("fanficfare/The_Second_Set-ll4471.txt", roster)
+    assert (meta.format, meta.title, meta.author, meta.status) == (
+        "fanficfare-txt",
+        "The Second Set",
+        "Lowercase Larkspur",
+        "complete",
+    )
+    assert {"Oz", "Xander Harris"} <= {c.name for c in meta.characters if c.source == "header"}
+    assert meta.body.startswith("Chapter 1: Fan Belt\n\nThe van had been making the noise for forty miles")
+    assert "\nChapter 2: Open Mind\n" in meta.body and "End file." not in meta.body
+    assert meta.words == sum(1 for _ in meta.body.split()) - 8  # stated count excludes chapter titles
+
+
+@pytest.mark.parametrize(("name", "part"), [("part01.txt", 1), ("part02.txt", 2)])
+def test_sample_headerless_chapters(roster: Roster, name: str, part: int) -> None:
+    meta = _sample(f"The Long Night/{name}", roster)
+    assert (meta.format, meta.title, meta.part) == ("headerless", "The Long Night", part)
+    assert {"Angel", "Wesley Wyndam-Pryce"} <= {c.name for c in meta.characters if c.source == "text"}
+    assert not meta.body.startswith("Part")
