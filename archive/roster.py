@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 TOP_KEYS = frozenset({"name", "fandoms", "initials", "characters", "ships"})
 CHARACTER_KEYS = frozenset({"aliases", "header_only"})
-SUGGEST_CUTOFF = 60.0
+SUGGEST_CUTOFF = 70.0
 
 # Words around a pairing that describe it rather than name anyone (generic English, not fandom data).
 _PAST_WORDS = frozenset({"past", "former", "ex", "previous", "prior"})
