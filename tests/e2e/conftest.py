@@ -136,8 +136,15 @@ def bot_env(fake: FakeDiscord, tmp: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="module")
+def bot_settings() -> dict[str, str]:
+    """Extra environment for the bot of one test module: override this fixture in the module
+    (e.g. `return {"ADDS_PER_DAY": "1"}`) to start its bot with other settings."""
+    return {}
+
+
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def e2e(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E2E]:
+async def e2e(tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, str]) -> AsyncIterator[E2E]:
     """The fake Discord and one bot process logged in to it, ready, with its commands synced."""
     if not (ROOT / "bot.py").exists():
         pytest.skip("bot.py is not there yet")
@@ -149,7 +156,7 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[E2E]:
         str(LAUNCHER),
         str(fake.port),
         cwd=str(tmp),
-        env=bot_env(fake, tmp),
+        env={**bot_env(fake, tmp), **bot_settings},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

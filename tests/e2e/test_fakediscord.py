@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import discord
 import pytest
@@ -167,3 +168,17 @@ async def test_unknown_route_is_404_json_and_recorded(running: tuple[FakeDiscord
     with pytest.raises(discord.NotFound):
         await client.http.request(discord.http.Route("GET", "/no/such/route"))
     assert fake.requests[-1].route == "unknown" and fake.requests[-1].status == 404
+
+
+async def test_problem_lines_are_found_in_coloured_output(tmp_path: Path) -> None:
+    from tests.e2e.conftest import ANSI, BotProcess
+
+    coloured = "\x1b[30;1m2026-01-01 10:00:00\x1b[0m \x1b[31mERROR   \x1b[0m \x1b[35mcogs.x\x1b[0m boom"
+    bot = BotProcess(proc=None, log_file=tmp_path / "log")  # type: ignore[arg-type]
+    bot.lines = [
+        ANSI.sub("", coloured),
+        "2026-01-01 10:00:00 INFO     bot Librarian ready",
+        "Traceback (most recent call last):",
+    ]
+    assert bot.problems() == [bot.lines[0], bot.lines[2]]
+    assert bot.problems(since=1) == [bot.lines[2]]

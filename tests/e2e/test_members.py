@@ -114,24 +114,26 @@ async def test_fic_of_an_explicit_story_is_refused_outside_nsfw(e2e: E2E) -> Non
     assert not embeds(body) and not buttons(body), "no card, no Read button"
 
 
-async def test_title_autocomplete_then_fic_by_the_chosen_value(e2e: E2E) -> None:
-    fake = e2e.fake
-    sent = await fake.send_autocomplete("fic", "title", title="quiet hours", channel="general")
-    callback = await sent.response()
+async def title_choices(e2e: E2E, typed: str, channel: str) -> list[dict]:
+    """What title autocomplete offers for `typed` in `channel` (checked against Discord's limits)."""
+    callback = await (
+        await e2e.fake.send_autocomplete("fic", "title", title=typed, channel=channel)
+    ).response()
     assert callback["type"] == 8
-    choices = callback["data"]["choices"]
+    return callback["data"]["choices"]
+
+
+async def test_title_autocomplete_then_fic_by_the_chosen_value(e2e: E2E) -> None:
+    choices = await title_choices(e2e, "quiet hours", "general")
     assert 1 <= len(choices) <= 25
     chosen = next(c for c in choices if LONG_TITLE in c["name"])
-    card = await answer(await fake.send_command("fic", title=chosen["value"], channel="general"))
+    card = await answer(await e2e.fake.send_command("fic", title=chosen["value"], channel="general"))
     assert LONG_TITLE in embeds(card)[0]["title"]
 
 
 async def test_title_autocomplete_leaves_out_explicit_outside_nsfw(e2e: E2E) -> None:
-    fake = e2e.fake
-    general = await (await fake.send_autocomplete("fic", "title", title="Lanterns", channel="general")).response()
-    nsfw = await (await fake.send_autocomplete("fic", "title", title="Lanterns", channel="after-dark")).response()
-    assert not any(EXPLICIT_TITLE in c["name"] for c in general["data"]["choices"])
-    assert any(EXPLICIT_TITLE in c["name"] for c in nsfw["data"]["choices"])
+    assert not any(EXPLICIT_TITLE in c["name"] for c in await title_choices(e2e, "Lanterns", "general"))
+    assert any(EXPLICIT_TITLE in c["name"] for c in await title_choices(e2e, "Lanterns", "after-dark"))
 
 
 async def test_read_posts_parts_and_continue_goes_on(e2e: E2E) -> None:
