@@ -1,0 +1,267 @@
+"""Stories as search results (`StoryHit`) and the archive's vocabulary (authors, tags, fandoms,
+pairing and character counts) cached in memory for name resolution and autocomplete.
+
+Owns the JSON form of a hit (`id, title, author, rating {raw, level}, relationships, characters,
+words, score`, the CLI's interface) and when the vocabulary cache is refreshed. It must not import
+Discord; it only reads the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from archive.model import Rating, Series
+from db.keys import fold
+from db.models import Story, StoryCharacter, StoryRelationship, StoryTag
+from service.library import Library
+
+log = logging.getLogger(__name__)
+
+HIT_KEYS: tuple[str, ...] = (
+    "id",
+    "title",
+    "author",
+    "rating",
+    "relationships",
+    "characters",
+    "words",
+    "score",
+)
+"""Exactly the keys each story carries in the CLI's JSON lists."""
+CACHE_SECONDS = 60.0
+"""The vocabulary is rebuilt when the archive's size changes, or after this long (mod edits)."""
+RECHECK_SECONDS = 2.0
+"""How long the cached vocabulary is trusted before the archive's size is looked at again."""
+MIN_MENTIONS = 2
+"""A character inferred from the text counts once the text names them this often (header: always)."""
+
+
+def relationship_display(key: str, past: bool) -> str:
+    """How a relationship reads on a card: `Spike/Willow Rosenberg`, `past Angel/Buffy Summers`."""
+    return f"past {key}" if past else key
+
+
+@dataclass(slots=True)
+class StoryHit:
+    """A story as a search result: the card's essentials, plain data."""
+
+    id: int
+    title: str
+    author: str | None
+    rating: Rating
+    relationships: list[str]
+    characters: list[str]
+    words: int
+    score: float | None = None
+    summary: str | None = None
+    tags: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    fandoms: list[str] = field(default_factory=list)
+    series: Series = field(default_factory=Series)
+    status: str | None = None
+    published: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "id": self.id,
+            "title": self.title,
+            "author": self.author,
+            "rating": self.rating.to_json(),
+            "relationships": list(self.relationships),
+            "characters": list(self.characters),
+            "words": self.words,
+            "score": self.score,
+        }
+        assert tuple(data) == HIT_KEYS
+        return data
+
+
+async def load_hits(
+    session: AsyncSession, ids: list[int], scores: dict[int, float] | None = None, *, live_only: bool = True
+) -> list[StoryHit]:
+    """StoryHits for `ids`, in that order (missing and, unless asked, mod-removed ids are skipped)."""
+    if not ids:
+        return []
+    scores = scores or {}
+    stmt = select(Story).where(Story.id.in_(ids))
+    if live_only:
+        stmt = stmt.where(Story.removed_at.is_(None))
+    stories = {s.id: s for s in (await session.scalars(stmt)).all()}
+    chars: dict[int, list[str]] = defaultdict(list)
+    sc = StoryCharacter
+    rows = await session.execute(
+        select(sc.story_id, sc.name)
+        .where(sc.story_id.in_(ids), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS))
+        .order_by(sc.story_id, (sc.source == "header").desc(), sc.mentions.desc(), sc.name)
+    )
+    for story_id, name in rows:
+        chars[story_id].append(name)
+    rels: dict[int, list[str]] = defaultdict(list)
+    rel = StoryRelationship
+    for story_id, key, past in await session.execute(
+        select(rel.story_id, rel.key, rel.past).where(rel.story_id.in_(ids)).order_by(rel.story_id, rel.id)
+    ):
+        rels[story_id].append(relationship_display(key, bool(past)))
+    labels: dict[tuple[int, str], list[str]] = defaultdict(list)
+    for story_id, kind, label in await session.execute(
+        select(StoryTag.story_id, StoryTag.kind, StoryTag.label).where(StoryTag.story_id.in_(ids))
+    ):
+        labels[(story_id, kind)].append(label)
+    hits = []
+    for i in ids:
+        s = stories.get(i)
+        if s is None:
+            continue
+        hits.append(
+            StoryHit(
+                id=s.id,
+                title=s.title,
+                author=s.author,
+                rating=Rating(s.rating_raw, s.rating_level),  # type: ignore[arg-type]
+                relationships=rels[i],
+                characters=chars[i],
+                words=s.words or 0,
+                score=scores.get(i),
+                summary=s.summary,
+                tags=labels[(i, "tag")],
+                warnings=labels[(i, "warning")],
+                fandoms=labels[(i, "fandom")],
+                series=Series(s.series_name, s.series_part),
+                status=s.status,
+                published=s.published,
+            )
+        )
+    return hits
+
+
+@dataclass(slots=True)
+class Vocabulary:
+    """Distinct names in the live archive, most used first, for resolution and autocomplete."""
+
+    authors: list[tuple[str, int]]
+    author_labels: dict[str, str]  # folded author -> author as stored
+    tag_labels: dict[str, str]  # folded label or name -> stored tag name (tags and warnings)
+    fandom_labels: dict[str, str]
+    display: dict[str, str]  # stored tag/fandom name -> label as written
+    pairings: list[tuple[str, int]]  # display key -> number of stories
+    characters: list[tuple[str, int]]
+    character_labels: dict[str, str] = field(default_factory=dict)  # folded -> stored name
+    built: float = 0.0
+    checked: float = 0.0
+    signature: tuple[int, int] = (0, 0)
+
+
+_CACHE: dict[str, Vocabulary] = {}
+
+
+def _seen(allowed_levels: frozenset[str] | None) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = [Story.removed_at.is_(None)]
+    if allowed_levels is not None:
+        conds.append(Story.rating_level.in_(sorted(allowed_levels)))
+    return conds
+
+
+async def count_pairings(
+    session: AsyncSession, allowed_levels: frozenset[str] | None = None
+) -> list[tuple[str, int]]:
+    """Every relationship key with the number of live (visible) stories holding it, most first."""
+    rel = StoryRelationship
+    n = func.count(func.distinct(rel.story_id))
+    rows = await session.execute(
+        select(rel.key, n)
+        .join(Story, Story.id == rel.story_id)
+        .where(*_seen(allowed_levels))
+        .group_by(rel.key)
+        .order_by(n.desc(), rel.key)
+    )
+    return [(k, int(c)) for k, c in rows]
+
+
+async def count_characters(
+    session: AsyncSession, allowed_levels: frozenset[str] | None = None
+) -> list[tuple[str, int]]:
+    """Every featured character with the number of live (visible) stories featuring them, most first."""
+    sc = StoryCharacter
+    rows = await session.execute(
+        select(sc.name, func.count())
+        .join(Story, Story.id == sc.story_id)
+        .where(*_seen(allowed_levels), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS))
+        .group_by(sc.name)
+        .order_by(func.count().desc(), sc.name)
+    )
+    return [(c, int(n)) for c, n in rows]
+
+
+def invalidate(lib: Library) -> None:
+    """Forget the cached vocabulary (call after adding, editing or removing stories)."""
+    _CACHE.pop(lib.settings.database_url, None)
+
+
+async def _signature(session: AsyncSession) -> tuple[int, int]:
+    row = (
+        await session.execute(select(func.count(), func.max(Story.id)).where(Story.removed_at.is_(None)))
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
+
+
+async def _build(session: AsyncSession) -> Vocabulary:
+    live = Story.removed_at.is_(None)
+    authors = [
+        (a, int(n))
+        for a, n in await session.execute(
+            select(Story.author, func.count()).where(live, Story.author.is_not(None)).group_by(Story.author)
+        )
+        if a
+    ]
+    authors.sort(key=lambda x: (-x[1], x[0].casefold()))
+    author_labels: dict[str, str] = {}
+    for a, _n in authors:
+        author_labels.setdefault(fold(a), a)
+    tag_labels: dict[str, str] = {}
+    fandom_labels: dict[str, str] = {}
+    display: dict[str, str] = {}
+    tag_rows = await session.execute(
+        select(StoryTag.kind, StoryTag.name, func.min(StoryTag.label), func.count())
+        .join(Story, Story.id == StoryTag.story_id)
+        .where(live)
+        .group_by(StoryTag.kind, StoryTag.name)
+        .order_by(func.count().desc())
+    )
+    for kind, name, label, _n in tag_rows:
+        target = fandom_labels if kind == "fandom" else tag_labels
+        display.setdefault(name, label or name)
+        target.setdefault(fold(label or name), name)
+        target.setdefault(fold(name), name)
+    pairings = await count_pairings(session)
+    characters = await count_characters(session)
+    character_labels = {fold(c): c for c, _n in reversed(characters)}
+    return Vocabulary(
+        authors, author_labels, tag_labels, fandom_labels, display, pairings, characters, character_labels
+    )
+
+
+async def vocabulary(lib: Library, session: AsyncSession | None = None) -> Vocabulary:
+    """The cached vocabulary, rebuilt when the live archive changed size or it is over a minute old."""
+    if session is None:
+        async with lib.sessions() as own:
+            return await vocabulary(lib, own)
+    now = time.monotonic()
+    cached = _CACHE.get(lib.settings.database_url)
+    if cached and now - cached.checked < RECHECK_SECONDS:
+        return cached
+    signature = await _signature(session)
+    if cached and cached.signature == signature and now - cached.built < CACHE_SECONDS:
+        cached.checked = now
+        return cached
+    vocab = await _build(session)
+    vocab.signature, vocab.built, vocab.checked = signature, now, now
+    _CACHE[lib.settings.database_url] = vocab
+    log.debug("vocabulary rebuilt: %s authors, %s pairings", len(vocab.authors), len(vocab.pairings))
+    return vocab

@@ -1,0 +1,273 @@
+"""Recommendations: a random story matching a query (`rec`), and "more like this" (`similar`).
+
+Owns how a rec is drawn (weighted toward well-formed entries: a summary, a rating and an author
+each add weight; the place's recent recs are left out while enough other stories match) and how it
+is recorded in `rec_history`, and how similarity is scored (shared relationships, characters, tags,
+fandoms, series and author, each weighted by its rarity in the archive, tf-idf style).
+It must not import Discord; the daily rec job and `/rec` both call `rec`.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, case, desc, func, literal, or_, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import RecHistory, Story, StoryCharacter, StoryRelationship, StoryTag
+from service.hits import MIN_MENTIONS, StoryHit, load_hits
+from service.library import Library
+from service.query import QueryError, SearchQuery
+from service.search import compile_query, count, empty_reason, matching_rows
+
+log = logging.getLogger(__name__)
+
+RECENT_WINDOW = 50
+"""At most this many of a place's latest recs are avoided (fewer when few stories match)."""
+WEIGHTS = {"relationship": 3.0, "character": 1.0, "tag": 1.5, "warning": 0.5, "fandom": 0.5}
+SERIES_BONUS = 4.0
+AUTHOR_BONUS = 1.0
+
+
+@dataclass(slots=True)
+class RecResult:
+    """The story picked, how many matched, how many age gating hid, and one line saying so."""
+
+    hit: StoryHit
+    matched: int
+    hidden: int
+    line: str
+    resolved: list[str] = field(default_factory=list)
+    avoided: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.hit.to_json(),
+            "matched": self.matched,
+            "hidden": self.hidden,
+            "line": self.line,
+            "resolved": self.resolved,
+        }
+
+
+@dataclass(slots=True)
+class SimilarHit:
+    """A story like the one asked about, its similarity score and why (`also Willow/Tara; angst`)."""
+
+    hit: StoryHit
+    score: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.hit.to_json(), "score": round(self.score, 3), "reason": self.reason}
+
+
+def quality() -> ColumnElement[Any]:
+    """1 to 4: one, plus one each for a summary, a rating as written and an author."""
+    return (
+        literal(1)
+        + case((Story.summary.is_not(None), 1), else_=0)
+        + case((Story.rating_raw.is_not(None), 1), else_=0)
+        + case((Story.author.is_not(None), 1), else_=0)
+    )
+
+
+async def _recent(session: AsyncSession, place: str, window: int) -> set[int]:
+    if window <= 0:
+        return set()
+    stmt = (
+        select(RecHistory.story_id)
+        .where(RecHistory.place == place)
+        .order_by(RecHistory.at.desc(), RecHistory.id.desc())
+        .limit(window)
+    )
+    return set((await session.scalars(stmt)).all())
+
+
+async def rec(
+    lib: Library, q: SearchQuery, *, place: str, rng: random.Random | None = None, kind: str = "rec"
+) -> RecResult:
+    """A random story matching `q`, recorded as recommended in `place`. Raises QueryError when none."""
+    rng = rng or random.Random()
+    async with lib.transaction() as session:
+        compiled = await compile_query(lib, session, q)
+        rows = await matching_rows(session, compiled.filters, compiled.gate, (quality(),))
+        hidden = 0
+        if compiled.gate is not None:
+            hidden = await count(session, compiled.filters, None) - len(rows)
+        if not rows:
+            raise QueryError(await empty_reason(session, compiled, hidden))
+        window = min(RECENT_WINDOW, len(rows) * 3 // 4)
+        recent = await _recent(session, place, window)
+        pool = [r for r in rows if r[0] not in recent] or rows
+        pick = rng.choices([r[0] for r in pool], weights=[float(r[1]) for r in pool], k=1)[0]
+        session.add(RecHistory(place=place, story_id=pick, kind=kind))
+        hits = await load_hits(session, [pick])
+    avoided = len(rows) - len(pool)
+    line = f"Picked at random from {len(rows)} matching {'story' if len(rows) == 1 else 'stories'}"
+    if avoided:
+        line += f", leaving out {avoided} recommended here recently"
+    if hidden:
+        line += f" ({hidden} more only in age-restricted channels)"
+    log.info("rec for %s: story %s from %s", place, pick, len(rows))
+    return RecResult(hits[0], len(rows), hidden, line + ".", compiled.resolved, avoided)
+
+
+# --- more like this ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Features:
+    """A story's features as (table kind, value) -> label shown in reasons."""
+
+    values: dict[tuple[str, str], str]
+    series: str | None
+    author: str | None
+
+
+async def _features(session: AsyncSession, story_id: int) -> _Features:
+    story = await session.get(Story, story_id)
+    if story is None:
+        raise QueryError(f"There is no story number {story_id}.")
+    values: dict[tuple[str, str], str] = {}
+    rel = StoryRelationship
+    for (key,) in await session.execute(select(rel.key).where(rel.story_id == story_id)):
+        values[("relationship", key)] = key
+    sc = StoryCharacter
+    live_char = or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
+    for (name,) in await session.execute(select(sc.name).where(sc.story_id == story_id, live_char)):
+        values[("character", name)] = name
+    for kind, name, label in await session.execute(
+        select(StoryTag.kind, StoryTag.name, StoryTag.label).where(StoryTag.story_id == story_id)
+    ):
+        values[(kind, name)] = label
+    return _Features(values, story.series_name, story.author)
+
+
+def _feature_rows(feats: _Features) -> list[Any]:
+    """One SELECT per table: (story_id, kind, value) for stories sharing a feature."""
+    by_kind: dict[str, list[str]] = {}
+    for kind, value in feats.values:
+        by_kind.setdefault(kind, []).append(value)
+    parts: list[Any] = []
+    rel, sc = StoryRelationship, StoryCharacter
+    if by_kind.get("relationship"):
+        parts.append(
+            select(rel.story_id, literal("relationship").label("kind"), rel.key.label("value"))
+            .where(rel.key.in_(by_kind["relationship"]))
+            .distinct()
+        )
+    if by_kind.get("character"):
+        parts.append(
+            select(sc.story_id, literal("character").label("kind"), sc.name.label("value")).where(
+                sc.name.in_(by_kind["character"]), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
+            )
+        )
+    tag_kinds = [k for k in by_kind if k in ("tag", "warning", "fandom")]
+    for kind in tag_kinds:
+        parts.append(
+            select(StoryTag.story_id, StoryTag.kind.label("kind"), StoryTag.name.label("value")).where(
+                StoryTag.kind == kind, StoryTag.name.in_(by_kind[kind])
+            )
+        )
+    return parts
+
+
+async def similar(
+    lib: Library, story_id: int, *, limit: int = 5, allowed_levels: frozenset[str] | None = None
+) -> list[SimilarHit]:
+    """Stories most like `story_id`: shared relationships, characters, tags (rarer counts more)."""
+    async with lib.sessions() as session:
+        feats = await _features(session, story_id)
+        parts = _feature_rows(feats)
+        if not parts and not feats.series and not feats.author:
+            return []
+        seen = [Story.removed_at.is_(None), Story.id != story_id]
+        if allowed_levels is not None:
+            seen.append(Story.rating_level.in_(sorted(allowed_levels)))
+        total = int(
+            await session.scalar(select(func.count()).select_from(Story).where(Story.removed_at.is_(None)))
+            or 1
+        )
+        shared: dict[int, list[tuple[str, str]]] = {}
+        df: dict[tuple[str, str], int] = {}
+        if parts:
+            u = union_all(*parts).subquery()
+            for kind, value, n in await session.execute(
+                select(u.c.kind, u.c.value, func.count(func.distinct(u.c.story_id))).group_by(
+                    u.c.kind, u.c.value
+                )
+            ):
+                df[(kind, value)] = int(n)
+            weight = {k: WEIGHTS.get(k[0], 1.0) * math.log((total + 1) / (n + 0.5)) for k, n in df.items()}
+            score_expr = case(
+                *[((u.c.kind == k) & (u.c.value == v), w) for (k, v), w in weight.items()], else_=0.0
+            )
+            ranked = await session.execute(
+                select(u.c.story_id, func.sum(score_expr).label("score"))
+                .join(Story, Story.id == u.c.story_id)
+                .where(*seen)
+                .group_by(u.c.story_id)
+                .order_by(desc("score"), u.c.story_id)
+                .limit(limit * 4)
+            )
+            scores = {int(i): float(s) for i, s in ranked}
+            if scores:
+                rows = await session.execute(
+                    select(u.c.story_id, u.c.kind, u.c.value).where(u.c.story_id.in_(list(scores)))
+                )
+                for i, kind, value in rows:
+                    shared.setdefault(int(i), []).append((kind, value))
+        else:
+            scores, weight = {}, {}
+        extra = await _series_and_author(session, feats, seen, limit)
+        for i, (bonus, _why) in extra.items():
+            scores[i] = scores.get(i, 0.0) + bonus
+        best = sorted(scores, key=lambda i: (-scores[i], i))[:limit]
+        hits = {h.id: h for h in await load_hits(session, best)}
+    out = []
+    for i in best:
+        if i not in hits:
+            continue
+        reason = _reason(feats, shared.get(i, []), weight, extra.get(i, (0.0, ""))[1])
+        out.append(SimilarHit(hits[i], scores[i], reason))
+    return out
+
+
+async def _series_and_author(
+    session: AsyncSession, feats: _Features, seen: list[ColumnElement[bool]], limit: int
+) -> dict[int, tuple[float, str]]:
+    extra: dict[int, tuple[float, str]] = {}
+    for column, value, bonus, why in (
+        (Story.series_name, feats.series, SERIES_BONUS, f"same series ({feats.series})"),
+        (Story.author, feats.author, AUTHOR_BONUS, f"also by {feats.author}"),
+    ):
+        if not value:
+            continue
+        stmt = select(Story.id).where(column == value, *seen).limit(limit * 4)
+        for i in (await session.scalars(stmt)).all():
+            old = extra.get(i, (0.0, ""))
+            extra[i] = (old[0] + bonus, "; ".join(x for x in (old[1], why) if x))
+    return extra
+
+
+def _reason(
+    feats: _Features, shared: list[tuple[str, str]], weight: dict[tuple[str, str], float], extra: str
+) -> str:
+    """`also Willow/Tara; angst; post-Tabula Rasa`: shared relationships, then the rarest tags."""
+    rels = [feats.values[k] for k in shared if k[0] == "relationship" and k in feats.values]
+    tags = sorted(
+        (k for k in shared if k[0] in ("tag", "warning") and k in feats.values),
+        key=lambda k: -weight.get(k, 0.0),
+    )
+    chars = sorted((k for k in shared if k[0] == "character"), key=lambda k: -weight.get(k, 0.0))
+    bits = [f"also {r}" for r in rels[:2]] + [feats.values[k] for k in tags[:3]]
+    if not rels and chars:
+        bits.append("also " + " & ".join(feats.values[k] for k in chars[:2]))
+    if extra:
+        bits.append(extra)
+    return "; ".join(dict.fromkeys(bits)) or "similar characters"

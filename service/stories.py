@@ -1,0 +1,329 @@
+"""Single stories and the archive as a whole: finding a story by title or id, its card, body and
+excerpts, archive statistics, the most-written characters and pairings, and autocomplete choices.
+
+Owns `StoryCard` and `ArchiveStats` (plain data the cogs and the CLI render) and the age-gating
+rule for one story (a hidden story is an error naming age-restricted channels, never a silent
+miss). It must not import Discord or parse files; title matching is `service.titles`'s job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from archive.model import Rating, Series
+from db.keys import fold
+from db.models import IndexFailure, Story, StoryTag, StoryText
+from service.hits import (
+    StoryHit,
+    count_characters,
+    count_pairings,
+    load_hits,
+    vocabulary,
+)
+from service.library import Library
+from service.query import QueryError, resolve_pairing
+
+log = logging.getLogger(__name__)
+
+MAX_CHOICES = 25
+MAX_CHOICE_LEN = 100
+
+
+@dataclass(slots=True)
+class StoryCard:
+    """Everything a story card shows."""
+
+    id: int
+    title: str
+    author: str | None
+    rating: Rating
+    relationships: list[str]
+    characters: list[str]
+    tags: list[str]
+    words: int
+    series: Series
+    summary: str | None
+    warnings: list[str]
+    fandoms: list[str]
+    status: str | None
+    published: str | None
+    season: str | None
+    spoilers: str | None
+    notes: list[str]
+    path: str = ""
+    format: str = ""
+    language: str | None = None
+    removed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["rating"] = self.rating.to_json()
+        data["series"] = self.series.to_json()
+        return data
+
+
+@dataclass(slots=True)
+class ArchiveStats:
+    """What the archive holds (only what the asking channel may see)."""
+
+    stories: int
+    words: int
+    by_rating: dict[str, int]
+    by_fandom: list[tuple[str, int]]
+    by_format: dict[str, int]
+    authors: int
+    failures: int
+    hidden: int = 0
+    removed: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["by_fandom"] = dict(self.by_fandom)
+        return data
+
+
+def _gated(level: str, allowed_levels: frozenset[str] | None) -> bool:
+    return allowed_levels is not None and level not in allowed_levels
+
+
+def hidden_error(title: str) -> QueryError:
+    return QueryError(f"“{title}” is only available in age-restricted channels.")
+
+
+async def find_title(
+    lib: Library, text: str, *, allowed_levels: frozenset[str] | None = None, limit: int = 10
+) -> list[StoryHit]:
+    """Stories whose title matches `text`, best first (typos and half-remembered titles welcome)."""
+    if not text or not text.strip():
+        return []
+    matches = lib.titles.find(text, limit * 3 if allowed_levels is not None else limit)
+    scores = {m.story_id: float(m.score) for m in matches}
+    async with lib.sessions() as session:
+        hits = await load_hits(session, list(scores), scores)
+    return [h for h in hits if not _gated(h.rating.level, allowed_levels)][:limit]
+
+
+async def resolve_story(
+    lib: Library, text_or_id: str | int, *, allowed_levels: frozenset[str] | None = None
+) -> StoryHit:
+    """The one story meant: an id (what autocomplete sends) or a typed title. Raises QueryError."""
+    text = str(text_or_id).strip()
+    if not text:
+        raise QueryError("Which story? Type part of its title.")
+    hit: StoryHit | None = None
+    if text.isdigit():
+        async with lib.sessions() as session:
+            found = await load_hits(session, [int(text)])
+        hit = found[0] if found else None
+    if hit is None:
+        found = await find_title(lib, text, limit=5)
+        if not found:
+            raise QueryError(
+                f"No story title matches {text!r}.", [m.title for m in lib.titles.complete(text, limit=5)]
+            )
+        visible = [h for h in found if not _gated(h.rating.level, allowed_levels)]
+        if found[0] not in visible:
+            raise hidden_error(found[0].title)
+        hit = found[0]
+    if _gated(hit.rating.level, allowed_levels):
+        raise hidden_error(hit.title)
+    return hit
+
+
+async def _story(session: AsyncSession, story_id: int) -> Story:
+    story = await session.get(Story, story_id)
+    if story is None:
+        raise QueryError(f"There is no story number {story_id}.")
+    return story
+
+
+async def story_card(lib: Library, story_id: int) -> StoryCard:
+    """Every field of one story's card (relationships as `Spike/Willow Rosenberg`, `past …`)."""
+    async with lib.sessions() as session:
+        story = await _story(session, story_id)
+        hits = await load_hits(session, [story_id], live_only=False)
+    hit = hits[0]
+    meta = story.meta or {}
+    return StoryCard(
+        id=hit.id,
+        title=hit.title,
+        author=hit.author,
+        rating=hit.rating,
+        relationships=hit.relationships,
+        characters=hit.characters,
+        tags=hit.tags,
+        words=hit.words,
+        series=hit.series,
+        summary=hit.summary,
+        warnings=hit.warnings,
+        fandoms=hit.fandoms,
+        status=hit.status,
+        published=hit.published,
+        season=story.season,
+        spoilers=story.spoilers,
+        notes=[str(n) for n in meta.get("notes") or []],
+        path=story.path,
+        format=story.format,
+        language=story.language,
+        removed=story.removed_at is not None,
+    )
+
+
+async def story_body(lib: Library, story_id: int) -> str:
+    """The story's clean text (header stripped)."""
+    async with lib.sessions() as session:
+        await _story(session, story_id)
+        body = await session.scalar(select(StoryText.body).where(StoryText.story_id == story_id))
+    return body or ""
+
+
+async def excerpt(lib: Library, story_id: int, *, limit: int = 2000, start: int = 0) -> list[Any]:
+    """The story cut into chunks of at most `limit` characters, from chunk number `start` (0-based)."""
+    from service.excerpts import chunk_text
+
+    chunks = chunk_text(await story_body(lib, story_id), limit)
+    if start < 0 or (chunks and start >= len(chunks)):
+        raise QueryError(f"That story has {len(chunks)} parts; ask for part 1 to {len(chunks)}.")
+    return list(chunks[start:])
+
+
+async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
+    """Totals, words, counts by rating level / fandom / format, authors and index failures."""
+    live = Story.removed_at.is_(None)
+    seen = [live] + ([Story.rating_level.in_(sorted(allowed_levels))] if allowed_levels is not None else [])
+    async with lib.sessions() as session:
+        n, words, authors = (
+            await session.execute(
+                select(
+                    func.count(),
+                    func.coalesce(func.sum(Story.words), 0),
+                    func.count(func.distinct(Story.author)),
+                ).where(*seen)
+            )
+        ).one()
+        every = int(await session.scalar(select(func.count()).select_from(Story).where(live)) or 0)
+        removed = int(await session.scalar(select(func.count()).select_from(Story).where(~live)) or 0)
+        by_rating = dict(
+            (
+                await session.execute(
+                    select(Story.rating_level, func.count()).where(*seen).group_by(Story.rating_level)
+                )
+            ).all()
+        )
+        by_format = dict(
+            (
+                await session.execute(select(Story.format, func.count()).where(*seen).group_by(Story.format))
+            ).all()
+        )
+        fandom_rows = await session.execute(
+            select(func.min(StoryTag.label), func.count())
+            .join(Story, Story.id == StoryTag.story_id)
+            .where(StoryTag.kind == "fandom", *seen)
+            .group_by(StoryTag.name)
+            .order_by(func.count().desc(), StoryTag.name)
+        )
+        by_fandom = [(str(label), int(c)) for label, c in fandom_rows]
+        failures = int(await session.scalar(select(func.count()).select_from(IndexFailure)) or 0)
+    return ArchiveStats(
+        stories=int(n),
+        words=int(words),
+        by_rating={k: int(v) for k, v in by_rating.items()},
+        by_fandom=by_fandom,
+        by_format={k: int(v) for k, v in sorted(by_format.items(), key=lambda kv: -kv[1])},
+        authors=int(authors),
+        failures=failures,
+        hidden=every - int(n),
+        removed=removed,
+    )
+
+
+async def top_characters(
+    lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
+) -> list[tuple[str, int]]:
+    """The most-written characters (header, or named often enough in the text), with story counts."""
+    async with lib.sessions() as session:
+        return (await count_characters(session, allowed_levels))[:limit]
+
+
+async def top_pairings(
+    lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
+) -> list[tuple[str, int]]:
+    """The most-written relationships (`Spike/Willow Rosenberg`, `Buffy Summers & Faith Lehane`)."""
+    async with lib.sessions() as session:
+        return (await count_pairings(session, allowed_levels))[:limit]
+
+
+def _choice(name: str, value: str) -> tuple[str, str]:
+    shown = name if len(name) <= MAX_CHOICE_LEN else name[: MAX_CHOICE_LEN - 1] + "…"
+    return shown, value[:MAX_CHOICE_LEN]
+
+
+def _rank_names(prefix: str, names: list[str], limit: int) -> list[str]:
+    """Names starting with the typed text, then containing it, then close to it; order kept."""
+    key = fold(prefix)
+    if not key:
+        return names[:limit]
+    starts = [n for n in names if fold(n).startswith(key)]
+    words = [n for n in names if n not in starts and any(w.startswith(key) for w in fold(n).split())]
+    within = [n for n in names if n not in starts and n not in words and key in fold(n)]
+    picked = list(dict.fromkeys(starts + words + within))
+    if len(picked) < limit:
+        close = process.extract(
+            key, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=70
+        )
+        picked += [n for n, _s, _i in close if n not in picked]
+    return picked[:limit]
+
+
+async def character_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
+    """Autocomplete for a character: roster names, the most-written first."""
+    vocab = await vocabulary(lib)
+    written = [n for n, _c in vocab.characters]
+    names = list(dict.fromkeys(written + sorted(lib.roster.names)))
+    exact = lib.roster.resolve(prefix) if prefix.strip() else None
+    picked = ([exact] if exact else []) + _rank_names(prefix, names, min(limit, MAX_CHOICES))
+    return [_choice(n, n) for n in dict.fromkeys(picked)][: min(limit, MAX_CHOICES)]
+
+
+async def pairing_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
+    """Autocomplete for a pairing: what was typed (resolved), ship names, the most-written pairings."""
+    limit = min(limit, MAX_CHOICES)
+    vocab = await vocabulary(lib)
+    out: list[tuple[str, str]] = []
+    if any(sep in prefix for sep in "/&") or lib.roster.ship(prefix):
+        try:
+            spec = resolve_pairing(lib.roster, prefix)
+            out.append(_choice(spec.display, spec.display))
+        except QueryError:
+            pass
+    ships = {name: "/".join(members) for name, members in _ships(lib).items()}
+    pairs = [k for k, _c in vocab.pairings]
+    key = fold(prefix)
+    tokens = [t for t in fold(prefix.replace("/", " ").replace("&", " ")).split()]
+    for name in _rank_names(prefix, sorted(ships), limit) if key else []:
+        out.append(_choice(f"{name} ({ships[name]})", ships[name]))
+    for pair in pairs:
+        words = fold(pair).split()
+        if all(any(w.startswith(t) for w in words) for t in tokens):
+            out.append(_choice(pair, pair))
+        if len(out) >= limit * 2:
+            break
+    return list(dict.fromkeys(out))[:limit]
+
+
+def _ships(lib: Library) -> dict[str, tuple[str, ...]]:
+    """Ship names as written, when the roster offers them (`Roster.ships`); typed ones resolve anyway."""
+    return dict(getattr(lib.roster, "ships", None) or {})
+
+
+async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
+    """Autocomplete for an author: authors in the archive, the most prolific first."""
+    vocab = await vocabulary(lib)
+    names = [a for a, _c in vocab.authors]
+    return [_choice(n, n) for n in _rank_names(prefix, names, min(limit, MAX_CHOICES))]

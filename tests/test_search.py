@@ -1,0 +1,451 @@
+"""Search over a small hand-made archive (every filter, exclusion, sort and alias, checked against
+stories whose metadata we wrote) and over the real indexed archive (samples, seeds, corpus).
+
+Owns `fill_mini` / the `mini` fixture the other service test files reuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import update
+
+from archive.model import CharacterCount, Relationship, Series, StoryMeta
+from archive.ratings import parse_rating
+from db.models import Story
+from db.store import save_story
+from service.hits import HIT_KEYS
+from service.query import QueryError, SearchQuery
+from service.search import search
+from service.stories import top_characters, top_pairings
+
+H, T = "header", "text"
+
+
+@dataclass
+class Mini:
+    """A library holding the mini archive, and the ids of its stories by short letter."""
+
+    lib: Any
+    ids: dict[str, int]
+
+    def letters(self, ids: list[int]) -> set[str]:
+        back = {v: k for k, v in self.ids.items()}
+        return {back[i] for i in ids}
+
+
+def _meta(
+    title: str, author: str | None, rating: str | None, rels: list[tuple], chars: list[tuple], **kw: Any
+) -> StoryMeta:
+    relationships = [
+        Relationship(tuple(sorted(m)), kind, raw="/".join(m), past=past) for m, kind, past in rels
+    ]
+    body = kw.pop("body", f"{title}. " + " ".join(f"{n} " * (m or 1) for n, _s, m in chars))
+    return StoryMeta(
+        path="",
+        format="mailing-list",
+        title=title,
+        author=author,
+        rating=parse_rating(rating)[0],
+        relationships=relationships,
+        characters=[CharacterCount(n, src, m) for n, src, m in chars],
+        tags=kw.pop("tags", []),
+        summary=kw.pop("summary", f"A story called {title}."),
+        warnings=[],
+        fandoms=kw.pop("fandoms", ["Buffy the Vampire Slayer"]),
+        series=kw.pop("series", Series()),
+        season=None,
+        spoilers=None,
+        words=kw.pop("words", 1000),
+        status=kw.pop("status", "complete"),
+        published=kw.pop("published", None),
+        language="en",
+        notes=kw.pop("notes", []),
+        body=body,
+    )
+
+
+SW = (("Spike", "Willow Rosenberg"), "romantic", False)
+WT = (("Tara Maclay", "Willow Rosenberg"), "romantic", False)
+SPIKE, WILLOW = ("Spike", H, 12), ("Willow Rosenberg", H, 15)
+
+MINI: dict[str, StoryMeta] = {
+    "A": _meta(
+        "Red Thread",
+        "Penelope Quill",
+        "PG-13, angst",
+        [SW],
+        [SPIKE, WILLOW],
+        tags=["angst", "hurt/comfort"],
+        words=1200,
+        published="2003-05-01",
+        body="Spike waited. A sunflower grew where Willow Rosenberg sat. " * 40,
+    ),
+    "B": _meta(
+        "Quiet Hours",
+        "Penelope Quill",
+        "NC-17",
+        [SW],
+        [SPIKE, WILLOW],
+        tags=["smut"],
+        words=5000,
+        status="in-progress",
+        published="2004-01-01",
+    ),
+    "C": _meta(
+        "Wilted",
+        "Penelope Quill",
+        "PG-13",
+        [SW],
+        [SPIKE, WILLOW],
+        tags=["angst"],
+        words=800,
+        published="2001-02-02",
+    ),
+    "D": _meta(
+        "Library Dust",
+        "Marigold",
+        "G",
+        [WT],
+        [("Tara Maclay", H, 9), WILLOW],
+        tags=["fluff", "post-Tabula Rasa"],
+        words=2000,
+        published="2002-06-06",
+        series=Series("Dust", 1),
+    ),
+    "E": _meta(
+        "Witchy Women",
+        "Marigold",
+        "Teen And Up Audiences",
+        [WT],
+        [("Tara Maclay", H, 9), WILLOW],
+        tags=["angst", "post-Tabula Rasa"],
+        words=3000,
+        published="2005-01-01",
+        series=Series("Dust", 2),
+    ),
+    "F": _meta(
+        "Slayer Sisters",
+        "Dana K",
+        "General Audiences",
+        [(("Buffy Summers", "Faith Lehane"), "platonic", False)],
+        [("Buffy Summers", H, 20), ("Faith Lehane", H, 10)],
+        tags=["friendship"],
+        words=1500,
+        published="2006-01-01",
+    ),
+    "G": _meta(
+        "Three's Company",
+        "Dana K",
+        "R",
+        [(("Angel", "Buffy Summers", "Spike"), "romantic", False)],
+        [("Angel", H, 5), ("Buffy Summers", H, 5), SPIKE],
+        tags=["angst"],
+        words=4200,
+        status="in-progress",
+    ),
+    "H": _meta(
+        "Past Tense",
+        "Orrin",
+        "T",
+        [(("Angel", "Buffy Summers"), "romantic", True)],
+        [("Buffy Summers", H, 8), ("Angel", H, 8), ("Spike", T, 1)],
+        tags=["angst"],
+        words=2500,
+        published="2007-01-01",
+    ),
+    "I": _meta(
+        "Mentions Only",
+        "Orrin",
+        "G",
+        [],
+        [("Xander Harris", T, 5), ("Spike", T, 3), ("Willow Rosenberg", T, 1)],
+        tags=["humor"],
+        words=600,
+        status=None,
+        published="2008-01-01",
+    ),
+    "J": _meta(
+        "Unrated Thing", None, None, [], [("Willow Rosenberg", H, 2)], words=300, summary=None, status=None
+    ),
+    "K": _meta(
+        "Angel Investigations",
+        "Orrin",
+        "PG-13",
+        [(("Angel", "Cordelia Chase"), "romantic", False)],
+        [("Angel", H, 9), ("Cordelia Chase", H, 7)],
+        tags=["case fic"],
+        words=7000,
+        fandoms=["Angel"],
+        published="2009-01-01",
+    ),
+    "L": _meta("Gone Girl", "Penelope Quill", "PG-13", [SW], [SPIKE, WILLOW], tags=["angst"], words=900),
+}
+
+
+async def fill_mini(lib: Any) -> Mini:
+    """Store the MINI stories (L then removed by a mod) and load the title index."""
+    ids: dict[str, int] = {}
+    async with lib.transaction() as session:
+        for letter, meta in MINI.items():
+            meta.path = f"mini/{letter}.txt"
+            digest = hashlib.sha256(meta.title.encode()).hexdigest()
+            story = await save_story(
+                session, meta, path=meta.path, size=len(meta.body), mtime=0.0, sha256=digest
+            )
+            ids[letter] = story.id
+        await session.execute(update(Story).where(Story.id == ids["L"]).values(removed_at=datetime.now(UTC)))
+    await lib.reload_titles()
+    return Mini(lib, ids)
+
+
+@pytest.fixture
+async def mini(library: Any) -> Mini:
+    return await fill_mini(library)
+
+
+async def _letters(m: Mini, **kw: Any) -> set[str]:
+    result = await search(m.lib, SearchQuery(per_page=50, **kw))
+    assert result.total == len(result.hits)
+    return m.letters([h.id for h in result.hits])
+
+
+# --- characters ------------------------------------------------------------------------------------
+
+
+async def test_character_needs_header_or_two_mentions(mini: Mini) -> None:
+    assert await _letters(mini, characters=["Willow"]) == {"A", "B", "C", "D", "E", "J"}  # not I: one mention
+    assert await _letters(mini, characters=["Xander"]) == {"I"}  # inferred from the text, five mentions
+    assert await _letters(mini, characters=["Spike", "Willow Rosenberg"]) == {"A", "B", "C"}
+
+
+async def test_misspelt_character_is_corrected_and_noted(mini: Mini) -> None:
+    result = await search(mini.lib, SearchQuery(characters=["wilow"], per_page=50))
+    assert "wilow → Willow Rosenberg" in result.resolved
+    assert result.total == 6
+
+
+async def test_unknown_character_is_an_error_with_suggestions(mini: Mini) -> None:
+    with pytest.raises(QueryError) as err:
+        await search(mini.lib, SearchQuery(characters=["Gilez"]))
+    assert "Gilez" in err.value.message
+    assert "Rupert Giles" in err.value.suggestions
+
+
+async def test_excluded_character(mini: Mini) -> None:
+    assert await _letters(mini, characters=["Willow"], exclude_characters=["Spike"]) == {"D", "E", "J"}
+
+
+# --- pairings --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "typed", ["Spike/Willow", "Willow/Spike", "W/S", "Spillow", "willow rosenberg x spike"]
+)
+async def test_pairing_spellings_agree(mini: Mini, typed: str) -> None:
+    assert await _letters(mini, pairings=[typed]) == {"A", "B", "C"}  # L is removed
+
+
+async def test_platonic_and_romantic_differ(mini: Mini) -> None:
+    assert await _letters(mini, pairings=["Buffy & Faith"]) == {"F"}
+    result = await search(mini.lib, SearchQuery(pairings=["Buffy/Faith"]))
+    assert result.total == 0 and result.empty_reason
+
+
+async def test_threesome_is_not_a_pair_but_wildcard_finds_all(mini: Mini) -> None:
+    assert await _letters(mini, pairings=["Buffy/Angel"]) == {"H"}  # past counts; the threesome does not
+    assert await _letters(mini, pairings=["Angel/Buffy/Spike"]) == {"G"}
+    assert await _letters(mini, pairings=["Spike/*"]) == {"A", "B", "C", "G"}
+    assert await _letters(mini, pairings=["Spike/"]) == {"A", "B", "C", "G"}
+
+
+async def test_excluded_pairing(mini: Mini) -> None:
+    assert await _letters(mini, characters=["Willow"], exclude_pairings=["Spillow"]) == {"D", "E", "J"}
+
+
+# --- ratings, authors, words, status, fandoms, tags ------------------------------------------------
+
+
+@pytest.mark.parametrize("label", ["PG-13", "T", "Teen And Up Audiences", "teen"])
+async def test_rating_systems(mini: Mini, label: str) -> None:
+    assert await _letters(mini, ratings=[label]) == {"A", "C", "E", "H", "K"}
+
+
+async def test_rating_ceiling_and_exclusion(mini: Mini) -> None:
+    assert await _letters(mini, ratings=["NC17"]) == {"B"}
+    at_most = await _letters(mini, max_rating="teen")
+    assert (
+        at_most == await _letters(mini, ratings=["at most teen"]) == {"A", "C", "D", "E", "F", "H", "I", "K"}
+    )
+    assert "B" not in await _letters(mini, exclude_ratings=["explicit"])
+    with pytest.raises(QueryError):
+        await search(mini.lib, SearchQuery(ratings=["purple"]))
+
+
+async def test_age_gating_hides_and_counts(mini: Mini) -> None:
+    result = await search(
+        mini.lib,
+        SearchQuery(pairings=["Spike/Willow"], allowed_levels=frozenset({"general", "teen"}), per_page=50),
+    )
+    assert mini.letters([h.id for h in result.hits]) == {"A", "C"}
+    assert result.hidden == 1
+    only_hidden = await search(mini.lib, SearchQuery(ratings=["NC17"], allowed_levels=frozenset({"general"})))
+    assert only_hidden.total == 0 and only_hidden.hidden == 1
+    assert "age-restricted" in (only_hidden.empty_reason or "")
+
+
+async def test_author_exact_and_fuzzy(mini: Mini) -> None:
+    assert await _letters(mini, authors=["PENELOPE QUILL"]) == {"A", "B", "C"}
+    result = await search(mini.lib, SearchQuery(authors=["penelope quil"], per_page=50))
+    assert result.total == 3 and any("Penelope Quill" in r for r in result.resolved)
+    with pytest.raises(QueryError) as err:
+        await search(mini.lib, SearchQuery(authors=["Marigol Q"]))
+    assert "Marigold" in err.value.suggestions or err.value.suggestions == []
+
+
+async def test_words_status_fandom_tags(mini: Mini) -> None:
+    assert await _letters(mini, words_min=4000) == {"B", "G", "K"}
+    assert await _letters(mini, words_max=800) == {"C", "I", "J"}
+    assert await _letters(mini, complete=False) == {"B", "G"}
+    assert "I" not in await _letters(mini, complete=True)
+    assert await _letters(mini, fandoms=["AtS"]) == {"K"}
+    assert "K" not in await _letters(mini, exclude_fandoms=["Angel"])
+    assert await _letters(mini, tags=["Angst"]) == {"A", "C", "E", "G", "H"}
+    assert await _letters(mini, tags=["angst"], exclude_tags=["post-tabula rasa"]) == {"A", "C", "G", "H"}
+    with pytest.raises(QueryError):
+        await search(mini.lib, SearchQuery(tags=["no such tag at all"]))
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+HOSTILE = [
+    '"unbalanced',
+    "AND OR NOT",
+    '"',
+    "*",
+    "title:",
+    "NEAR(",
+    "sunflower)",
+    "((((",
+    "🧛‍♀️ 🌻",
+    "x" * 5000,
+    "spike " * 900,
+    "'; DROP TABLE stories; --",
+    "\x00",
+    "",
+]
+
+
+async def test_full_text_finds_words(mini: Mini) -> None:
+    result = await search(mini.lib, SearchQuery(text="sunflower"))
+    assert mini.letters([h.id for h in result.hits]) == {"A"}
+    assert result.hits[0].score is not None
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_hostile_text_never_crashes(mini: Mini, text: str) -> None:
+    try:
+        result = await search(mini.lib, SearchQuery(text=text))
+    except QueryError as err:
+        assert err.message
+    else:
+        assert result.total >= 0
+
+
+# --- sorts, paging, removal, empty reasons, JSON ---------------------------------------------------
+
+
+async def _order(m: Mini, sort: str, **kw: Any) -> list[str]:
+    result = await search(m.lib, SearchQuery(sort=sort, per_page=50, **kw))  # type: ignore[arg-type]
+    back = {v: k for k, v in m.ids.items()}
+    return [back[h.id] for h in result.hits]
+
+
+async def test_sorts(mini: Mini) -> None:
+    newest = await _order(mini, "newest")
+    assert newest[:3] == ["K", "I", "H"] and set(newest[-2:]) == {"G", "J"}  # no date sorts last
+    longest = await _order(mini, "longest")
+    words = [MINI[x].words for x in longest]
+    assert words == sorted(words, reverse=True)
+    assert await _order(mini, "shortest") == list(reversed(longest)) or [
+        MINI[x].words for x in await _order(mini, "shortest")
+    ] == sorted(words)
+    titles = [MINI[x].title for x in await _order(mini, "title")]
+    assert titles[0] == "Angel Investigations" and titles[-1] == "Witchy Women"
+
+
+async def test_best_ranks_header_characters_above_inferred(mini: Mini) -> None:
+    order = await _order(mini, "best", characters=["Spike"])
+    assert set(order) == {"A", "B", "C", "G", "I"}
+    assert order[-1] == "I"  # named three times in the text, never in a header
+
+
+async def test_random_sort_is_a_repeatable_permutation(mini: Mini) -> None:
+    first = await _order(mini, "random", seed=7)
+    assert first == await _order(mini, "random", seed=7)
+    assert sorted(first) == sorted(await _order(mini, "title"))
+    orders = {tuple(await _order(mini, "random", seed=s)) for s in range(6)}
+    assert len(orders) > 1
+
+
+async def test_paging_covers_everything_once(mini: Mini) -> None:
+    seen: list[int] = []
+    for page in itertools.count(1):
+        result = await search(mini.lib, SearchQuery(sort="title", page=page, per_page=3))
+        assert result.total == 11 and result.pages == 4
+        seen += [h.id for h in result.hits]
+        if page == result.pages:
+            break
+    assert len(seen) == len(set(seen)) == 11
+    assert mini.ids["L"] not in seen  # mod-removed
+
+
+async def test_empty_reason_names_the_filter(mini: Mini) -> None:
+    result = await search(mini.lib, SearchQuery(pairings=["Spike/Willow"], ratings=["general"]))
+    assert result.total == 0
+    reason = result.empty_reason or ""
+    assert "pairing Spike/Willow Rosenberg" in reason and "rating general" in reason
+    assert "3 match without the rating filter" in reason
+
+
+async def test_hit_json_has_exactly_the_interface_keys(mini: Mini) -> None:
+    result = await search(mini.lib, SearchQuery(pairings=["Spillow"], sort="title"))
+    data = next(h for h in result.hits if h.id == mini.ids["A"]).to_json()
+    assert tuple(data) == HIT_KEYS
+    assert data["rating"] == {"raw": "PG-13", "level": "teen"}
+    assert data["relationships"] == ["Spike/Willow Rosenberg"]
+    assert data["characters"][:2] == ["Willow Rosenberg", "Spike"]
+
+
+# --- the real archive (samples, seeds, corpus) -----------------------------------------------------
+
+
+@pytest.mark.corpus
+async def test_real_archive_counts_agree_with_filters(archive_library: Any) -> None:
+    lib = archive_library
+    everything = await search(lib, SearchQuery(per_page=50))
+    assert everything.total > 0
+    for name, n in await top_characters(lib, 5):
+        assert (await search(lib, SearchQuery(characters=[name]))).total == n
+    for key, n in await top_pairings(lib, 5):
+        assert (await search(lib, SearchQuery(pairings=[key]))).total == n
+    for rating in ("PG-13", "T", "Teen And Up Audiences", "NC17", "at most teen"):
+        result = await search(lib, SearchQuery(ratings=[rating], per_page=50))
+        assert result.total <= everything.total
+        assert all(h.rating.level in {"general", "teen", "explicit"} for h in result.hits)
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("text", HOSTILE)
+async def test_real_archive_hostile_text(archive_library: Any, text: str) -> None:
+    try:
+        result = await search(archive_library, SearchQuery(text=text))
+    except QueryError as err:
+        assert err.message
+    else:
+        assert result.total >= 0
