@@ -155,7 +155,11 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     else:
         series = parse_series(raw.series)
     stem = PurePath(path).stem
-    title = _clean(raw.title) or title_from_name(path) or f"Untitled ({stem})"
+    title, part = _clean(raw.title), raw.part
+    numbered = _TITLE_PART.match(title or "")
+    if numbered:  # "Hearts of Winter (3/10)": the part belongs in `part`, not in the title
+        title, part = numbered.group("title"), part if part is not None else int(numbered.group("part"))
+    title = title or title_from_name(path) or f"Untitled ({stem})"
     return StoryMeta(
         path=path,
         format=raw.format,
@@ -177,9 +181,15 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         language=_clean(raw.language),
         notes=dedupe(raw.notes),
         body=body,
-        part=raw.part,
+        part=part,
         problems=problems,
     )
+
+
+_TITLE_PART = re.compile(
+    r"^(?P<title>.+?)[\s,:\-–—]*[(\[]\s*(?:part\s*)?(?P<part>\d{1,3})\s*(?:/|of)\s*(?:\d{1,3}|\?)\s*[)\]]$",
+    re.IGNORECASE,
+)
 
 
 def _bare(raw: RawStory, path: str) -> StoryMeta:

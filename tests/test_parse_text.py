@@ -133,6 +133,36 @@ def test_free_series_sentence_and_second_header_block_after_separator() -> None:
     assert_story_intact(meta)
 
 
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        (
+            "Title: Hearts of Winter (3/10)\nAuthor: Nightlight\n\n",
+            ("Hearts of Winter", "Nightlight", 3, None, []),
+        ),
+        ('"Crypt Steps"\nby Nightlight\nRating: PG\n\n', ("Crypt Steps", "Nightlight", None, None, [])),
+        (
+            "Crypt Steps\nA Buffy the Vampire Slayer story\nby Nightlight\n\n",
+            ("Crypt Steps", "Nightlight", None, None, ["A Buffy the Vampire Slayer story"]),
+        ),
+        (
+            "Title: Crypt Steps\nSummary:\nBuffy waits.\nSpike is late.\nNotes:\nfor Moth\n\n",
+            ("Crypt Steps", None, None, "Buffy waits. Spike is late.", ["for Moth"]),
+        ),
+    ],
+)
+def test_header_variants(header: str, expected: tuple[object, ...]) -> None:
+    meta = parse(header + STORY)
+    assert (meta.title, meta.author, meta.part, meta.summary, meta.notes) == expected
+    assert_story_intact(meta)
+
+
+def test_part_heading_after_the_header_stays_in_the_body() -> None:
+    meta = parse("Title: Crypt Steps\nAuthor: Nightlight\n~~~\nChapter 4: Fog\n\n" + STORY)
+    assert meta.part == 4
+    assert meta.body == "Chapter 4: Fog\n\n" + STORY
+
+
 def test_story_that_starts_with_dialogue_is_not_mistaken_for_a_header() -> None:
     text = '"Title: who cares," Buffy said.\n\n' + STORY
     meta = parse(text, "stories/fog.txt")

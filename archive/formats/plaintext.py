@@ -61,12 +61,12 @@ def _is_prose(line: str) -> bool:
     return len(re.findall(r"[a-z][.!?][\"”’']?\s+[A-Z\"“]", stripped)) >= 2
 
 
-def _title_like(line: str) -> bool:
+def _title_like(line: str, *, quoted: bool = False) -> bool:
     stripped = line.strip()
     return (
         0 < len(stripped) <= 100
         and len(stripped.split()) <= 14
-        and not _is_prose(stripped)
+        and not _is_prose(stripped.strip('"“”') if quoted else stripped)
         and not stripped.endswith((",", ";"))
         and not th.is_separator(stripped)
     )
@@ -86,6 +86,7 @@ class _HeaderScan:
         self.heading_title: str | None = None
         self.title_line: int | None = None
         self.last_free: str | None = None
+        self.empty_label = False  # the last label had no value yet
 
     def run(self) -> RawStory:
         start = self._scan()
@@ -107,6 +108,8 @@ class _HeaderScan:
         elif raw.format == "headerless":
             raw.format = "mailing-list"
         raw.body = join_body(self.lines[start:])
+        if raw.part is None and raw.body:
+            raw.part = part_from_heading(raw.body.split("\n", 1)[0])
         for note in list(raw.notes):
             remix = th.remix_note(note)
             if remix and remix not in raw.notes:
@@ -150,6 +153,7 @@ class _HeaderScan:
                 field, name, value = label
                 th.store(raw, field, name, value)
                 self._found((field, name) if field not in ("ignored", "part") else None)
+                self.empty_label = not value
             elif self.field is not None and not blank_before:
                 self._continue(stripped)
             elif self._ffn_follows(index + 1) and raw.summary is None and self.fields:
@@ -168,19 +172,20 @@ class _HeaderScan:
         self.field = field
 
     def _continue(self, stripped: str) -> None:
-        """A wrapped header value: append to the field the previous line started."""
+        """A wrapped header value: append to the field the previous line started (or fill a
+        label whose value began on the next line: `Summary:` then the text)."""
         assert self.field is not None
         field, name = self.field
         raw = self.raw
-        if field in ("pairings", "tags", "warnings", "characters", "fandoms", "notes"):
+        if self.empty_label:
+            self.empty_label = False
+            th.store(raw, field, name, stripped)
+        elif field in ("pairings", "notes"):
             target = getattr(raw, field)
-            if target and field in ("pairings", "notes"):
-                target[-1] = f"{target[-1]} {stripped}"
-            else:
-                th.store(raw, field, name, stripped)
-        elif field == "summary" and raw.summary:
-            raw.summary = f"{raw.summary} {stripped}"
-        elif getattr(raw, field, None):
+            target[-1] = f"{target[-1]} {stripped}"
+        elif field in ("tags", "warnings", "characters", "fandoms"):
+            th.store(raw, field, name, stripped)
+        elif isinstance(getattr(raw, field, None), str):
             setattr(raw, field, f"{getattr(raw, field)} {stripped}")
 
     def _free_line(self, stripped: str, seen_text: bool, blank_before: bool, index: int) -> bool:
@@ -195,8 +200,8 @@ class _HeaderScan:
             if part_from_heading(stripped) is not None:
                 raw.part = part_from_heading(stripped)
                 return self.fields > 0 or self._header_follows(index + 1)
-            if _title_like(stripped) and self._header_follows(index + 1):
-                raw.title, self.title_line = stripped.strip("*_# "), index
+            if _title_like(stripped, quoted=True) and self._header_follows(index + 1):
+                raw.title, self.title_line = stripped.strip('*_# "“”'), index
                 return True
             return False
         kind = self._classify_free(stripped, blank_before, index)
@@ -222,23 +227,27 @@ class _HeaderScan:
             raw.notes.append(stripped)
         elif not blank_before and self.last_free == "note" and len(stripped) < 200:
             raw.notes[-1] = f"{raw.notes[-1]} {stripped}"
+        elif len(stripped) < 200 and not _is_prose(stripped) and self._header_follows(index + 1, strict=True):
+            raw.notes.append(stripped)  # "A Buffy the Vampire Slayer story" between title and by-line
         else:
             return None
         return "note"
 
-    def _header_follows(self, index: int) -> bool:
-        """Whether a header (labels, by-line, separator) comes within the next few lines."""
+    def _header_follows(self, index: int, *, strict: bool = False) -> bool:
+        """Whether a header (labels, by-line, separator) comes within the next few lines.
+
+        `strict` accepts only labels, by-lines and info lines: a separator can also be a scene
+        break after the story's first short paragraphs."""
         looked = 0
         for line in self.lines[index:]:
             stripped = line.strip()
             if not stripped:
                 continue
             looked += 1
-            if (
-                th.label_of(stripped)
-                or th.by_line(stripped)
-                or th.is_copyright(stripped)
-                or th.FFN_LINE.match(stripped)
+            if th.label_of(stripped) or th.by_line(stripped) or th.FFN_LINE.match(stripped):
+                return True
+            if not strict and (
+                th.is_copyright(stripped)
                 or find_series(stripped)
                 or th.is_separator(stripped)
                 or th.is_subtitle(stripped)
