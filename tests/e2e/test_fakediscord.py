@@ -67,6 +67,15 @@ def make_client(guild_id: int) -> tuple[discord.Client, app_commands.CommandTree
         await asyncio.sleep(0.6)
         await interaction.response.send_message("late")
 
+    @tree.command(guild=guild, description="Pick things")
+    async def pick(
+        interaction: discord.Interaction,
+        channel: discord.TextChannel,
+        who: discord.Member,
+        role: discord.Role,
+    ) -> None:
+        await interaction.response.send_message(f"{channel.name} nsfw={channel.nsfw} {who.name} {role.name}")
+
     tree.add_command(story)
     return client, tree
 
@@ -102,7 +111,7 @@ async def test_login_sync_and_ready(running: tuple[FakeDiscord, discord.Client])
         "recs": False,
         "after-dark": True,
     }
-    assert set(fake.commands[fake.guild_id]) == {"echo", "story", "slow"}
+    assert set(fake.commands[fake.guild_id]) == {"echo", "story", "slow", "pick"}
     assert (
         fake.gateway_connections
         and fake.session is not None
@@ -142,6 +151,12 @@ async def test_subcommand_with_attachment_and_defer(running: tuple[FakeDiscord, 
     assert (await sent.response())["type"] == 5
     assert any(r.route == "attachment" and r.status == 200 for r in fake.requests)
     assert sent.message()["flags"] & 128 == 0  # the followup replaced the "thinking" message
+
+
+async def test_channel_member_and_role_options_resolve(running: tuple[FakeDiscord, discord.Client]) -> None:
+    fake, _ = running
+    sent = await fake.send_command("pick", {"channel": "after-dark"}, who="mia", role="mods")
+    assert (await sent.reply())["content"] == "after-dark nsfw=True mia Mods"
 
 
 async def test_usage_errors_are_caught_before_sending(running: tuple[FakeDiscord, discord.Client]) -> None:

@@ -26,24 +26,36 @@ class Driver:
         return await self.session.dispatch(event, data)
 
     async def send_command(
-        self: FakeDiscord, path: str, *, user: str = "alice", channel: str = "general", **options: Any
+        self: FakeDiscord,
+        path: str,
+        values: dict[str, Any] | None = None,
+        *,
+        user: str = "alice",
+        channel: str = "general",
+        **options: Any,
     ) -> Sent:
-        """A slash command as a member types it: `await fake.send_command("search", character="Willow")`;
-        subcommands by path: `send_command("story add", file=fake.add_attachment(...))`."""
-        data = commands.build_data(self._visible_commands(), path, options, self._resolve)
+        """A slash command as `user` types it in `channel`: `send_command("search", character="Willow")`;
+        subcommands by path: `send_command("story add", file=fake.add_attachment(...))`. Options named
+        like this method's own arguments go in `values`: `send_command("dailyrec set", {"channel": "recs"})`.
+        """
+        data = commands.build_data(
+            self._visible_commands(), path, {**(values or {}), **options}, self._resolve
+        )
         return await self._send(2, data, user, channel)
 
     async def send_autocomplete(
         self: FakeDiscord,
         path: str,
         focused: str,
+        values: dict[str, Any] | None = None,
         *,
         user: str = "alice",
         channel: str = "general",
         **options: Any,
     ) -> Sent:
-        """An autocomplete request while `focused` holds the partly typed value in `options`."""
-        data = commands.build_data(self._visible_commands(), path, options, self._resolve, focused=focused)
+        """An autocomplete request while option `focused` holds the partly typed value."""
+        merged = {**(values or {}), **options}
+        data = commands.build_data(self._visible_commands(), path, merged, self._resolve, focused=focused)
         return await self._send(4, data, user, channel)
 
     async def press(
