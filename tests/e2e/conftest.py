@@ -166,6 +166,11 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, 
     try:
         await bot.wait_for_line(READY_LINE, START_TIMEOUT)
         await fake.wait_for_commands(timeout=10)
+        starting = bot.problems()
+        first = bot.lines.index(starting[0]) if starting else 0
+        assert not starting, "the bot logged problems while starting:\n" + "\n".join(
+            bot.lines[first : first + 40]
+        )
         env = E2E(fake=fake, bot=bot, stories=tmp / "stories")
         yield env
     finally:

@@ -106,6 +106,27 @@ async def test_fic_shows_a_card_with_read_and_similar_buttons(e2e: E2E) -> None:
     assert {b["label"] for b in buttons(body)} >= {"Read", "More like this"}
 
 
+async def test_card_buttons_read_for_the_presser_and_similar_privately(e2e: E2E) -> None:
+    fake = e2e.fake
+    card = await fake.send_command("fic", title=LONG_TITLE, channel="general")
+    await answer(card)
+    read = await fake.press(card.message(), label="Read", user="bob")
+    first = await answer(read)
+    assert "part 1 of" in first["content"] and "for Bob" in first["content"].splitlines()[0]
+    assert not first.get("flags", 0) & EPHEMERAL, "Read posts the story in the channel"
+    similar = await fake.press(card.message(), label="More like this", user="bob")
+    listing = await answer(similar)
+    assert similar.message()["flags"] & EPHEMERAL, "More like this answers the presser only"
+    assert LONG_TITLE in text(listing)
+
+
+async def test_unknown_character_is_explained_privately(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("search", character="Zzyzx Qwertyuiop", channel="general")
+    body = await answer(sent)
+    assert sent.message()["flags"] & EPHEMERAL
+    assert "Zzyzx" in text(body)
+
+
 async def test_fic_of_an_explicit_story_is_refused_outside_nsfw(e2e: E2E) -> None:
     sent = await e2e.fake.send_command("fic", title=EXPLICIT_TITLE, channel="general")
     body = await answer(sent)

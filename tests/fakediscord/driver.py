@@ -41,7 +41,7 @@ class Driver:
         data = commands.build_data(
             self._visible_commands(), path, {**(values or {}), **options}, self._resolve
         )
-        return await self._send(2, data, user, channel)
+        return await self.send_interaction(2, data, user, channel)
 
     async def send_autocomplete(
         self: FakeDiscord,
@@ -56,7 +56,7 @@ class Driver:
         """An autocomplete request while option `focused` holds the partly typed value."""
         merged = {**(values or {}), **options}
         data = commands.build_data(self._visible_commands(), path, merged, self._resolve, focused=focused)
-        return await self._send(4, data, user, channel)
+        return await self.send_interaction(4, data, user, channel)
 
     async def press(
         self: FakeDiscord,
@@ -82,7 +82,9 @@ class Driver:
         if values is not None:
             data["values"] = values
         channel = next(n for n, c in self.channels.items() if c["id"] == message["channel_id"])
-        return await self._send(3, data, user, channel, message=self.messages.get(message["id"], message))
+        return await self.send_interaction(
+            3, data, user, channel, message=self.messages.get(message["id"], message)
+        )
 
     async def submit_modal(
         self: FakeDiscord, opened: Sent, fields: dict[str, str], *, user: str = "alice"
@@ -98,7 +100,9 @@ class Driver:
                 inputs = [{**c, "value": fields.get(c["custom_id"], "")} for c in row.get("components") or []]
                 rows.append({"type": 1, "components": inputs})
         channel = next(n for n, c in self.channels.items() if c["id"] == opened.payload["channel_id"])
-        return await self._send(5, {"custom_id": modal["custom_id"], "components": rows}, user, channel)
+        return await self.send_interaction(
+            5, {"custom_id": modal["custom_id"], "components": rows}, user, channel
+        )
 
     def _visible_commands(self: FakeDiscord) -> dict[str, dict[str, Any]]:
         return {**self.commands.get(None, {}), **self.commands.get(self.guild_id, {})}
@@ -128,15 +132,16 @@ class Driver:
         }
         return entry["member"]["user"]["id"]
 
-    async def _send(
+    async def send_interaction(
         self: FakeDiscord,
         kind: int,
         data: dict[str, Any],
-        user: str,
-        channel: str,
+        user: str = "alice",
+        channel: str = "general",
         *,
         message: dict[str, Any] | None = None,
     ) -> Sent:
+        """Any INTERACTION_CREATE (type `kind`, raw `data`) from `user` in `channel`, over the gateway."""
         entry = self.members[user]
         payload = payloads.interaction(
             interaction_type=kind,
