@@ -156,10 +156,11 @@ async def _excerpt(lib: Library, args: argparse.Namespace) -> int:
     from service.stories import excerpt, resolve_story
 
     hit = await resolve_story(lib, args.title)
-    chunks = await excerpt(lib, hit.id, limit=args.limit, start=args.chunk - 1)
-    chunk = chunks[0] if chunks else None
-    text = chunk.text if chunk else ""
-    total = chunk.total if chunk else 0
+    chunks = await excerpt(lib, hit.id, limit=args.limit)
+    total = len(chunks)
+    if not 1 <= args.chunk <= max(total, 1):
+        raise QueryError(f"“{hit.title}” has {total} parts; ask for part 1 to {total}.")
+    text = chunks[args.chunk - 1].text if chunks else ""
     if args.json:
         print_json({"id": hit.id, "title": hit.title, "chunk": args.chunk, "total": total, "text": text})
     else:

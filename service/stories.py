@@ -9,16 +9,16 @@ miss). It must not import Discord or parse files; title matching is `service.tit
 from __future__ import annotations
 
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from rapidfuzz import fuzz, process, utils
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from archive.model import Rating, Series
 from db.keys import fold
 from db.models import IndexFailure, Story, StoryTag, StoryText
+from service.excerpts import Chunk, chunk_from, chunk_text
 from service.hits import (
     StoryHit,
     count_characters,
@@ -36,32 +36,18 @@ MAX_CHOICE_LEN = 100
 
 
 @dataclass(slots=True)
-class StoryCard:
-    """Everything a story card shows."""
+class StoryCard(StoryHit):
+    """Everything a story card shows: the hit's fields plus season, spoilers, notes and file facts."""
 
-    id: int
-    title: str
-    author: str | None
-    rating: Rating
-    relationships: list[str]
-    characters: list[str]
-    tags: list[str]
-    words: int
-    series: Series
-    summary: str | None
-    warnings: list[str]
-    fandoms: list[str]
-    status: str | None
-    published: str | None
-    season: str | None
-    spoilers: str | None
-    notes: list[str]
+    season: str | None = None
+    spoilers: str | None = None
+    notes: list[str] = field(default_factory=list)
     path: str = ""
     format: str = ""
     language: str | None = None
     removed: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:  # the whole card, not the search-list form
         data = asdict(self)
         data["rating"] = self.rating.to_json()
         data["series"] = self.series.to_json()
@@ -151,20 +137,7 @@ async def story_card(lib: Library, story_id: int) -> StoryCard:
     hit = hits[0]
     meta = story.meta or {}
     return StoryCard(
-        id=hit.id,
-        title=hit.title,
-        author=hit.author,
-        rating=hit.rating,
-        relationships=hit.relationships,
-        characters=hit.characters,
-        tags=hit.tags,
-        words=hit.words,
-        series=hit.series,
-        summary=hit.summary,
-        warnings=hit.warnings,
-        fandoms=hit.fandoms,
-        status=hit.status,
-        published=hit.published,
+        **{f.name: getattr(hit, f.name) for f in fields(StoryHit)},
         season=story.season,
         spoilers=story.spoilers,
         notes=[str(n) for n in meta.get("notes") or []],
@@ -183,14 +156,11 @@ async def story_body(lib: Library, story_id: int) -> str:
     return body or ""
 
 
-async def excerpt(lib: Library, story_id: int, *, limit: int = 2000, start: int = 0) -> list[Any]:
-    """The story cut into chunks of at most `limit` characters, from chunk number `start` (0-based)."""
-    from service.excerpts import chunk_text
-
-    chunks = chunk_text(await story_body(lib, story_id), limit)
-    if start < 0 or (chunks and start >= len(chunks)):
-        raise QueryError(f"That story has {len(chunks)} parts; ask for part 1 to {len(chunks)}.")
-    return list(chunks[start:])
+async def excerpt(lib: Library, story_id: int, *, limit: int = 2000, start: int = 0) -> list[Chunk]:
+    """The story cut into chunks that post within `limit` characters, from character offset `start`
+    (0: the beginning; a chunk's `end`: "continue reading")."""
+    body = await story_body(lib, story_id)
+    return chunk_from(body, start, limit) if start else chunk_text(body, limit)
 
 
 async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
