@@ -11,8 +11,9 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import create_engine as sa_create_engine
 from sqlalchemy import event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,22 @@ def create_engine(url: str) -> AsyncEngine:
     if is_sqlite:
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     log.debug("engine created for %s", parsed.render_as_string(hide_password=True))
+    return engine
+
+
+def sync_sqlite_url(url: str) -> str | None:
+    """The synchronous (pysqlite) twin of a SQLite URL, or None for any other database."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
+
+
+def create_sync_engine(url: str) -> Engine:
+    """A synchronous engine with the same pragmas, for bulk writes from one worker thread."""
+    engine = sa_create_engine(url, connect_args={"check_same_thread": False})
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
 

@@ -1,31 +1,25 @@
 """Storing parsed stories: one `StoryMeta` in, the rows of one story out (stories, story_texts and
 the character, relationship and tag tables), with a mod's overrides applied on top.
 
-Owns how a story's metadata maps onto the schema, and `apply_overrides`. A story is updated in
-place by its `path`, so its id (and every override, rec and audit entry pointing at it) survives a
-re-index. The caller owns the transaction (the indexer uses one per story). It must not parse
-files or import Discord; the FTS index follows `story_texts` by triggers (see `db/fts.py`).
+Owns how a story's metadata maps onto the schema. A story is updated in place by its `path`, so
+its id (and every override, rec and audit entry pointing at it) survives a re-index. The caller
+owns the transaction (the indexer uses one per story). Writes are plain Core statements with bound
+parameters (cached once, executemany for children) because the indexer stores thousands of stories
+a run. It must not parse files or import Discord; the FTS index follows `story_texts` by triggers
+(see `db/fts.py`).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
-from archive.model import (
-    RATING_LEVELS,
-    CharacterCount,
-    Rating,
-    Relationship,
-    Series,
-    StoryMeta,
-)
-from archive.ratings import parse_rating
+from archive.model import RATING_LEVELS, StoryMeta
 from db.keys import fold
 from db.models import (
     Override,
@@ -37,94 +31,32 @@ from db.models import (
     StoryText,
     utcnow,
 )
+from db.overrides import apply_overrides
 
 log = logging.getLogger(__name__)
 
 RATING_RANK: dict[str, int] = {level: rank for rank, level in enumerate(RATING_LEVELS)}
 """general 0, teen 1, mature 2, explicit 3, not_rated 4."""
 
-OVERRIDE_FIELDS = ("title", "author", "rating", "relationships", "characters", "tags", "summary", "series")
+_STORIES = Story.__table__
+_TEXTS = StoryText.__table__
+_CHARS = StoryCharacter.__table__
+_RELS = StoryRelationship.__table__
+_MEMBERS = RelationshipMember.__table__
+_TAGS = StoryTag.__table__
+_ID = bindparam("b_story_id")
+
+_FIND = select(_STORIES.c.id).where(_STORIES.c.path == bindparam("b_path"))
+_OVERRIDES = select(Override.field, Override.value).where(Override.story_id == _ID)
+_INSERT_STORY = _STORIES.insert().returning(_STORIES.c.id)
+_UPDATE_STORY = _STORIES.update().where(_STORIES.c.id == _ID)
+_UPDATE_TEXT = _TEXTS.update().where(_TEXTS.c.story_id == _ID)
+_CLEAR = [delete(table).where(table.c.story_id == _ID) for table in (_CHARS, _RELS, _TAGS)]
+_INSERT_RELS = _RELS.insert().returning(_RELS.c.id, sort_by_parameter_order=True)
 
 
 def _clip(value: str | None, size: int) -> str | None:
     return value if value is None or len(value) <= size else value[: size - 1] + "…"
-
-
-def _names(value: Any) -> list[str]:
-    """A list of names from a list or a comma/semicolon separated string."""
-    if value is None:
-        return []
-    items = value if isinstance(value, list | tuple) else str(value).replace(";", ",").split(",")
-    return [str(item).strip() for item in items if str(item).strip()]
-
-
-def _rating(value: Any) -> Rating:
-    if isinstance(value, Mapping):
-        level = value.get("level")
-        return Rating(value.get("raw"), level if level in RATING_LEVELS else "not_rated")
-    return parse_rating(str(value))[0]
-
-
-def _relationships(value: Any, roster: Any) -> list[Relationship]:
-    """Relationships from a pairing text (`Spike/Willow, Buffy & Faith`), a list of texts or JSON."""
-    if isinstance(value, list) and all(isinstance(v, Mapping) for v in value):
-        return [
-            Relationship(
-                tuple(sorted(v["characters"])),
-                v.get("kind", "romantic"),
-                v.get("raw", ""),
-                v.get("past", False),
-            )
-            for v in value
-        ]
-    texts = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value or "")]
-    if roster is not None:
-        return [rel for text in texts for rel in roster.parse_relationships(text)]
-    found: list[Relationship] = []  # no roster: names as written
-    for text in (piece for t in texts for piece in t.replace(";", ",").split(",")):
-        platonic = "&" in text and "/" not in text
-        members = tuple(sorted({p.strip() for p in text.split("&" if platonic else "/") if p.strip()}))
-        if members:
-            found.append(Relationship(members, "platonic" if platonic else "romantic", text.strip()))
-    return found
-
-
-def _series(value: Any) -> Series:
-    if isinstance(value, Mapping):
-        part = value.get("part")
-        return Series(value.get("name") or None, int(part) if part not in (None, "") else None)
-    return Series(str(value).strip() or None, None) if value else Series()
-
-
-def apply_overrides(meta: StoryMeta, overrides: Mapping[str, Any], roster: Any = None) -> StoryMeta:
-    """A copy of `meta` with a mod's corrections applied on top of what the parser found.
-
-    Values, per field: title/author/summary: text (author/summary may be None); rating: a label
-    (`PG-13`, `Mature`) or `{"raw", "level"}`; relationships: a pairing text (`Spike/Willow,
-    Buffy & Faith`), a list of them, or relationship JSON (resolved through `roster` when given);
-    characters and tags: a list (or comma-separated text); series: `{"name", "part"}` or a name.
-    Unknown fields are ignored with a log line.
-    """
-    changes: dict[str, Any] = {}
-    for field, value in overrides.items():
-        if field == "title" and value:
-            changes["title"] = str(value).strip()
-        elif field in ("author", "summary"):
-            changes[field] = str(value).strip() if value else None
-        elif field == "rating":
-            changes["rating"] = _rating(value)
-        elif field == "relationships":
-            changes["relationships"] = _relationships(value, roster)
-        elif field == "characters":
-            mentions = {c.name: c.mentions for c in meta.characters}
-            changes["characters"] = [CharacterCount(n, "header", mentions.get(n, 0)) for n in _names(value)]
-        elif field == "tags":
-            changes["tags"] = _names(value)
-        elif field == "series":
-            changes["series"] = _series(value)
-        else:
-            log.warning("ignoring an override of unknown field %r", field)
-    return dataclasses.replace(meta, **changes)
 
 
 def _search_tags(meta: StoryMeta) -> str:
@@ -181,30 +113,24 @@ def _unique(rows: Iterable[dict], *key: str) -> list[dict]:
     return list(seen.values())
 
 
-async def _write_children(session: AsyncSession, story_id: int, meta: StoryMeta) -> None:
-    characters = _unique(
-        (
-            {"story_id": story_id, "name": _clip(c.name, 128), "source": c.source, "mentions": c.mentions}
-            for c in meta.characters
-            if c.name
-        ),
-        "name",
+def _write_children(conn: Connection, story_id: int, meta: StoryMeta) -> None:
+    chars = (
+        {"story_id": story_id, "name": _clip(c.name, 128), "source": c.source, "mentions": c.mentions}
+        for c in meta.characters
+        if c.name
     )
-    if characters:
-        await session.execute(insert(StoryCharacter), characters)
+    if characters := _unique(chars, "name"):
+        conn.execute(_CHARS.insert(), characters)
     labels = [("tag", t) for t in meta.tags] + [("warning", w) for w in meta.warnings]
     labels += [("fandom", f) for f in meta.fandoms]
-    tags = _unique(
-        (
-            {"story_id": story_id, "kind": kind, "name": _clip(fold(label), 256), "label": _clip(label, 256)}
-            for kind, label in labels
-            if fold(label)
-        ),
-        "kind",
-        "name",
+    folded = ((kind, fold(label), label) for kind, label in labels)
+    rows = (
+        {"story_id": story_id, "kind": k, "name": _clip(n, 256), "label": _clip(lb, 256)}
+        for k, n, lb in folded
+        if n
     )
-    if tags:
-        await session.execute(insert(StoryTag), tags)
+    if tags := _unique(rows, "kind", "name"):
+        conn.execute(_TAGS.insert(), tags)
     if not meta.relationships:
         return
     rel_rows = [
@@ -218,22 +144,56 @@ async def _write_children(session: AsyncSession, story_id: int, meta: StoryMeta)
         }
         for r in meta.relationships
     ]
-    result = await session.execute(
-        insert(StoryRelationship).returning(StoryRelationship.id, sort_by_parameter_order=True), rel_rows
-    )
+    rel_ids = conn.execute(_INSERT_RELS, rel_rows).scalars().all()
     members = [
         {"relationship_id": rel_id, "name": _clip(name, 128)}
-        for rel_id, rel in zip(result.scalars(), meta.relationships, strict=True)
+        for rel_id, rel in zip(rel_ids, meta.relationships, strict=True)
         for name in dict.fromkeys(rel.characters)
     ]
     if members:
-        await session.execute(insert(RelationshipMember), members)
+        conn.execute(_MEMBERS.insert(), members)
+
+
+def _overrides(session: Session, story_id: int) -> dict[str, Any]:
+    rows = session.connection().execute(_OVERRIDES, {"b_story_id": story_id})
+    return {field: value for field, value in rows}
 
 
 async def story_overrides(session: AsyncSession, story_id: int) -> dict[str, Any]:
     """The mod overrides stored for a story, as {field: value}."""
-    rows = await session.execute(select(Override.field, Override.value).where(Override.story_id == story_id))
-    return {field: value for field, value in rows}
+    return await session.run_sync(_overrides, story_id)
+
+
+def write_story(
+    session: Session, meta: StoryMeta, *, path: str, size: int, mtime: float, sha256: str, roster: Any = None
+) -> tuple[int, str]:
+    """The work of `save_story` on a synchronous session; returns (story id, stored title)."""
+    conn = session.connection()
+    story_id = conn.execute(_FIND, {"b_path": path}).scalar()
+    overrides = _overrides(session, story_id) if story_id is not None else {}
+    effective = apply_overrides(meta, overrides, roster) if overrides else meta
+    row = _story_row(effective, meta, path, size, mtime, sha256)
+    texts = _text_row(effective)
+    if story_id is None:
+        story_id = conn.execute(_INSERT_STORY, {**row, "added_at": row["indexed_at"]}).scalar_one()
+        conn.execute(_TEXTS.insert(), {"story_id": story_id, **texts})
+    else:
+        conn.execute(_UPDATE_STORY, {**row, "b_story_id": story_id})
+        conn.execute(_UPDATE_TEXT, {**texts, "b_story_id": story_id})
+        for statement in _CLEAR:
+            conn.execute(statement, {"b_story_id": story_id})
+    _write_children(conn, story_id, effective)
+    return story_id, row["title"]
+
+
+def save_story_sync(
+    session: Session, meta: StoryMeta, *, path: str, size: int, mtime: float, sha256: str, roster: Any = None
+) -> Story:
+    """`save_story` on a synchronous session."""
+    story_id, _ = write_story(session, meta, path=path, size=size, mtime=mtime, sha256=sha256, roster=roster)
+    story = session.get(Story, story_id, populate_existing=True)
+    assert story is not None
+    return story
 
 
 async def save_story(
@@ -251,36 +211,24 @@ async def save_story(
     The stored metadata is `meta` with the story's overrides applied; `stories.meta` keeps the
     parser's own view. `roster` resolves relationship overrides. The caller commits.
     """
-    story_id = await session.scalar(select(Story.id).where(Story.path == path))
-    overrides = await story_overrides(session, story_id) if story_id is not None else {}
-    effective = apply_overrides(meta, overrides, roster) if overrides else meta
-    row = _story_row(effective, meta, path, size, mtime, sha256)
-    if story_id is None:
-        story_id = await session.scalar(
-            insert(Story).values(**row, added_at=row["indexed_at"]).returning(Story.id)
-        )
-        await session.execute(insert(StoryText).values(story_id=story_id, **_text_row(effective)))
-    else:
-        await session.execute(update(Story).where(Story.id == story_id).values(**row))
-        await session.execute(
-            update(StoryText).where(StoryText.story_id == story_id).values(**_text_row(effective))
-        )
-        for table in (StoryCharacter, StoryRelationship, StoryTag):
-            await session.execute(delete(table).where(table.story_id == story_id))
-    await _write_children(session, story_id, effective)
-    story = await session.get(Story, story_id, populate_existing=True)
-    assert story is not None
-    return story
+    return await session.run_sync(
+        save_story_sync, meta, path=path, size=size, mtime=mtime, sha256=sha256, roster=roster
+    )
 
 
-async def touch_story(session: AsyncSession, story_id: int, *, mtime: float) -> None:
+def touch_story_sync(session: Session, story_id: int, *, mtime: float) -> None:
     """Record a file's new mtime when its bytes did not change (no re-parse)."""
-    await session.execute(update(Story).where(Story.id == story_id).values(file_mtime=mtime))
+    session.connection().execute(_UPDATE_STORY, {"file_mtime": mtime, "b_story_id": story_id})
+
+
+def delete_story_sync(session: Session, story_id: int) -> None:
+    """`delete_story` on a synchronous session."""
+    session.connection().execute(delete(_STORIES).where(_STORIES.c.id == story_id))
 
 
 async def delete_story(session: AsyncSession, story_id: int) -> None:
     """Delete a story and everything hung on it (children and FTS rows go by cascade/triggers)."""
-    await session.execute(delete(Story).where(Story.id == story_id))
+    await session.run_sync(delete_story_sync, story_id)
 
 
 async def stored_files(session: AsyncSession) -> dict[str, tuple[int, float, str, int]]:
