@@ -55,6 +55,21 @@ _BRACKETED = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _DECORATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|“[^”]*”")
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe YAML loader that refuses a key written twice in one mapping (YAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is written twice in one mapping", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 class RosterError(ValueError):
     """A roster file or mapping cannot be used; `problems` lists every entry that is wrong."""
 
@@ -241,7 +256,7 @@ class Roster:
     def load(cls, path: Path) -> Roster:
         """Read a roster file (YAML); `RosterError` names the file and every bad entry."""
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
         except (OSError, yaml.YAMLError) as exc:
             raise RosterError([f"cannot read it: {exc}"], str(path)) from exc
         roster = cls.from_dict(data if data is not None else {}, source=str(path))
