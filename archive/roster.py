@@ -319,6 +319,11 @@ class Roster:
                 return found
         return None
 
+    def covers(self, fandoms: Iterable[str]) -> bool:
+        """True when a story of these fandom labels may use this roster (no labels: assume yes)."""
+        labels = [f for f in fandoms if f.strip()]
+        return not labels or any(self.fandom_of(f) for f in labels)
+
     # -- pairing fields ----------------------------------------------------------------------------
 
     def parse_relationships(self, text: str) -> list[Relationship]:

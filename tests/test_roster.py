@@ -86,6 +86,13 @@ def test_names_and_fandom(roster: Roster) -> None:
 )  # fmt: skip
 def test_fandom_of(roster: Roster, label: str, fandom: str | None) -> None:
     assert roster.fandom_of(label) == fandom
+    assert roster.covers([label]) is (fandom is not None)
+
+
+def test_covers_mixed_and_missing_fandoms(roster: Roster) -> None:
+    assert roster.covers([])
+    assert roster.covers(["Sherlock (TV)", "BtVS"])
+    assert not roster.covers(["Sherlock (TV)", "Doctor Who"])
 
 
 # -- suggest -----------------------------------------------------------------------------------------
