@@ -21,7 +21,7 @@ def assert_safe(sent: Sent) -> None:
         if rec.route not in ("callback", "webhook_post", "webhook_patch") or rec.status >= 300:
             continue
         creates = rec.route == "webhook_post" or (rec.route == "callback" and rec.json.get("type") == 4)
-        body = rec.json.get("data") or {} if rec.route == "callback" else rec.json or {}
+        body = (rec.json.get("data") or {}) if rec.route == "callback" else (rec.json or {})
         if not creates and "allowed_mentions" not in body:
             continue
         assert body.get("allowed_mentions") == NO_PINGS, (

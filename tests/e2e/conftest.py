@@ -33,6 +33,8 @@ from tests.fakediscord import FakeDiscord, Recorded
 LAUNCHER = Path(__file__).with_name("launch_bot.py")
 READY_LINE = "Librarian ready"
 START_TIMEOUT = 60.0
+READ_FOLLOWUPS = 2
+"""Parts `/read` posts after the first, before its Continue button (the bot's READ_FOLLOWUPS)."""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 PROBLEM = re.compile(r"Traceback \(most recent call last\)|\bERROR\b|\bCRITICAL\b")
 
@@ -131,6 +133,7 @@ def bot_env(fake: FakeDiscord, tmp: Path) -> dict[str, str]:
         "ROSTER_FILE": str(ROSTER_FILE),
         "TEST_GUILD_ID": fake.guild_id,
         "MOD_ROLE": "Mods",
+        "READ_FOLLOWUPS": str(READ_FOLLOWUPS),
         "INDEX_ON_START": "true",
         "LOG_LEVEL": "INFO",
     }

@@ -341,6 +341,16 @@ class FakeDiscord(Driver):
             r.json for r in self.requests if r.route == "channel_post" and r.path.split("/")[2] == channel_id
         ]
 
+    async def wait_for_post(self, channel: str, timeout: float = 10.0, *, since: int = 0) -> dict[str, Any]:
+        """The body of the next message the bot posts to `channel` (name or id) from request `since` on."""
+        channel_id = self.channels[channel]["id"] if channel in self.channels else channel
+        rec = await self.wait_for_request(
+            lambda r: r.route == "channel_post" and r.path.split("/")[2] == channel_id and r.status < 300,
+            timeout,
+            since=since,
+        )
+        return rec.json
+
     def add_attachment(self, filename: str, data: bytes, content_type: str | None = None) -> dict[str, Any]:
         """An uploaded file, served from the fake; pass the dict as an attachment option's value."""
         attachment_id = payloads.snowflake()
