@@ -70,7 +70,7 @@ class Settings:
             if dotenv:
                 load_dotenv(ROOT / ".env", override=False)
             env = dict(os.environ)
-        database_url = env.get("DATABASE_URL", "").strip() or cls.database_url
+        database_url = env.get("DATABASE_URL", "").strip() or cls.__dataclass_fields__["database_url"].default
         if database_url.startswith("sqlite") and ":///" in database_url:
             # Relative SQLite paths are relative to the project, not to the working directory.
             prefix, _, file = database_url.partition(":///")
