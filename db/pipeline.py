@@ -65,10 +65,13 @@ class Parsed:
 
 
 def _unusable(meta: StoryMeta) -> str | None:
-    if meta.body.strip():
-        return None
-    why = "; ".join(meta.problems[:3])
-    return "no story text found" + (f" ({why})" if why else "")
+    """Why a parsed file is not a story (the parser marks it), or None when it is one."""
+    from archive.parse import unreadable_reason
+
+    reason = unreadable_reason(meta)
+    if reason is None and not meta.body.strip():
+        reason = "no story text found"
+    return reason
 
 
 def parse_job(job: Job, roster: Any) -> Parsed:
