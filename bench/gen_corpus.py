@@ -82,7 +82,7 @@ def _make(args: tuple[Path, int, int, int]) -> list[dict]:
                 "index": index,
                 "format": spec.format,
                 "title": spec.title,
-                "author": spec.author,
+                "author": None if spec.format == "headerless" else spec.author,
                 "level": written.level,
                 "relationships": [{"characters": list(m), "kind": k} for m, k in written.relationships],
                 "characters": spec.characters,

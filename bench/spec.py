@@ -190,7 +190,7 @@ class Drawer:
     # -- titles ---------------------------------------------------------------------------------
     def _title(self, rng: np.random.Generator, language: str) -> str:
         for _ in range(8):
-            title = self._title_once(rng, language)
+            title = self._title_once(rng, language).strip(" '\"“”‘’,.:;-")
             if title.casefold() not in self.real_titles and 0 < len(title) <= 90:
                 return title
         return f"{title} {self._word(rng)}"  # a spliced title that happened to exist: make it new

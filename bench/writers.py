@@ -113,7 +113,9 @@ def _headerless(spec: StorySpec, roster: Roster, rng: np.random.Generator) -> Wr
 
 def _ffn_name(name: str, roster: Roster) -> str:
     parts = name.split()
-    return f"{parts[0]} {parts[-1][0]}." if len(parts) > 1 else name
+    if len(parts) != 2 or parts[0] in {"The", "Mr.", "Principal"}:
+        return name
+    return f"{parts[0]} {parts[1][0]}."  # FanFiction.net's character list: "Buffy S."
 
 
 def _ffnet(spec: StorySpec, roster: Roster, rng: np.random.Generator) -> Written:
@@ -164,12 +166,15 @@ def _fanficfare(spec: StorySpec, roster: Roster, rng: np.random.Generator) -> Wr
         ("Publisher", "www.fanfiction.net" if ffn else "archiveofourown.org"),
         ("Summary", spec.summary[:300]),
     ]
-    head = [spec.title or "", "", f"by {spec.author}", "", ""]
-    head += [f"{k}: {v}" for k, v in entries if v]
-    body = []
-    for n, chapter in enumerate(_chapters(spec), 1):
-        body += ["", "", f"Chapter {n}", "", "\n\n".join(chapter)]
-    text = "\n".join(head) + "\n".join(body) + "\n\nEnd file.\n"
+    # FanFicFare's TXT writer: title page, label lines, a table of contents, tab-indented chapter titles
+    chapters = _chapters(spec)
+    text = f"\n\n\n{spec.title or ''}\n\nby {spec.author}\n\n\n\n"
+    text += "".join(f"{k}: {v}\n" for k, v in entries if v) + "\n\n\n"
+    if len(chapters) > 1:
+        text += "\n\nTABLE OF CONTENTS\n\n" + "".join(f"\nChapter {n}\n" for n in range(1, len(chapters) + 1))
+    for n, chapter in enumerate(chapters, 1):
+        text += f"\n\n\tChapter {n}\n\n" + "\n\n".join(chapter) + "\n"
+    text += "\n\nEnd file.\n"
     return Written(".txt", text.encode("utf-8"), level, rels)
 
 

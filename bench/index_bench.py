@@ -1,0 +1,111 @@
+"""The index section: a full build of the generated archive into a fresh SQLite file, an
+incremental re-index of the unchanged archive, peak memory, and the naive baseline (re-parsing
+every file).
+
+Owns the database file the query and bot sections then reuse. It must not generate stories
+(`bench.gen_corpus`) or time queries (`bench.query_bench`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+from bench.measure import Row, TreeRSS, check, not_measured, ratio
+from settings import ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+SECTION = "Index"
+MB_TARGET = 15.0
+REINDEX_TARGET_S = 3.0
+PARSE_SAMPLE = 2_000
+
+
+def settings_for(archive: Path, db: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{db}",
+        stories_dir=archive,
+        removed_dir=db.parent / f"{db.stem}-removed",
+        roster_file=ROOT / "fandoms" / "buffyverse.yaml",
+        index_on_start=True,
+    )
+
+
+async def run(archive: Path, db: Path, stories: int, archive_bytes: int, *, smoke: bool) -> list[Row]:
+    """Build the index from nothing, re-index unchanged, and time the naive re-parse baseline."""
+    try:
+        from db.indexer import index_directory
+        from service.library import Library
+    except ImportError as exc:
+        return [not_measured(SECTION, "full build", f"indexer not importable ({exc})")]
+    for leftover in (db, db.with_suffix(".db-wal"), db.with_suffix(".db-shm")):
+        leftover.unlink(missing_ok=True)
+    settings = settings_for(archive, db)
+    lib = await Library.open(settings)
+    try:
+        with TreeRSS() as rss:
+            t0 = time.perf_counter()
+            report = await index_directory(lib)
+            build_s = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        again = await index_directory(lib)
+        reindex_s = time.perf_counter() - t0
+    finally:
+        await lib.close()
+    stored = len(report.added)
+    mb = archive_bytes / 1e6
+    rows = [
+        Row(
+            SECTION,
+            f"full build ({stories:,} files, {mb:,.0f} MB)",
+            f"{stored / build_s:,.0f} stories/s, {mb / build_s:.1f} MB/s ({build_s:,.1f} s; "
+            f"{stored:,} stored, {len(report.failed)} failed)",
+            target=f"≥ {MB_TARGET:g} MB/s",
+            result=check(mb / build_s, MB_TARGET, at_most=False),
+        )
+    ]
+    baseline_s, how = _reparse_baseline(archive, stories, smoke)
+    rows.append(
+        Row(
+            SECTION,
+            "re-index, archive unchanged",
+            f"{reindex_s:.2f} s ({again.unchanged:,} unchanged, {len(again.added) + len(again.updated)} parsed)",
+            baseline=f"re-parse every file: {baseline_s:,.1f} s ({how})",
+            ratio=ratio(baseline_s, reindex_s),
+            target=f"≤ {REINDEX_TARGET_S:g} s at 50k",
+            result=check(reindex_s, REINDEX_TARGET_S) if stories >= 50_000 else "judged at 50k only",
+        )
+    )
+    rows.append(
+        Row(
+            SECTION,
+            "peak memory during build (RSS)",
+            f"{rss.peak_tree:,.0f} MB incl. parse workers ({rss.peak_self:,.0f} MB main process)",
+        )
+    )
+    if report.failed:
+        log.warning("index failures, e.g. %s", report.failed[:3])
+    return rows
+
+
+def _reparse_baseline(archive: Path, stories: int, smoke: bool) -> tuple[float, str]:
+    """Seconds a bot that re-parses every file on each re-index would spend (one process)."""
+    from archive.parse import parse_story
+    from archive.roster import Roster
+
+    roster = Roster.load(ROOT / "fandoms" / "buffyverse.yaml")
+    files = sorted(p for p in archive.rglob("*") if p.is_file() and "/." not in p.as_posix())
+    size = 100 if smoke else PARSE_SAMPLE
+    step = 1 if len(files) <= size else len(files) // size
+    sample = files[::step]
+    t0 = time.perf_counter()
+    for path in sample:
+        parse_story(path.read_bytes(), path.name, roster)
+    spent = time.perf_counter() - t0
+    if len(sample) == len(files):
+        return spent, f"all {len(files):,} files, one process"
+    return spent * len(files) / len(
+        sample
+    ), f"one process; {len(sample):,}-file sample × {len(files) / len(sample):.0f}"
