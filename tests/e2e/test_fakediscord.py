@@ -76,6 +76,13 @@ def make_client(guild_id: int) -> tuple[discord.Client, app_commands.CommandTree
     ) -> None:
         await interaction.response.send_message(f"{channel.name} nsfw={channel.nsfw} {who.name} {role.name}")
 
+    @tree.command(guild=guild, description="Too long")
+    async def long(interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message("x" * 2001)
+        except discord.HTTPException as exc:
+            await interaction.response.send_message(f"refused {exc.code}")
+
     tree.add_command(story)
     return client, tree
 
@@ -111,7 +118,7 @@ async def test_login_sync_and_ready(running: tuple[FakeDiscord, discord.Client])
         "recs": False,
         "after-dark": True,
     }
-    assert set(fake.commands[fake.guild_id]) == {"echo", "story", "slow", "pick"}
+    assert set(fake.commands[fake.guild_id]) == {"echo", "story", "slow", "pick", "long"}
     assert (
         fake.gateway_connections
         and fake.session is not None
@@ -176,6 +183,14 @@ async def test_late_answer_is_refused_and_recorded(running: tuple[FakeDiscord, d
     late = await fake.wait_for_request(lambda r: r.route == "callback" and r.status == 404, 5)
     assert late.reply["code"] == 10062
     assert len(fake.errors()) == before + 1
+
+
+async def test_a_message_over_discords_limits_is_refused(running: tuple[FakeDiscord, discord.Client]) -> None:
+    fake, _ = running
+    sent = await fake.send_command("long")
+    assert (await sent.reply())["content"] == "refused 50035"
+    refused = [r for r in sent.requests() if r.status == 400]
+    assert len(refused) == 1 and "2001 chars" in refused[0].reply["message"]
 
 
 async def test_unknown_route_is_404_json_and_recorded(running: tuple[FakeDiscord, discord.Client]) -> None:

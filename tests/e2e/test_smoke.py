@@ -10,6 +10,8 @@ import pytest
 from tests.e2e.conftest import E2E
 from tests.fakediscord import text
 
+NAME_LIKE = {"title", "character", "pairing", "author", "like"}
+
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 
@@ -24,6 +26,10 @@ async def test_bot_logs_in_and_syncs_to_the_test_guild(e2e: E2E) -> None:
     assert None not in fake.commands, "a normal start must not sync globally"
     for command in synced.values():
         assert command["description"], f"/{command['name']} has no description"
+        for option in command.get("options") or []:
+            assert option.get("description"), f"/{command['name']} {option['name']} has no description"
+            if option["name"] in NAME_LIKE:
+                assert option.get("autocomplete"), f"/{command['name']} {option['name']} has no autocomplete"
 
 
 async def test_stats_answers(e2e: E2E) -> None:
