@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 TOP_KEYS = frozenset({"name", "fandoms", "initials", "characters", "ships"})
 CHARACTER_KEYS = frozenset({"aliases", "header_only"})
 SUGGEST_CUTOFF = 70.0
+MAX_NAME = 100  # longer "names" in a pairing field are prose, not names (and Discord's choice limit)
 
 # Words around a pairing that describe it rather than name anyone (generic English, not fandom data).
 _PAST_WORDS = frozenset({"past", "former", "ex", "previous", "prior"})
@@ -383,10 +384,16 @@ class Roster:
             if ship is None:
                 return None
             members = list(ship)
-        names = sorted({self.character(m) for m in members if m.strip()})
+        names: set[str] = set()
+        for member in (m.strip() for m in members):
+            ship = self.ship(member) if member and self.resolve(member) is None else None
+            if ship:
+                names.update(ship)  # `Spuffy/Angel`
+            elif 0 < len(member) <= MAX_NAME:
+                names.add(self.character(member))
         if len(names) < 2:
             return None
-        return Relationship(tuple(names), kind, raw=piece.strip(), past=bool(words & _PAST_WORDS))
+        return Relationship(tuple(sorted(names)), kind, raw=piece.strip(), past=bool(words & _PAST_WORDS))
 
     # -- story text --------------------------------------------------------------------------------
 

@@ -175,6 +175,8 @@ BUFFY_SPIKE = ("Buffy Summers", "Spike")
             "giles/buffy/willow/xander",
             [(("Buffy Summers", "Rupert Giles", "Willow Rosenberg", "Xander Harris"), "romantic", False)],
         ),
+        ("Spuffy/Angel", [(("Angel", "Buffy Summers", "Spike"), "romantic", False)]),
+        ("B/B", []),
         ("gen", []),
         ("none", []),
         ("", []),
@@ -201,6 +203,11 @@ def test_parse_relationships_keeps_other_fandoms_as_written(roster: Roster) -> N
         "Emmanellain de Fortemps",
         "Honoroit Banlardois",
     )
+
+
+def test_overlong_names_are_not_names(roster: Roster) -> None:
+    assert rels(roster, "x" * 150 + "/Buffy") == []
+    assert rels(roster, "x" * 150 + "/Buffy/Spike") == [(BUFFY_SPIKE, "romantic", False)]
 
 
 def test_platonic_and_romantic_of_same_people_are_different(roster: Roster) -> None:

@@ -145,7 +145,7 @@ def _list(value: Any) -> list[str]:
     if value is None:
         return []
     items = value if isinstance(value, list) else str(value).split(",")
-    return [str(v).strip() for v in items if str(v).strip()]
+    return [str(v).strip() for v in items if v is not None and str(v).strip()]
 
 
 def _read_tags(tags: list[str], raw: RawStory) -> None:
@@ -193,7 +193,7 @@ def read_frontmatter(text: str, name: str) -> RawStory:
     raw = RawStory(format="yaml-markdown" if block is not None else "markdown", problems=problems)
     if block is not None:
         try:
-            data = yaml.load(block, Loader=_LOADER)  # CSafeLoader/SafeLoader: safe
+            data = yaml.load(block, Loader=_LOADER) or {}  # CSafeLoader/SafeLoader: safe
             if not isinstance(data, dict):
                 raise yaml.YAMLError(f"expected key: value pairs, got {type(data).__name__}")
         except yaml.YAMLError as exc:
