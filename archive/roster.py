@@ -189,7 +189,7 @@ def _build(data: Mapping[str, Any]) -> tuple[str, list[str], list[str], _Tables]
             _claim(t.exact, normalise(alias), canon, f"{where}: {alias!r}", p)
             if len(normalise(alias)) >= 3 or alias == canon:
                 t.choices.setdefault(normalise(alias), canon)
-        for alias in [canon, *aliases]:
+        for alias in [a for a in [canon, *aliases] if a not in header_only]:
             if not alias[0].isupper() and not alias[0].isdigit():
                 p.append(f"{where}: alias {alias!r} is counted in story text, so it must start with a "
                          "capital letter (or move it to header_only)")  # fmt: skip

@@ -242,6 +242,12 @@ def test_count_mentions_ignores_common_words_and_header_only_aliases(roster: Ros
     assert roster.count_mentions(text) == {}
 
 
+def test_canonical_name_can_be_header_only(roster: Roster) -> None:
+    assert roster.count_mentions("On Christmas Eve, Eve and Lilah talked.") == {"Lilah Morgan": 1}
+    assert roster.resolve("Eve") == "Eve"
+    assert roster.parse_relationships("Eve/Lindsey")[0].characters == ("Eve", "Lindsey McDonald")
+
+
 def test_count_mentions_longest_alias_wins(roster: Roster) -> None:
     counts = roster.count_mentions("The Buffybot bowed. Winifred Burkle smiled. Fred laughed.")
     assert counts == {"Buffybot": 1, "Winifred Burkle": 2}
