@@ -88,6 +88,8 @@ def test_ao3_download(work: Work, ext: str, roster: Roster) -> None:
     assert meta.status == work.status
     assert meta.published == work.published
     assert meta.language == "English"
+    if work.folder == "218676":  # preface notes and the work's end notes, not the chapter notes
+        assert [n[:27] for n in meta.notes] == ["This is my first fanfic eve", "I think this is my longest "]
     assert meta.summary and meta.summary not in meta.body
     for text in work.not_in_body:
         assert text not in meta.body, f"{text!r} leaked into the story text"
@@ -148,6 +150,10 @@ def test_sample_ao3_html(roster: Roster) -> None:
     assert "“You grew up here,”" in meta.body  # entities decoded
     assert "and meant it, mostly.\nShe tipped" in meta.body  # <br /> is a line break
     assert meta.words == count_words(meta.body) - 6  # the stated count leaves out the two headings
+    assert meta.notes == [
+        "An original sample for the Librarian test archive.",
+        "Written for the Librarian sample archive; free to use in its tests.",
+    ]
 
 
 def test_sample_ao3_epub(roster: Roster) -> None:

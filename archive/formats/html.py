@@ -165,13 +165,14 @@ def _read_stats(stats: str, raw: RawStory) -> None:
         raw.status = "complete"
 
 
-def _blockquote_after(soup: BeautifulSoup, label: str, within: Tag | None = None) -> str | None:
-    scope = within if within is not None else soup
-    for p in scope.find_all("p"):
-        if _text(p).lower() == label.lower():
-            quote = p.find_next_sibling("blockquote")
-            if quote is not None:
-                return html_to_text(quote) or None
+def _blockquote_after(scopes: list[Tag], label: str) -> str | None:
+    """The text of the blockquote that follows a `<p>Summary</p>`-style label inside `scopes`."""
+    for scope in scopes:
+        for p in scope.find_all("p"):
+            if _text(p).lower() == label.lower():
+                quote = p.find_next_sibling("blockquote")
+                if quote is not None:
+                    return html_to_text(quote) or None
     return None
 
 
@@ -216,8 +217,12 @@ def read_ao3(soup: BeautifulSoup, fmt: SourceFormat = "ao3-html") -> RawStory:
     if byline is not None:
         authors = [_text(a) for a in byline.find_all("a", rel="author")]
         raw.author = ", ".join(a for a in authors if a) or re.sub(r"^by\s+", "", _text(byline)) or None
-    raw.summary = _blockquote_after(soup, "Summary")
-    notes = [_blockquote_after(soup, "Notes"), _blockquote_after(soup, "End Notes", soup.find(id="endnotes"))]
+    preface = soup.find_all(id="preface") or [soup]  # an EPUB splits the preface in two documents
+    raw.summary = _blockquote_after(preface, "Summary")
+    notes = [
+        _blockquote_after(preface, "Notes"),
+        _blockquote_after(soup.find_all(id="endnotes"), "End Notes"),
+    ]
     raw.notes = [n for n in notes if n]
     raw.body = _chapter_text(soup)
     if not raw.body:
