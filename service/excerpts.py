@@ -190,6 +190,9 @@ def _best_cut(body: str, pos: int, room_end: int, text_end: int, inside: np.ndar
         cut = m.end()
         if cut > start and _safe_cut(body, cut):
             (fair if cut < text_end else spare).append((cut, _tier(body, m.start(), cut)))
+    if start < room_end < text_end and body[room_end].isspace() and _safe_cut(body, room_end):
+        run = _WHITESPACE.match(body, room_end)
+        fair.append((room_end, _tier(body, room_end, run.end() if run else room_end + 1)))
     for cuts in ([c for c in fair if not inside[c[0]]], fair, spare):
         if cuts:
             half = pos + (room_end - pos) // 2

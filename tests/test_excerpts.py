@@ -168,7 +168,7 @@ def test_real_stories_chunk_cleanly() -> None:
             check_invariants(body, chunks, limit)
             for c in chunks[1:]:
                 cut = c.start
-                assert body[cut - 1].isspace(), f"{path.name}: cut inside a word at {cut}"
+                assert body[cut - 1].isspace() or body[cut].isspace(), f"{path.name}: cut in a word at {cut}"
             assert not any(live_patterns(render_chunk(c)) for c in chunks)
 
 
@@ -216,10 +216,10 @@ SEP = st.sampled_from([" ", "  ", "\n", "\n\n", ". ", "! ", ".\n\n"])
 @settings(max_examples=300, deadline=None)
 @given(
     parts=st.lists(st.tuples(WORD, SEP), min_size=1, max_size=150),
-    limit=st.integers(min_value=13, max_value=200),
+    limit=st.integers(min_value=16, max_value=200),
 )
 def test_property_never_inside_a_word(parts: list[tuple[str, str]], limit: int) -> None:
-    body = "".join(w + s for w, s in parts)
+    body = "".join(w + s for w, s in parts)  # a word and its separator always fit in the limit
     chunks = chunk_text(body, limit)
     check_invariants(body, chunks, limit)
     for c in chunks[1:]:
