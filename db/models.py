@@ -72,6 +72,9 @@ class Story(Base):
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     removed_path: Mapped[str | None] = mapped_column(String(1024))  # where the file was moved aside
 
+    # Ids are never reused after a delete: rec history and the audit trail keep pointing at the right story.
+    __table_args__ = ({"sqlite_autoincrement": True},)
+
     text: Mapped[StoryText] = relationship(back_populates="story", cascade="all, delete-orphan")
     characters: Mapped[list[StoryCharacter]] = relationship(
         back_populates="story", cascade="all, delete-orphan"

@@ -237,3 +237,12 @@ def test_fold_is_the_one_key() -> None:
     assert fold("A") == "a"  # an article alone stays
     assert fold("An Apple a Day") == "apple a day"
     assert fold(None) == fold("") == fold("💀") == ""
+
+
+async def test_a_deleted_storys_id_is_never_reused(library: Any) -> None:
+    await _save(library, make_meta(), path="one.txt")
+    last = await _save(library, make_meta(), path="two.txt")
+    async with library.transaction() as s:
+        await delete_story(s, last.id)
+    newcomer = await _save(library, make_meta(), path="three.txt")
+    assert newcomer.id > last.id

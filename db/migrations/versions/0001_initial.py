@@ -62,6 +62,7 @@ def upgrade() -> None:
         sa.Column("indexed_at", UTC_TS, nullable=False),
         sa.Column("removed_at", UTC_TS),
         sa.Column("removed_path", sa.String(1024)),
+        sqlite_autoincrement=True,  # a deleted story's id is never given to another
     )
     for column in (
         "file_hash",

@@ -1,0 +1,257 @@
+"""The incremental indexer: the whole archive indexes, re-runs only do what changed, broken files
+are reported with a reason while the rest indexes, and a run killed midway leaves a consistent
+index that the next run completes."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from db.indexer import STORY_SUFFIXES, index_directory, index_file
+from db.models import IndexFailure, Story, utcnow
+from settings import ROOT
+from tests.conftest import CORPUS_DIR, SEEDS_DIR, fill_archive, need
+
+
+def story_files(stories: Path) -> set[str]:
+    """Every file the indexer should pick up, walked independently of the indexer."""
+    return {
+        p.relative_to(stories).as_posix()
+        for p in stories.rglob("*")
+        if p.is_file()
+        and p.suffix.lower() in STORY_SUFFIXES
+        and not any(part.startswith(".") for part in p.relative_to(stories).parts)
+    }
+
+
+async def indexed_paths(lib: Any) -> list[str]:
+    async with lib.sessions() as s:
+        return list(await s.scalars(select(Story.path).where(Story.removed_at.is_(None))))
+
+
+async def failures(lib: Any) -> dict[str, str]:
+    async with lib.sessions() as s:
+        return dict((await s.execute(select(IndexFailure.path, IndexFailure.reason))).all())
+
+
+def check_integrity(db_file: Path) -> None:
+    conn = sqlite3.connect(db_file)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        conn.execute("INSERT INTO story_fts(story_fts, rank) VALUES ('integrity-check', 1)")
+        texts, stories = conn.execute(
+            "SELECT (SELECT count(*) FROM story_texts), (SELECT count(*) FROM stories)"
+        ).fetchone()
+        assert texts == stories
+        dupes = conn.execute("SELECT path FROM stories GROUP BY path HAVING count(*) > 1").fetchall()
+        assert dupes == []
+    finally:
+        conn.close()
+
+
+def seed_archive(lib: Any) -> Path:
+    stories = lib.settings.stories_dir
+    shutil.copytree(need(SEEDS_DIR), stories / "seeds")
+    return stories
+
+
+@pytest.mark.corpus
+async def test_whole_archive_indexes_and_a_second_run_changes_nothing(archive_library: Any) -> None:
+    need(CORPUS_DIR)
+    lib = archive_library
+    stories = lib.settings.stories_dir
+    on_disk = story_files(stories)
+    assert len([p for p in on_disk if p.startswith("antennapedia/") and p.endswith(".md")]) == 208
+    assert len([p for p in on_disk if p.startswith("ao3/") and p.endswith((".html", ".epub"))]) == 6
+    assert sorted(await indexed_paths(lib)) == sorted(on_disk)
+    assert await failures(lib) == {}
+    check_integrity(Path(lib.settings.database_url.split(":///", 1)[1]))
+
+    again = await index_directory(lib)
+    assert (again.added, again.updated, again.removed, again.failed) == ([], [], [], [])
+    assert again.unchanged == len(on_disk)
+
+
+async def test_touch_edit_delete_and_add(library: Any) -> None:
+    stories = seed_archive(library)
+    first = await index_directory(library)
+    assert sorted(first.added) == sorted(story_files(stories)) and first.failed == []
+    assert first.bytes_parsed == sum(p.stat().st_size for p in stories.rglob("*.txt"))
+    async with library.sessions() as s:
+        before = {row.path: row for row in await s.scalars(select(Story))}
+    touched, edited, deleted = sorted(before)
+
+    os.utime(stories / touched, (time.time() + 60, time.time() + 60))
+    (stories / edited).write_text(
+        "Title: A Different Story\nAuthor: Someone\n\nBuffy and Faith patrol the town.\n"
+    )
+    (stories / deleted).unlink()
+    shutil.copy(stories / touched, stories / "seeds" / "copy.md")
+
+    second = await index_directory(library)
+    assert second.unchanged == 1 and second.updated == [edited] and second.removed == [deleted]
+    assert second.added == ["seeds/copy.md"] and second.failed == []
+    async with library.sessions() as s:
+        after = {row.path: row for row in await s.scalars(select(Story))}
+    assert after[touched].indexed_at == before[touched].indexed_at  # not re-parsed
+    assert after[touched].file_mtime == pytest.approx((stories / touched).stat().st_mtime)
+    assert after[edited].id == before[edited].id and after[edited].title == "A Different Story"
+    assert deleted not in after
+    assert library.titles.title_of(after[edited].id) == "A Different Story"
+    assert before[deleted].id not in library.titles
+    assert library.titles.title_of(after["seeds/copy.md"].id) == after["seeds/copy.md"].title
+
+    third = await index_directory(library)
+    assert (third.added, third.updated, third.removed, third.unchanged) == ([], [], [], 3)
+
+
+async def test_broken_files_are_reported_and_the_rest_indexes(library: Any) -> None:
+    stories = seed_archive(library)
+    html = need(CORPUS_DIR / "ao3-downloads" / "218676" / "incompleteWork.html").read_bytes()
+    broken = stories / "broken"
+    broken.mkdir()
+    (broken / "empty.txt").write_bytes(b"")
+    (broken / "noise.epub").write_bytes(os.urandom(4096))
+    (broken / "cut.html").write_bytes(html[: html.index(b"userstuff")])
+
+    report = await index_directory(library)
+    failed = dict(report.failed)
+    assert sorted(failed) == ["broken/cut.html", "broken/empty.txt", "broken/noise.epub"]
+    assert all(reason.strip() for reason in failed.values())
+    assert "empty" in failed["broken/empty.txt"] and "zip" in failed["broken/noise.epub"]
+    assert sorted(report.added) == sorted(f"seeds/{p.name}" for p in SEEDS_DIR.iterdir())
+    assert await failures(library) == failed
+    assert "failed: 3" in report.summary() and "broken/noise.epub: " in report.summary()
+
+    (broken / "empty.txt").write_text("Title: Mended\n\nWillow fixed the spell at last, and Tara laughed.\n")
+    (broken / "noise.epub").unlink()
+    mended = await index_directory(library)
+    assert mended.added == ["broken/empty.txt"]
+    assert await failures(library) == {"broken/cut.html": failed["broken/cut.html"]}
+
+
+async def test_skips_hidden_removed_and_foreign_files_and_keeps_mod_removed_rows(library: Any) -> None:
+    stories = seed_archive(library)
+    settings = library.settings
+    for folder in (stories / ".git", settings.removed_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(next(SEEDS_DIR.iterdir()), folder / "hidden.txt")
+    shutil.copy(next(SEEDS_DIR.iterdir()), stories / ".draft.txt")
+    (stories / "cover.jpg").write_bytes(b"\xff\xd8not a story")
+    report = await index_directory(library)
+    assert sorted(report.added) == sorted(f"seeds/{p.name}" for p in SEEDS_DIR.iterdir())
+
+    gone = report.added[0]
+    async with library.transaction() as s:
+        story = await s.scalar(select(Story).where(Story.path == gone))
+        story.removed_at = utcnow()
+    (stories / gone).unlink()
+    again = await index_directory(library)
+    assert again.removed == [] and again.added == []
+    async with library.sessions() as s:
+        assert await s.scalar(select(func.count()).where(Story.path == gone)) == 1
+
+
+async def test_removed_dir_inside_stories_is_skipped(library: Any) -> None:
+    stories = seed_archive(library)
+    library.settings = library.settings.with_(removed_dir=stories / "attic")
+    (stories / "attic").mkdir()
+    shutil.copy(next(SEEDS_DIR.iterdir()), stories / "attic" / "old.txt")
+    report = await index_directory(library)
+    assert not any(p.startswith("attic/") for p in report.added)
+
+
+async def test_index_file(library: Any) -> None:
+    stories = library.settings.stories_dir
+    target = stories / "new" / "story.txt"
+    target.parent.mkdir()
+    shutil.copy(next(need(SEEDS_DIR).iterdir()), target)
+    added = await index_file(library, target)
+    assert added.status == "added" and added.path == "new/story.txt" and added.story_id is not None
+    assert library.titles.title_of(added.story_id) == added.title
+    assert (await index_file(library, Path("new/story.txt"))).status == "unchanged"
+    target.write_text("Title: Rewritten\n\nDawn read the book of spells twice.\n")
+    updated = await index_file(library, target)
+    assert (updated.status, updated.story_id, updated.title) == ("updated", added.story_id, "Rewritten")
+    (stories / "new" / "blank.txt").write_bytes(b"")
+    failed = await index_file(library, stories / "new" / "blank.txt")
+    assert failed.status == "failed" and failed.reason
+    assert await failures(library) == {"new/blank.txt": failed.reason}
+    with pytest.raises(ValueError):
+        await index_file(library, library.settings.removed_dir / "elsewhere.txt")
+
+
+async def test_index_a_subfolder_only_touches_that_subfolder(library: Any) -> None:
+    stories = seed_archive(library)
+    shutil.copytree(SEEDS_DIR, stories / "other")
+    await index_directory(library)
+    for p in (stories / "other").iterdir():
+        p.unlink()
+    (stories / "seeds" / next(SEEDS_DIR.iterdir()).name).unlink()
+    report = await index_directory(library, stories / "seeds")
+    assert [p.split("/")[0] for p in report.removed] == ["seeds"]
+    still = [p for p in await indexed_paths(library) if p.startswith("other/")]
+    assert len(still) == len(list(SEEDS_DIR.iterdir()))  # outside this run's folder: left alone
+
+
+@pytest.mark.corpus
+def test_killed_run_leaves_a_consistent_index(tmp_path: Path) -> None:
+    need(CORPUS_DIR)
+    stories = tmp_path / "stories"
+    fill_archive(stories, corpus=True)
+    db_file = tmp_path / "lib.db"
+    command = [
+        sys.executable,
+        str(ROOT / "bot.py"),
+        "--db",
+        str(db_file),
+        "--stories",
+        str(stories),
+        "index",
+        "--quiet",
+    ]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        stored = 0
+        while time.monotonic() < deadline and proc.poll() is None:
+            if db_file.exists():
+                try:
+                    with sqlite3.connect(db_file, timeout=1) as conn:
+                        stored = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+                except sqlite3.OperationalError:  # schema not there yet
+                    stored = 0
+            if stored >= 20:
+                break
+            time.sleep(0.05)
+        assert proc.poll() is None, f"the index run ended before it could be killed: {proc.stderr.read()!r}"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    check_integrity(db_file)
+    with sqlite3.connect(db_file) as conn:
+        partial = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+    assert 20 <= partial < len(story_files(stories))
+
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    check_integrity(db_file)
+    with sqlite3.connect(db_file) as conn:
+        paths = [row[0] for row in conn.execute("SELECT path FROM stories")]
+        fts_rows = conn.execute("SELECT count(*) FROM story_fts").fetchone()[0]
+    assert sorted(paths) == sorted(story_files(stories))
+    assert fts_rows == len(paths)
+    assert f"added: {len(paths) - partial}" in done.stdout
+    assert f"unchanged: {partial}" in done.stdout
