@@ -22,7 +22,7 @@ from db.models import RecHistory, Story, StoryCharacter, StoryRelationship, Stor
 from service.hits import MIN_MENTIONS, StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError, SearchQuery
-from service.search import compile_query, count, empty_reason, matching_rows
+from service.search import MAX_BOUND_IDS, compile_query, conditions, count, empty_reason
 
 log = logging.getLogger(__name__)
 
@@ -88,33 +88,65 @@ async def _recent(session: AsyncSession, place: str, window: int) -> set[int]:
     return set((await session.scalars(stmt)).all())
 
 
+async def _groups(session: AsyncSession, conds: list[ColumnElement[bool]]) -> dict[int, int]:
+    """How many matching stories have each quality (1-4)."""
+    q = quality()
+    return {
+        int(g): int(n) for g, n in await session.execute(select(q, func.count()).where(*conds).group_by(q))
+    }
+
+
+async def _draw(
+    session: AsyncSession, conds: list[ColumnElement[bool]], groups: dict[int, int], rng: random.Random
+) -> int:
+    """One story id: a quality group with odds quality x size, then a uniform pick inside it."""
+    keys = sorted(groups)
+    group = rng.choices(keys, weights=[k * groups[k] for k in keys], k=1)[0]
+    stmt = (
+        select(Story.id)
+        .where(*conds, quality() == group)
+        .order_by(Story.id)
+        .offset(rng.randrange(groups[group]))
+    )
+    return int(await session.scalar(stmt.limit(1)) or 0)
+
+
 async def rec(
     lib: Library, q: SearchQuery, *, place: str, rng: random.Random | None = None, kind: str = "rec"
 ) -> RecResult:
-    """A random story matching `q`, recorded as recommended in `place`. Raises QueryError when none."""
+    """A random story matching `q`, recorded as recommended in `place`. Raises QueryError when none.
+
+    Drawn inside SQLite (counts per quality group, then one row by offset), so a rec over the
+    whole archive never ships every matching row to Python. With a very broad text query the draw
+    is made among the best `MAX_BOUND_IDS` text matches.
+    """
     rng = rng or random.Random()
     async with lib.transaction() as session:
         compiled = await compile_query(lib, session, q)
-        rows = await matching_rows(session, compiled.filters, compiled.gate, (quality(),))
-        hidden = 0
-        if compiled.gate is not None:
-            hidden = await count(session, compiled.filters, None) - len(rows)
-        if not rows:
+        matched = await count(session, compiled.filters, compiled.gate)
+        hidden = (await count(session, compiled.filters, None) - matched) if compiled.gate is not None else 0
+        if not matched:
             raise QueryError(await empty_reason(session, compiled, hidden))
-        window = min(RECENT_WINDOW, len(rows) * 3 // 4)
-        recent = await _recent(session, place, window)
-        pool = [r for r in rows if r[0] not in recent] or rows
-        pick = rng.choices([r[0] for r in pool], weights=[float(r[1]) for r in pool], k=1)[0]
+        for f in compiled.filters:
+            if f.ranks is not None and len(f.ranks) > MAX_BOUND_IDS:
+                f.ranks = dict(sorted(f.ranks.items(), key=lambda kv: kv[1])[:MAX_BOUND_IDS])
+        conds = conditions(compiled.filters, compiled.gate)
+        recent = await _recent(session, place, min(RECENT_WINDOW, matched * 3 // 4))
+        groups = await _groups(session, [*conds, Story.id.not_in(sorted(recent))]) if recent else {}
+        avoided = matched - sum(groups.values()) if groups else 0
+        if groups:
+            pick = await _draw(session, [*conds, Story.id.not_in(sorted(recent))], groups, rng)
+        else:
+            pick = await _draw(session, conds, await _groups(session, conds), rng)
         session.add(RecHistory(place=place, story_id=pick, kind=kind))
         hits = await load_hits(session, [pick])
-    avoided = len(rows) - len(pool)
-    line = f"Picked at random from {len(rows)} matching {'story' if len(rows) == 1 else 'stories'}"
+    line = f"Picked at random from {matched} matching {'story' if matched == 1 else 'stories'}"
     if avoided:
         line += f", leaving out {avoided} recommended here recently"
     if hidden:
         line += f" ({hidden} more only in age-restricted channels)"
-    log.info("rec for %s: story %s from %s", place, pick, len(rows))
-    return RecResult(hits[0], len(rows), hidden, line + ".", compiled.resolved, avoided)
+    log.info("rec for %s: story %s from %s", place, pick, matched)
+    return RecResult(hits[0], matched, hidden, line + ".", compiled.resolved, avoided)
 
 
 # --- more like this ------------------------------------------------------------------------------

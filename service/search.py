@@ -253,7 +253,8 @@ async def compile_query(lib: Library, session: AsyncSession, q: SearchQuery) -> 
     return Compiled(filters, gate, resolved, characters)
 
 
-def _conds(filters: list[Filter], gate: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+def conditions(filters: list[Filter], gate: ColumnElement[bool] | None) -> list[ColumnElement[bool]]:
+    """The WHERE clauses for `filters` (full text as an id list unless it is too long to bind)."""
     conds = [f.cond for f in filters if f.cond is not None]
     if gate is not None:
         conds.append(gate)
@@ -274,7 +275,7 @@ async def matching_rows(
     ranks = next((f.ranks for f in filters if f.ranks is not None), None)
     if ranks is not None and not ranks:
         return []
-    stmt = select(Story.id, *columns).where(*_conds(filters, gate))
+    stmt = select(Story.id, *columns).where(*conditions(filters, gate))
     if order:
         stmt = stmt.order_by(*order)
     rows = list((await session.execute(stmt)).all())
@@ -299,7 +300,7 @@ async def count(session: AsyncSession, filters: list[Filter], gate: ColumnElemen
     if ranks is not None and (not ranks or len(ranks) > MAX_BOUND_IDS):
         return len(await matching_ids(session, filters, gate))
     return int(
-        await session.scalar(select(func.count()).select_from(Story).where(*_conds(filters, gate))) or 0
+        await session.scalar(select(func.count()).select_from(Story).where(*conditions(filters, gate))) or 0
     )
 
 
@@ -369,28 +370,28 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
         ranks = compiled.ranks
         score = relevance(compiled.characters)
         offset = (page - 1) * per_page
+        seed = q.seed if q.seed is not None else random.randrange(1 << 30)
         scores: dict[int, float] = {}
         if ranks is not None and q.sort == "best":
             ids = await matching_ids(session, compiled.filters, compiled.gate)
             ids.sort(key=lambda i: (ranks[i], i))
             total, page_ids = len(ids), ids[offset : offset + per_page]
         elif ranks is not None and len(ranks) > MAX_BOUND_IDS:
-            seed = q.seed if q.seed is not None else random.randrange(1 << 30)
             ids = await matching_ids(session, compiled.filters, compiled.gate, order_by(q.sort, score, seed))
             total, page_ids = len(ids), ids[offset : offset + per_page]
         else:
             total = await count(session, compiled.filters, compiled.gate)
-            seed = q.seed if q.seed is not None else random.randrange(1 << 30)
+            shown = (score,) if q.sort == "best" else ()  # relevance costs a lookup per row
             stmt = (
-                select(Story.id, score)
-                .where(*_conds(compiled.filters, compiled.gate))
+                select(Story.id, *shown)
+                .where(*conditions(compiled.filters, compiled.gate))
                 .order_by(*order_by(q.sort, score, seed))
                 .limit(per_page)
                 .offset(offset)
             )
             rows = (await session.execute(stmt)).all()
             page_ids = [r[0] for r in rows]
-            scores = {r[0]: float(r[1]) for r in rows}
+            scores = {r[0]: float(r[1]) for r in rows} if shown else {}
         if ranks is not None:
             scores = {i: round(-ranks[i], 3) for i in page_ids}
         hidden = 0
