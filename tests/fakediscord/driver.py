@@ -67,7 +67,10 @@ class Driver:
         values: list[str] | None = None,
         user: str = "alice",
     ) -> Sent:
-        """A click on a button (by `label` or `custom_id`) or a choice in a select on `message`."""
+        """A click on a button (by `label` or `custom_id`) or a choice in a select on `message`, a
+        message as the fake stores it (`sent.message()`, `sent.last_message()`, `fake.messages[id]`)."""
+        if "id" not in message or "channel_id" not in message:
+            raise ValueError("press() needs a stored message (sent.message()), not a request body")
         if custom_id is None:
             if label is None:
                 raise ValueError("press() needs a label or a custom_id")
