@@ -164,7 +164,7 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         path=path,
         format=raw.format,
         title=title[:300],
-        author=_clean(re.sub(r"^by[:\s]\s*", "", raw.author or "", flags=re.IGNORECASE)),
+        author=_clean(_CONTACT.sub("", re.sub(r"^by[:\s]\s*", "", raw.author or "", flags=re.IGNORECASE))),
         rating=rating,
         relationships=relationships,
         characters=characters,
@@ -186,6 +186,7 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     )
 
 
+_CONTACT = re.compile(r"\s*[(<\[]?(?:mailto:)?[\w.+-]+@[\w-]+\.[\w.]+[)>\]]?")
 _TITLE_PART = re.compile(
     r"^(?P<title>.+?)[\s,:\-–—]*[(\[]\s*(?:part\s*)?(?P<part>\d{1,3})\s*(?:/|of)\s*(?:\d{1,3}|\?)\s*[)\]]$",
     re.IGNORECASE,

@@ -116,7 +116,8 @@ def find_series(text: str | None) -> Series | None:
         if match:
             part = number_from_text(match.group("num"))
             name = _clean_name(match.group("name"))
-            if part is not None and name:
+            named = re.search(rf"\b{_SERIES_WORDS}\b", line, re.IGNORECASE) or (name and name[0].isupper())
+            if part is not None and name and named:
                 return Series(name, part)
     sequel = _SEQUEL.match(line)
     if sequel:

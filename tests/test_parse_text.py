@@ -157,6 +157,29 @@ def test_header_variants(header: str, expected: tuple[object, ...]) -> None:
     assert_story_intact(meta)
 
 
+@pytest.mark.parametrize(
+    "first_line",
+    [
+        "By the time Buffy got there, it was over.",
+        "The first in line.",
+        "Buffy accepted the challenge.",
+        "Set in the kitchen, Buffy waited.",
+        "Sunnydale, 1998",
+    ],
+)
+def test_short_first_story_line_after_a_header_stays_story(first_line: str) -> None:
+    meta = parse(f"Title: Crypt Steps\nRating: PG\n\n{first_line}\n\n{STORY}")
+    assert (meta.title, meta.author, meta.series.name, meta.notes) == ("Crypt Steps", None, None, [])
+    assert meta.body == f"{first_line}\n\n{STORY}"
+
+
+def test_author_contact_is_not_part_of_the_name() -> None:
+    meta = parse("Title: Fog\nAuthor: Nightlight <night@example.com>\n\n" + STORY)
+    assert meta.author == "Nightlight"
+    meta = parse("Fog\nby Moth Lantern (moth@example.org)\n\n" + STORY)
+    assert (meta.title, meta.author) == ("Fog", "Moth Lantern")
+
+
 def test_part_heading_after_the_header_stays_in_the_body() -> None:
     meta = parse("Title: Crypt Steps\nAuthor: Nightlight\n~~~\nChapter 4: Fog\n\n" + STORY)
     assert meta.part == 4

@@ -93,18 +93,18 @@ class _HeaderScan:
         raw = self.raw
         if self.fields == 0 and not (self.title_line is not None and start > self.title_line + 1):
             # No header after all: everything is story except a bare part heading at the top.
-            raw.title = None
-            raw.notes.clear()
-            raw.series = None
+            raw = self.raw = RawStory(format="headerless")
             start = self._first_text_line()
-            if start < len(self.lines) and part_from_heading(self.lines[start]) is not None:
-                raw.part = part_from_heading(self.lines[start])
+            first = self.lines[start] if start < len(self.lines) else ""
+            heading = _MD_HEADING.match(first) if self.markdown else None
+            if part_from_heading(first) is not None:
+                raw.part = part_from_heading(first)
                 start += 1
-            elif start < len(self.lines) and self.markdown and _MD_HEADING.match(self.lines[start]):
-                raw.title = _MD_HEADING.match(self.lines[start]).group("text")  # type: ignore[union-attr]
+            elif heading:
+                raw.title = heading.group("text")
                 start += 1
-            elif start < len(self.lines) and _title_like(self.lines[start]):
-                self.heading_title = self.lines[start].strip()
+            elif _title_like(first):
+                self.heading_title = first.strip()
         elif raw.format == "headerless":
             raw.format = "mailing-list"
         raw.body = join_body(self.lines[start:])

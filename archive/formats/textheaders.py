@@ -121,10 +121,11 @@ _COPYRIGHT = re.compile(r"^\s*(?:copyright\b|©|\(c\)\s*\d)", re.IGNORECASE)
 _SUBTITLE = re.compile(r"^\s*[(\[].{1,100}[)\]]\s*$")
 _CONTACT = re.compile(r"^\s*<?\S+@\S+\.\w+>?\s*$|^\s*<?https?://\S+>?\s*$", re.IGNORECASE)
 _NOTE_WORDS = re.compile(
-    r"\b(?:remix|written\s+for|challenge|beta|thanks?\b|dedicat|sequel|prequel|set\s+(?:after|during|in|"
-    r"before|between)|takes\s+place|a/n|author'?s?\s+notes?|feedback|archiv|disclaim|spoil|ficathon|"
-    r"exchange|prompt|request|gift\s+for|originally\s+(?:posted|written)|inspired\s+by|based\s+on|"
-    r"crossover|alternate\s+universe|concrit|comments|un-?beta'?d|no\s+beta|lyrics|song\s+by)",
+    r"\b(?:remix|written\s+for|for\s+the\s+.{1,40}\s+challenge|challenge:|beta(?:'?d|ed|s)?\b|"
+    r"beta[- ]read|dedicat|sequel|prequel|set\s+(?:after|during|in|before|between)\s+(?:the\s+)?"
+    r"(?:AU|season|s\d|episode|series|\")|takes\s+place|a/n\b|author'?s?\s+notes?|feedback|archiv(?:e|ing)\b|"
+    r"disclaim|spoiler|ficathon|fic\s?exchange|gift\s+for|originally\s+(?:posted|written)|"
+    r"inspired\s+by|concrit|un-?beta'?d|no\s+beta|lyrics\s+(?:by|from)|song\s+by|crossover\b)",
     re.IGNORECASE,
 )
 _REMIX = re.compile(
@@ -162,9 +163,24 @@ def is_separator(line: str) -> bool:
     return bool(line.strip()) and bool(_SEPARATOR.match(line))
 
 
+_NOT_NAMES = {"the", "a", "an", "time", "was", "were", "is", "it", "she", "he", "they", "then", "when",
+              "that", "this", "her", "his", "their", "now", "of", "to", "in", "on", "at", "and", "but",
+              "with", "from", "got", "had", "have", "way", "end", "all", "means", "far", "night", "day"}  # fmt: skip
+
+
 def by_line(line: str) -> str | None:
+    """`by Aadler` -> "Aadler"; None for prose such as `By the time she got there...`."""
     match = _BY_LINE.match(line)
-    return match.group("author").strip() if match else None
+    if not match:
+        return None
+    author = match.group("author").strip()
+    name = re.sub(r"\s*(?:[(<\[].*|\S+@\S+.*|https?://.*)$", "", author).strip(" ,;-")
+    words = name.split()
+    if not words or len(words) > 4 or len(name) > 40 or (name.endswith((".", "!", "?")) and len(words) > 1):
+        return None
+    if any(word.lower().strip(".,") in _NOT_NAMES for word in words):
+        return None
+    return name
 
 
 def is_copyright(line: str) -> bool:
