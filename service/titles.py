@@ -241,7 +241,10 @@ class TitleIndex:
                 scored[slot] = ("prefix", score)
         for slot, score in self._fuzzy_matches(qkey, allowed, open_end=False):
             scored.setdefault(slot, ("fuzzy", score))
-        ranked = sorted(scored.items(), key=lambda kv: (_KIND_ORDER[kv[1][0]], -kv[1][1], self._keys[kv[0]]))
+        ranked = sorted(
+            scored.items(),
+            key=lambda kv: (_KIND_ORDER[kv[1][0]], -kv[1][1], self._keys[kv[0]], self._ids[kv[0]]),
+        )
         return [self._match(slot, round(float(score), 1), kind) for slot, (kind, score) in ranked[:limit]]
 
     def _fuzzy_matches(
@@ -254,7 +257,7 @@ class TitleIndex:
         if not slots:
             return
         scores = self._fuzzy.score(qkey, [self._keys[s] for s in slots], prefix=open_end)
-        for i in np.argsort(-scores, kind="stable"):
+        for i in np.lexsort((np.asarray([self._ids[s] for s in slots]), -scores)):
             if scores[i] < self._fuzzy.cutoff:
                 break
             if allowed is None or allowed(self._ids[slots[i]]):
@@ -337,9 +340,9 @@ class TitleIndex:
                 slots.append(slot)
         spaced = " " + qkey
 
-        def order(slot: int) -> tuple[int, int, str]:
+        def order(slot: int) -> tuple[int, int, str, int]:
             key = self._keys[slot]
-            return (0 if (" " + key).find(spaced) >= 0 else 1, len(key), key)
+            return (0 if (" " + key).find(spaced) >= 0 else 1, len(key), key, self._ids[slot])
 
         slots.sort(key=order)
         return [s for s in slots if allowed is None or allowed(self._ids[s])][: limit * 2]
