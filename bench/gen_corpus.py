@@ -13,6 +13,8 @@ It must not index anything or import the database.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -54,10 +56,22 @@ class GenReport:
     formats: dict[str, int]
     prose_source: str
     roster_source: str
+    fingerprint: str = ""
 
     @property
     def megabytes(self) -> float:
         return self.bytes / 1e6
+
+
+def fingerprint() -> str:
+    """A hash of the generator's code and the roster: an archive made by other code is not reused."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in ("gen_corpus.py", "material.py", "spec.py", "writers.py"):
+        digest.update((here / name).read_bytes())
+    with contextlib.suppress(OSError):
+        digest.update(material_mod.ROSTER_PATH.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def _slug(title: str | None) -> str:
@@ -144,6 +158,7 @@ def generate(
         formats=dict(sorted(formats.items())),
         prose_source=drawer.m.prose_source,
         roster_source=drawer.m.roster.source,
+        fingerprint=fingerprint(),
     )
     (out / META_DIR / INFO).write_text(json.dumps(asdict(report), indent=2), encoding="utf-8")
     return report
@@ -166,9 +181,14 @@ def read_manifest(out: Path) -> list[dict]:
 def ensure(
     out: Path, stories: int, seed: int = 1, *, progress: bool = False
 ) -> tuple[GenReport | dict, bool]:
-    """Reuse the archive in `out` when it was generated for the same N and seed; else generate it."""
+    """Reuse the archive in `out` when the same code generated it for the same N and seed; else generate."""
     info = read_info(out)
-    if info and info.get("stories") == stories and info.get("seed") == seed:
+    if (
+        info
+        and info.get("stories") == stories
+        and info.get("seed") == seed
+        and info.get("fingerprint") == fingerprint()
+    ):
         return info, True
     return generate(out, stories, seed, progress=progress), False
 

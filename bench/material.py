@@ -68,7 +68,8 @@ _TREK = re.compile(
     r"trek|ds9|deep space|cardassi|bajor|feren|klingon|vulcan|starfleet|dominion|changeling|founder|"
     r"romulan|federation|enterprise|prophet|quadrant|trill|jem.?hadar|holodeck|holosuite|wormhole|"
     r"runabout|replicator|phaser|\bship\b|station|captain|sisko|garak|bashir|odo|kira|quark|dukat|"
-    r"worf|dax|o'brien|nog|rom\b|weyoun|damar|picard|janeway|kirk|spock|voyager|tng",
+    r"worf|dax|o'brien|nog|rom\b|weyoun|damar|picard|janeway|kirk|spock|voyager|tng|garashir|kanar|sickbay|"
+    r"turbo.?lift|dabo|raktajino|latinum|\bgul\b|vedek|\bkai\b|obsidian|\bx oc\b|\boc\b",
     re.IGNORECASE,
 )
 
@@ -324,23 +325,31 @@ def _templatise(sentence: str, names: re.Pattern[str], canon: dict[str, str]) ->
 
 
 def _title_material(rows: list[dict[str, str]]) -> tuple[list[str], list[str], list[tuple[str, str]]]:
-    caps: set[str] = set()
+    seen: dict[str, int] = {}
     small: set[str] = set()
     halves: list[tuple[str, str]] = []
+    names = {
+        w
+        for row in rows
+        for w in re.findall(r"[A-Z][a-z]{2,}", row["characters"] + " " + row["relationships"])
+    }
     for row in rows:
         title = row["title"].strip()
-        if not title or _TREK.search(title):
+        if not title or _TREK.search(title) or re.search(r"[()\[\]{}]", title):
             continue
         words = title.split()
+        if any(w.strip("\"'.,:;!?") in names for w in words):
+            continue  # a DS9 character's name: not material for a Buffy title
         for w in words:
-            w = w.strip("()[]\"'.,:;!?")
+            w = w.strip("\"'.,:;!?")
             if re.fullmatch(r"[A-Z][a-z]{2,14}", w):
-                caps.add(w)
+                seen[w] = seen.get(w, 0) + 1
             elif re.fullmatch(r"[a-z]{1,4}", w):
                 small.add(w)
-        if len(words) >= 3:
+        if len(words) >= 3 and title.isascii():
             cut = 1 + len(words) // 2
             halves.append((" ".join(words[:cut]), " ".join(words[cut:])))
+    caps = {w for w, n in seen.items() if n >= 2}  # a word in one title only is often a name
     if not caps:
         caps = {
             "Night",
