@@ -194,6 +194,36 @@ def test_story_that_starts_with_dialogue_is_not_mistaken_for_a_header() -> None:
     assert meta.title == "Fog"
 
 
+PARAGRAPHS = [
+    "Giles polished his glasses for the third time in ten minutes, which was how Buffy knew that "
+    "the news was bad, and that he had not yet found a way of telling her that would make it less so.",
+    '"Just say it," she told him. "Whatever it is. I promise not to throw anything breakable."',
+    "He put the glasses back on, took them off again, and finally set them down on the open book "
+    "between them, as if the book might do the explaining for him if he gave it the chance.",
+] * 3
+
+
+def test_email_hard_wrap_is_undone() -> None:
+    import textwrap
+
+    wrapped = "\n\n".join(textwrap.fill(p, 72) for p in PARAGRAPHS)
+    assert max(len(line) for line in wrapped.splitlines()) <= 72
+    meta = parse(f"Title: Bad News\nAuthor: Nightlight\n\n{wrapped}\n")
+    assert meta.body == "\n\n".join(PARAGRAPHS)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\n".join(["The slayer walks alone tonight,", "the graveyard gate swings wide;"] * 10),
+        "\n\n".join(PARAGRAPHS),
+        "\n".join(PARAGRAPHS * 2),
+    ],
+)
+def test_text_that_is_not_hard_wrapped_is_left_alone(body: str) -> None:
+    assert parse(f"Title: Bad News\n\n~~~\n\n{body}").body == body
+
+
 # --- FanFiction.net and FanFicFare ------------------------------------------------------------
 
 

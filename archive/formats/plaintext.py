@@ -36,6 +36,7 @@ def read_text(text: str, name: str) -> RawStory:
         return _read_fanficfare(lines)
     scan = _HeaderScan(lines, markdown=markdown)
     raw = scan.run()
+    raw.body = unwrap_hard_wrapped(raw.body)
     if markdown:
         raw.format = "markdown"
     if raw.title is None and raw.format in ("headerless", "markdown"):
@@ -314,7 +315,7 @@ def _read_fanficfare(lines: list[str]) -> RawStory:
         body.pop()
     if body and body[-1].strip() == "End file.":
         body.pop()
-    raw.body = join_body(_unwrap([line.strip() if line[:1] in " \t" else line for line in body]))
+    raw.body = join_body(_unwrap([line.strip() if line[:1] in " \t" else line for line in body], 79))
     return raw
 
 
@@ -351,8 +352,8 @@ def _skip_toc(lines: list[str]) -> list[str]:
     return lines
 
 
-def _unwrap(lines: list[str]) -> list[str]:
-    """Join lines of a paragraph hard-wrapped at ~78 columns back into one line each."""
+def _unwrap(lines: list[str], width: int = 78) -> list[str]:
+    """Join lines of a paragraph hard-wrapped at `width` columns back into one line each."""
     out: list[str] = []
     previous_long = False
     for line in lines:
@@ -360,5 +361,23 @@ def _unwrap(lines: list[str]) -> list[str]:
             out[-1] = f"{out[-1]} {line.strip()}"
         else:
             out.append(line)
-        previous_long = len(line) >= 60
+        previous_long = len(line) >= width - 20
     return out
+
+
+def unwrap_hard_wrapped(body: str) -> str:
+    """Undo an email-style hard wrap (every paragraph broken at ~70-80 columns) so excerpts read
+    as paragraphs. Text that is not clearly wrapped that way (poetry, one line per paragraph) is
+    returned unchanged."""
+    lines = body.split("\n")
+    lengths = sorted(len(line) for line in lines if line.strip())
+    if len(lengths) < 12:
+        return body
+    width = lengths[int(len(lengths) * 0.9)]
+    near = sum(1 for n in lengths if width - 20 <= n <= width)
+    paragraphs = len(re.findall(r"\n[ \t]*\n", body)) + 1
+    if not 55 <= width <= 100 or lengths[-1] > width + 10 or near < 0.5 * len(lengths):
+        return body
+    if len(lengths) < 2 * paragraphs:  # most paragraphs are one line: nothing was wrapped
+        return body
+    return "\n".join(_unwrap(lines, width + 1))
