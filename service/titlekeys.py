@@ -66,7 +66,8 @@ def fold(text: str) -> str:
     if "&" in text or "+" in text or "w/" in text:
         text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(1)], text)
     text = text.translate(_NO_APOSTROPHES)
-    return " ".join(_SPLIT.sub(" ", text).split())
+    # a title of symbols only ("💖", "???") keeps its symbols, so it can still be found
+    return " ".join(_SPLIT.sub(" ", text).split()) or " ".join(text.split())
 
 
 def key_words(words: Sequence[str], *, partial_last: bool = False) -> list[str]:

@@ -50,7 +50,7 @@ _TOP = "\U0010ffff"
 
 def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(sorted distinct values, each value's index among them) by sorting (np.unique is slower)."""
-    order = np.argsort(values, kind="stable")
+    order = np.argsort(values)
     ordered = values[order]
     first = np.diff(ordered, prepend=ordered[:1] - 1) != 0 if ordered.size else ordered.astype(bool)
     ids = np.empty(values.size, dtype=np.int64)
@@ -171,7 +171,7 @@ class TitleIndex:
         self._vocab: list[str] = sorted({w for ws in split for w in ws})
         word_id = {w: i for i, w in enumerate(self._vocab)}
         ids = np.fromiter((word_id[w] for ws in split for w in ws), dtype=np.int64, count=owners.size)
-        order = np.argsort(ids, kind="stable")
+        order = np.argsort(ids)
         self._word_post = owners[order]
         self._word_off = np.searchsorted(ids[order], np.arange(len(self._vocab) + 1)).astype(np.int64)
         # sorted keys (alphabetical, articles ignored) and sorted folded titles (as typed)
@@ -288,22 +288,22 @@ class TitleIndex:
                     exact = self._keys[slot] == qkey or self._folded[slot] == typed
                     out[slot] = ("exact", 100.0) if exact else (kind, 0.0)
 
-        if not typed:
-            take(self._prefix_slots(True, "", limit, allowed), "prefix")
+        if not prefix.strip():
+            return [
+                self._match(s, 0.0, "prefix", short=True)
+                for s in self._prefix_slots(True, "", limit, allowed)
+            ]
         else:
             take(self._prefix_slots(False, typed, limit, allowed), "prefix")
             if qkey:
                 take(self._prefix_slots(True, qkey, limit, allowed), "prefix")
                 if len(out) < limit:
                     take(self._word_prefix_slots(words, qkey, limit, allowed), "prefix")
-                if len(out) < limit // 2 and len(qkey) >= 3:
+                if len(out) < limit // 2 and len(qkey) >= 4:
                     fuzzy = self._fuzzy_matches(qkey, allowed, open_end=partial, pool=COMPLETE_POOL)
                     take((s for s, _ in fuzzy), "fuzzy")
         slots = list(out)
-        if qkey and slots:
-            scores = self._fuzzy.score(qkey, [self._keys[s] for s in slots], prefix=True)
-        else:
-            scores = np.full(len(slots), 100.0 if not typed else 0.0)
+        scores = self._fuzzy.score(qkey or typed, [self._keys[s] for s in slots], prefix=True)
         return [
             self._match(
                 slot, 100.0 if out[slot][0] == "exact" else round(float(sc), 1), out[slot][0], short=True

@@ -183,6 +183,18 @@ def test_empty_query_lists_alphabetically_ignoring_articles(big: TitleIndex) -> 
     assert [m.title for m in small.complete("")] == ["Amends", "A Hole in the World", "Hush", "The Zeppo"]
 
 
+def test_odd_titles_and_queries() -> None:
+    index = TitleIndex(
+        [(1, "💖"), (2, "???"), (3, "Ангел"), (4, "天使の歌"), (5, "A"), (6, "Otherwise a Perfect Sky")]
+    )
+    assert index.find("💖")[0].story_id == 1 and index.complete("💖")[0].story_id == 1
+    assert index.find("ангел")[0].story_id == 3 and index.complete("天使")[0].story_id == 4
+    assert index.find("a")[0].story_id == 5  # a title that is only an article keeps it
+    assert index.find("x" * 3000) == [] and index.complete("x" * 3000) == []
+    assert {m.kind for m in index.complete("")} == {"prefix"}
+    assert TitleIndex().find("sky") == [] and TitleIndex().complete("") == []
+
+
 def test_allowed_filters_both(big: TitleIndex) -> None:
     assert 1 not in ids(big.find("perfect sky", allowed=lambda sid: sid != 1))
     assert 1 not in ids(big.complete("perfect sk", allowed=lambda sid: sid != 1))
