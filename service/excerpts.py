@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -40,6 +41,13 @@ ZWJ = "\u200d"
 
 _PARAGRAPH, _LINE, _SENTENCE, _SPACE = range(4)
 _WHITESPACE = re.compile(r"\s+")
+_TIERS = (
+    re.compile(r"\n[^\S\n]*\n\s*"),  # a paragraph end: a blank line
+    re.compile(r"\n\s*"),  # a line end
+    re.compile(r"[.!?…][\"'”’»)\]*_~|`]{0,3}\s+"),  # a sentence end
+    _WHITESPACE,  # any space
+)
+"""Breaks by preference (the index is the tier); a cut goes after the whitespace."""
 _TEXT = re.compile(r"\S")
 _SENTENCE_END = ".!?…"
 _CLOSERS = "\"'”’»)]*_~|`"
@@ -180,27 +188,38 @@ def _tier(body: str, run_start: int, run_end: int) -> int:
     return _SENTENCE if i >= 0 and body[i] in _SENTENCE_END else _SPACE
 
 
+def _last_cut(pattern: re.Pattern[str], body: str, lo: int, hi: int, ok: Callable[[int], bool]) -> int | None:
+    """The end of the last match of `pattern` in body[lo:hi] that `ok` accepts as a cut."""
+    for m in reversed(list(pattern.finditer(body, lo, hi))):
+        if ok(m.end()):
+            return m.end()
+    return None
+
+
 def _best_cut(body: str, pos: int, room_end: int, text_end: int, inside: np.ndarray) -> int:
     """Where the chunk starting at `pos` should end, given it may run to `room_end` at most."""
     first = _TEXT.search(body, pos)
     start = first.start() if first else pos
-    fair: list[tuple[int, int]] = []  # (cut, tier): cuts leaving text for the next chunk
-    spare: list[tuple[int, int]] = []  # cuts that leave only whitespace after them
-    for m in _WHITESPACE.finditer(body, start, room_end):
-        cut = m.end()
-        if cut > start and _safe_cut(body, cut):
-            (fair if cut < text_end else spare).append((cut, _tier(body, m.start(), cut)))
-    if start < room_end < text_end and body[room_end].isspace() and _safe_cut(body, room_end):
-        run = _WHITESPACE.match(body, room_end)
-        fair.append((room_end, _tier(body, room_end, run.end() if run else room_end + 1)))
-    for cuts in ([c for c in fair if not inside[c[0]]], fair, spare):
-        if cuts:
-            half = pos + (room_end - pos) // 2
-            for tier in (_PARAGRAPH, _LINE, _SENTENCE, _SPACE):
-                late = [cut for cut, t in cuts if t == tier and cut >= half]
-                if late:
-                    return late[-1]
-            return cuts[-1][0]
+    half = max(start, pos + (room_end - pos) // 2)
+    edge = _WHITESPACE.match(body, room_end)  # the room may end just where a space begins
+    edge_tier = _tier(body, room_end, edge.end()) if edge else None
+    for strict in (True, False):  # first avoiding Markdown spans, then not
+
+        def ok(cut: int, strict: bool = strict) -> bool:
+            return start < cut < text_end and not (strict and inside[cut]) and _safe_cut(body, cut)
+
+        for tier, pattern in enumerate(_TIERS):  # the best kind of break in the second half
+            if edge_tier == tier and ok(room_end):
+                return room_end
+            cut = _last_cut(pattern, body, half, room_end, ok)
+            if cut is not None:
+                return cut
+        cut = _last_cut(_WHITESPACE, body, start, half, ok)  # else the latest break at all
+        if cut is not None:
+            return cut
+    cut = _last_cut(_WHITESPACE, body, start, room_end, lambda c: start < c and _safe_cut(body, c))
+    if cut is not None:  # only whitespace follows: it cannot all fit with the text
+        return cut
     cut = room_end  # one "word" longer than the room: hard split at a character boundary
     while cut > pos + 1 and not _safe_cut(body, cut):
         cut -= 1

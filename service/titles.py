@@ -288,20 +288,19 @@ class TitleIndex:
                     exact = self._keys[slot] == qkey or self._folded[slot] == typed
                     out[slot] = ("exact", 100.0) if exact else (kind, 0.0)
 
-        if not prefix.strip():
+        if not prefix.strip():  # nothing typed yet: the first titles alphabetically
             return [
                 self._match(s, 0.0, "prefix", short=True)
                 for s in self._prefix_slots(True, "", limit, allowed)
             ]
-        else:
-            take(self._prefix_slots(False, typed, limit, allowed), "prefix")
-            if qkey:
-                take(self._prefix_slots(True, qkey, limit, allowed), "prefix")
-                if len(out) < limit:
-                    take(self._word_prefix_slots(words, qkey, limit, allowed), "prefix")
-                if len(out) < limit // 2 and len(qkey) >= 4:
-                    fuzzy = self._fuzzy_matches(qkey, allowed, open_end=partial, pool=COMPLETE_POOL)
-                    take((s for s, _ in fuzzy), "fuzzy")
+        take(self._prefix_slots(False, typed, limit, allowed), "prefix")
+        if qkey:
+            take(self._prefix_slots(True, qkey, limit, allowed), "prefix")
+            if len(out) < limit:
+                take(self._word_prefix_slots(words, qkey, limit, allowed), "prefix")
+            if len(out) < limit // 2 and len(qkey) >= 4:  # few real matches: offer close misspellings
+                fuzzy = self._fuzzy_matches(qkey, allowed, open_end=partial, pool=COMPLETE_POOL)
+                take((s for s, _ in fuzzy), "fuzzy")
         slots = list(out)
         scores = self._fuzzy.score(qkey or typed, [self._keys[s] for s in slots], prefix=True)
         return [
