@@ -59,11 +59,25 @@ def sync_sqlite_url(url: str) -> str | None:
     return parsed.set(drivername="sqlite").render_as_string(hide_password=False)
 
 
+def _no_implicit_begin(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" event below takes over
+
+
+def _begin_immediate(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_sync_engine(url: str) -> Engine:
-    """A synchronous engine with the same pragmas, for bulk writes from one worker thread."""
+    """A synchronous engine with the same pragmas, for bulk writes from one worker thread.
+
+    On SQLite its transactions start with BEGIN IMMEDIATE: a writer that reads before it writes
+    then waits for another writer (busy timeout) instead of failing on a stale snapshot.
+    """
     engine = sa_create_engine(url, connect_args={"check_same_thread": False})
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _no_implicit_begin)
+        event.listen(engine, "begin", _begin_immediate)
     return engine
 
 

@@ -165,7 +165,9 @@ async def index_directory(
     report = IndexReport()
     folder, base, prefix = _roots(lib, directory)
     skip = lib.settings.removed_dir.resolve()
-    files = await asyncio.to_thread(_walk, folder, base, skip) if folder.is_dir() else []
+    if not folder.is_dir():  # never read a missing (unmounted?) folder as "every story was deleted"
+        raise FileNotFoundError(f"the story folder {folder} does not exist")
+    files = await asyncio.to_thread(_walk, folder, base, skip)
     async with lib.sessions() as session:
         stored = await stored_files(session)
         removed = await removed_paths(session)

@@ -255,3 +255,12 @@ def test_killed_run_leaves_a_consistent_index(tmp_path: Path) -> None:
     assert fts_rows == len(paths)
     assert f"added: {len(paths) - partial}" in done.stdout
     assert f"unchanged: {partial}" in done.stdout
+
+
+async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any) -> None:
+    stories = seed_archive(library)
+    await index_directory(library)
+    shutil.rmtree(stories)
+    with pytest.raises(FileNotFoundError):
+        await index_directory(library)
+    assert len(await indexed_paths(library)) == len(list(SEEDS_DIR.iterdir()))
