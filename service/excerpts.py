@@ -53,8 +53,8 @@ _SENTENCE_END = ".!?…"
 _CLOSERS = "\"'”’»)]*_~|`"
 
 _INERT = re.compile(
-    r"(?P<heading>^[ \t]*(?=#{1,3}[ \t]|-#[ \t]))"  # a heading or subtext line: escape its mark
-    r"|(?P<link>\[(?=[^\]\n]*\]\())"  # a masked link [text](url)
+    r"(?P<heading>^[ \t]*(?:>{1,3}[ \t]+)?(?=#{1,3}[ \t]|-#[ \t]))"  # a heading/subtext line (quoted too)
+    r"|(?P<link>\\*\[(?=[^\]\n]*\]\())"  # a masked link [text](url), unless its [ is escaped already
     r"|(?P<angle><(?=[@#/:]|a:|t:|id:))"  # <@user> <@!user> <@&role> <#channel> </cmd:id> <t:..>
     r"|(?P<at>@(?=everyone|here))",  # @everyone / @here
     re.MULTILINE,
@@ -83,7 +83,8 @@ def _make_inert(match: re.Match[str]) -> str:
     if kind == "heading":
         return match.group(0) + "\\"
     if kind == "link":
-        return "\\["
+        slashes = match.group(0)[:-1]
+        return match.group(0) if len(slashes) % 2 else slashes + "\\["
     return match.group(0) + ZWSP
 
 

@@ -19,8 +19,8 @@ LIVE = [
     re.compile(r"<@&\d+>"),
     re.compile(r"<#\d+>"),
     re.compile(r"</[\w -]+:\d+>"),
-    re.compile(r"^[ \t]*(#{1,3}|-#)[ \t]", re.MULTILINE),
-    re.compile(r"(?<!\\)\[[^\]\n]*\]\("),
+    re.compile(r"^[ \t]*(>{1,3}[ \t]+)?(#{1,3}|-#)[ \t]", re.MULTILINE),
+    re.compile(r"(?<!\\)(\\\\)*\[[^\]\n]*\]\("),  # an unescaped [ (after an even run of backslashes)
 ]
 EXTEND = re.compile("[\u0300-\u036f\u200d\ufe00-\ufe0f\U0001f3fb-\U0001f3ff]")
 
@@ -124,6 +124,9 @@ def test_mentions_and_markup_are_inert_after_render() -> None:
     body = "@everyone look\n# Heading\n-# small\n### h3 <@1> <@!22> <@&1> <#1> </read:123> [click](https://x.y) @here"
     rendered = neutralise(body)
     assert live_patterns(body) and not live_patterns(rendered)
+    for tricky in ("\\[a](b)", "> # quoted heading", ">>> -# quoted subtext", "\\\\[a](b)"):
+        assert not live_patterns(neutralise(tricky)), tricky
+    assert neutralise(neutralise(body)).count("\\[") == 1  # an escaped [ is left alone
     assert rendered.replace(ZWSP, "").replace("\\", "") == body
     chunks = chunk_text(body * 40, 150)
     check_invariants(body * 40, chunks, 150)
@@ -176,7 +179,7 @@ def test_real_stories_chunk_cleanly() -> None:
 
 TRICKY = st.sampled_from(
     ["@everyone", "@here", "<@12>", "<@!3>", "<@&4>", "<#5>", "</x:6>", "# ", "## ", "-# ", "[a](b)", "**", "*",
-     "_", "~~", "`", "||", "\n", "\n\n", "\r\n", " ", "e\u0301", "\u200d", "\U0001f1ec\U0001f1e7", "word", ". "]
+     "_", "~~", "`", "||", "\n", "\n\n", "\r\n", " ", "\\", "> ", ">>> ", "e\u0301", "\u200d", "\U0001f1ec\U0001f1e7", "word", ". "]
 )  # fmt: skip
 BODIES = st.one_of(
     st.text(max_size=600), st.lists(st.one_of(TRICKY, st.text(max_size=8)), max_size=120).map("".join)
