@@ -73,20 +73,34 @@ class FileOutcome:
 
 
 def _walk(directory: Path, base: Path, skip: Path) -> list[tuple[str, str, int, float]]:
-    """Story files under `directory`: (path relative to `base`, absolute path, size, mtime)."""
+    """Story files under `directory`: (path relative to `base`, absolute path, size, mtime).
+
+    Hidden files and folders, and the removed-stories folder `skip`, are left out; symlinked
+    folders are not followed (as `os.walk`), symlinked files are.
+    """
     found: list[tuple[str, str, int, float]] = []
-    for folder, dirs, files in os.walk(directory):
-        here = Path(folder)
-        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and (here / d).resolve() != skip)
-        for name in sorted(files):
-            file = here / name
-            if name.startswith(".") or file.suffix.lower() not in STORY_SUFFIXES:
+    start = "" if directory == base else directory.relative_to(base).as_posix() + "/"
+    todo = [(str(directory), start)]
+    while todo:
+        folder, prefix = todo.pop()
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as exc:
+            log.warning("cannot list %s: %s", folder, exc)
+            continue
+        for entry in entries:
+            if entry.name.startswith("."):
                 continue
             try:
-                stat = file.stat()
-            except OSError:
+                if entry.is_dir(follow_symlinks=False):
+                    if Path(entry.path).resolve() != skip:
+                        todo.append((entry.path, f"{prefix}{entry.name}/"))
+                elif os.path.splitext(entry.name)[1].lower() in STORY_SUFFIXES:
+                    stat = entry.stat()
+                    found.append((prefix + entry.name, entry.path, stat.st_size, stat.st_mtime))
+            except OSError:  # vanished or unreadable while we walked
                 continue
-            found.append((file.relative_to(base).as_posix(), str(file), stat.st_size, stat.st_mtime))
     return found
 
 

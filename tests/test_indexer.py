@@ -264,3 +264,25 @@ async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any
     with pytest.raises(FileNotFoundError):
         await index_directory(library)
     assert len(await indexed_paths(library)) == len(list(SEEDS_DIR.iterdir()))
+
+
+async def test_worker_processes_parse_like_the_thread(
+    library: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import db.pipeline
+
+    stories = seed_archive(library)
+    in_thread = await index_directory(library)
+    async with library.sessions() as s:
+        expected = {row.path: (row.title, row.meta) for row in await s.scalars(select(Story))}
+    for p in stories.rglob("*.txt"):
+        p.write_bytes(p.read_bytes() + b"\n")
+    monkeypatch.setattr(db.pipeline, "PROCESS_POOL_BYTES", 0)  # big-run mode for a small run
+    with caplog.at_level("WARNING", logger="db.pipeline"):
+        in_processes = await index_directory(library)
+    assert "thread" not in caplog.text  # no fallback: the worker processes did the parsing
+    assert sorted(in_processes.updated) == sorted(in_thread.added) and in_processes.failed == []
+    async with library.sessions() as s:
+        got = {row.path: (row.title, row.meta) for row in await s.scalars(select(Story))}
+    assert {p: t for p, (t, _) in got.items()} == {p: t for p, (t, _) in expected.items()}
+    assert all(got[p][1]["relationships"] == expected[p][1]["relationships"] for p in got)
