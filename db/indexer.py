@@ -105,13 +105,13 @@ def _walk(directory: Path, base: Path, skip: Path) -> list[tuple[str, str, int, 
 
 
 def _roots(lib: Library, directory: Path | None) -> tuple[Path, Path, str]:
-    """(folder to walk, folder paths are relative to, path prefix this run is responsible for)."""
+    """(folder to walk, the story folder, path prefix this run is responsible for)."""
     root = lib.settings.stories_dir.resolve()
     folder = (directory or root).resolve()
-    if folder.is_relative_to(root):
-        prefix = folder.relative_to(root).as_posix()
-        return folder, root, "" if prefix == "." else prefix + "/"
-    return folder, folder, ""
+    if not folder.is_relative_to(root):
+        raise ValueError(f"{folder} is not inside the story folder {root}")
+    prefix = folder.relative_to(root).as_posix()
+    return folder, root, "" if prefix == "." else prefix + "/"
 
 
 def _titles(lib: Library, method: str, *args: Any) -> None:
@@ -172,6 +172,8 @@ async def index_directory(
     Unchanged files are skipped; touched ones only get their new mtime; new and edited ones are
     parsed and stored (one transaction each); files gone from disk leave the index, except
     mod-removed stories. Failures are reported with a reason and recorded in `index_failures`.
+    `directory` must be inside the story folder (ValueError otherwise); only stories under it are
+    considered. A missing folder raises FileNotFoundError rather than emptying the index.
     """
     from tqdm import tqdm
 

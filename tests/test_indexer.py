@@ -263,6 +263,8 @@ async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any
     shutil.rmtree(stories)
     with pytest.raises(FileNotFoundError):
         await index_directory(library)
+    with pytest.raises(ValueError):
+        await index_directory(library, library.settings.removed_dir)  # outside the story folder
     assert len(await indexed_paths(library)) == len(list(SEEDS_DIR.iterdir()))
 
 
