@@ -119,6 +119,16 @@ class Confirm(OwnedView):
         self.value: bool | None = None  # None: nobody answered before the timeout
         self.confirm.label = confirm_label
 
+    async def ask(
+        self, interaction: discord.Interaction, content: str, *, embed: discord.Embed | None = None
+    ) -> bool | None:
+        """Ask privately (ephemeral) and wait: True confirmed, False cancelled, None timed out."""
+        self.interaction = interaction
+        extra = {"embed": embed} if embed is not None else {}
+        await send_first(interaction, content=content, view=self, ephemeral=True, **extra)
+        await self.wait()
+        return self.value
+
     async def _answer(self, interaction: discord.Interaction, value: bool) -> None:
         self.value = value
         self.disable_all()

@@ -1,0 +1,90 @@
+"""bot.py: the no-token message, and what `setup_hook` wires up (cogs, commands, buttons, start-up index)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import discord
+import pytest
+from discord import app_commands
+
+from bot import NO_TOKEN, Librarian
+from settings import ROOT
+from tests.conftest import SAMPLES_DIR, make_settings
+
+MEMBER_COMMANDS = {"search", "fic", "read", "rec", "characters", "pairings", "stats"}
+NAME_LIKE = {"title", "like", "character", "exclude_character", "pairing", "exclude_pairing", "author"}
+
+
+def test_without_a_token_the_bot_exits_2_with_one_line_saying_what_to_set(tmp_path: Path) -> None:
+    env = {**os.environ, "DISCORD_TOKEN": "", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bot.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [NO_TOKEN]
+    assert "DISCORD_TOKEN" in NO_TOKEN and ".env" in NO_TOKEN
+    assert not (tmp_path / "x.db").exists(), "nothing is opened before the token is known"
+
+
+async def test_setup_hook_loads_every_cog_indexes_in_the_background_and_announces_ready(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = make_settings(tmp_path, index_on_start=True)
+    shutil.copytree(SAMPLES_DIR, settings.stories_dir / "samples")
+    caplog.set_level(logging.INFO)
+    async with Librarian(settings) as bot:
+        await bot.setup_hook()
+        assert not bot.index_done.is_set(), "the index runs in the background, not inside setup_hook"
+        await asyncio.wait_for(bot.index_done.wait(), 120)
+        assert len(bot.lib.titles) > 0, "the title index was refreshed after the start-up index"
+        assert "Librarian ready" not in caplog.text, "not ready before Discord's on_ready"
+        bot._ready.set()  # what discord.py does when the gateway says READY
+        for _ in range(50):
+            if "Librarian ready" in caplog.text:
+                break
+            await asyncio.sleep(0.02)
+        assert "Librarian ready" in caplog.text
+        assert "start-up index" in caplog.text
+        assert "could not load extension" not in caplog.text
+
+        commands = {c.name: c for c in bot.tree.get_commands()}
+        assert set(commands) >= MEMBER_COMMANDS
+        assert bot.allowed_mentions is not None and bot.allowed_mentions.to_dict()["parse"] == []
+        assert not bot.intents.message_content and not bot.intents.members and bot.intents.guilds
+        assert len(bot._connection._dynamic_items) >= 3  # Read, More like this, Continue
+
+
+async def test_every_command_and_option_is_described_and_names_autocomplete(tmp_path: Path) -> None:
+    async with Librarian(make_settings(tmp_path, index_on_start=False)) as bot:
+        await bot.setup_hook()
+        for command in bot.tree.get_commands():
+            assert isinstance(command, app_commands.Command)
+            assert command.description and command.description != "…"
+            assert len(command.parameters) <= 25
+            for param in command.parameters:
+                assert param.description and param.description != "…", f"/{command.name} {param.name}"
+                assert len(param.description) <= 100
+                if param.name in NAME_LIKE:
+                    assert param.autocomplete, f"/{command.name} {param.name} has no autocomplete"
+            payload = command.to_dict(bot.tree)
+            assert payload["name"] == command.name
+
+
+def test_intents_leave_every_privileged_one_off() -> None:
+    bot = Librarian(make_settings(Path("/tmp")), open_library=False)
+    privileged = discord.Intents.none()
+    privileged.members = privileged.presences = privileged.message_content = True
+    assert bot.intents.value & privileged.value == 0
