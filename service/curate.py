@@ -1,0 +1,361 @@
+"""Mods curate the archive: add a confirmed upload, correct a story's metadata, reset it, remove it
+(the file is moved aside, never destroyed), restore it, and read the audit trail.
+
+Owns each change and its `audit_log` entry, written in one transaction, and keeping `lib.titles` and
+the vocabulary cache in step. Corrections are stored as overrides, so they survive re-indexing and
+edits of the file. The checks on what is sent (names, formats, duplicates, quota) are
+`service.uploads`'s. The bot and the CLI call the same functions with an `Actor`. It must not import
+Discord: who counts as a mod is the cog's decision; this module trusts the actor it is given.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from rapidfuzz import fuzz, process, utils
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from archive.model import StoryMeta
+from db.keys import fold
+from db.models import AuditEntry, Override, Story, utcnow
+from db.overrides import apply_overrides
+from db.store import save_story
+from service.hits import invalidate
+from service.library import Library
+from service.query import QueryError
+from service.stories import StoryCard, resolve_story, story_card
+from service.uploads import (
+    UPLOAD_FOLDER,
+    Actor,
+    CurateError,
+    RateLimited,
+    Upload,
+    adds_left,
+    aware,
+    clean_override,
+    duplicate_of,
+    free_path,
+    move_file,
+    parse_upload,
+    prepare_add,
+    taken_paths,
+)
+
+__all__ = [
+    "Actor",
+    "AuditRecord",
+    "CurateError",
+    "RateLimited",
+    "Upload",
+    "adds_left",
+    "commit_add",
+    "edit_story",
+    "history",
+    "prepare_add",
+    "remove_story",
+    "reset_story",
+    "restore_story",
+]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One line of the audit trail."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor_name: str
+    action: str
+    story_id: int | None
+    story_title: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """`edited rating: Mature` — what happened, in words (no timestamp, no actor)."""
+        verb = {"add": "added", "edit": "edited", "reset": "reset", "remove": "removed"}
+        words = f"{verb.get(self.action, self.action + 'd')} “{self.story_title}”"
+        if self.action == "edit":
+            words += f" — {self.detail.get('field')}: {_shown(self.detail.get('value'))}"
+        elif self.action == "reset" and self.detail.get("dropped"):
+            words += " — dropped " + ", ".join(sorted(self.detail["dropped"]))
+        return words
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", part ".join(str(v) for v in (value.get("name"), value.get("part")) if v)
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "(none)"
+    return "(cleared)" if value in (None, "") else str(value)
+
+
+def _audit(
+    session: AsyncSession, actor: Actor, action: str, story_id: int, title: str, **detail: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            guild_id=actor.guild_id,
+            actor_id=actor.id,
+            actor_name=actor.name[:128],
+            action=action,
+            story_id=story_id,
+            story_title=title[:512],
+            detail=detail,
+        )
+    )
+
+
+async def _store(
+    session: AsyncSession, lib: Library, meta: StoryMeta, path: str, file: Path, sha: str
+) -> Story:
+    stat = await asyncio.to_thread(file.stat)
+    meta = dataclasses.replace(meta, path=path)
+    return await save_story(
+        session, meta, path=path, size=stat.st_size, mtime=stat.st_mtime, sha256=sha, roster=lib.roster
+    )
+
+
+def _in_step(lib: Library, story_id: int, title: str | None) -> None:
+    if title is None:
+        lib.titles.remove(story_id)
+    else:
+        lib.titles.add(story_id, title)
+    invalidate(lib)
+
+
+async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
+    """Save the confirmed upload under `stories/uploads/`, index it with its overrides, audit it."""
+    left, until = await adds_left(lib, actor)
+    if not left:
+        raise RateLimited(lib.settings.adds_per_day, until)
+    folder = lib.settings.stories_dir / UPLOAD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    async with lib.sessions() as session:
+        await duplicate_of(session, upload.sha256, apply_overrides(upload.meta, upload.overrides, lib.roster))
+        taken = await taken_paths(session, f"{UPLOAD_FOLDER}/")
+    file = free_path(folder, upload.name, taken, lib.settings.stories_dir)
+    with file.open("xb") as out:  # never overwrite: "x" fails if the name was taken meanwhile
+        out.write(upload.data)
+    path = file.relative_to(lib.settings.stories_dir).as_posix()
+    try:
+        async with lib.transaction() as session:
+            story = await _store(session, lib, upload.meta, path, file, upload.sha256)
+            for name, value in upload.overrides.items():
+                session.add(
+                    Override(
+                        story_id=story.id, field=name, value=value, actor_id=actor.id, actor_name=actor.name
+                    )
+                )
+            if upload.overrides:
+                await session.flush()
+                story = await _store(session, lib, upload.meta, path, file, upload.sha256)
+            _audit(session, actor, "add", story.id, story.title, path=path, overrides=upload.overrides)
+    except BaseException:
+        file.unlink(missing_ok=True)
+        raise
+    log.info("%s added story %s (%s) as %s", actor.name, story.id, story.title, path)
+    _in_step(lib, story.id, story.title)
+    return await story_card(lib, story.id)
+
+
+# ---- changing stories that exist -------------------------------------------------------------------
+
+
+async def _live(lib: Library, story_id: int) -> tuple[Story, StoryMeta, Path, str]:
+    """The live story, its file parsed afresh (overrides are re-applied on top when stored), the
+    file and its sha256."""
+    async with lib.sessions() as session:
+        story = await session.get(Story, story_id)
+    if story is None or story.removed_at is not None:
+        raise CurateError(f"There is no story #{story_id} in the archive (removed stories: /story restore).")
+    file = lib.settings.stories_dir / story.path
+    try:
+        data = await asyncio.to_thread(file.read_bytes)
+    except OSError as exc:
+        raise CurateError(
+            f"The file of “{story.title}” ({story.path}) cannot be read: {exc.strerror or exc}."
+        ) from exc
+    meta = await asyncio.to_thread(parse_upload, lib, data, story.path)
+    return story, meta, file, hashlib.sha256(data).hexdigest()
+
+
+async def edit_story(lib: Library, story_id: int, field_name: str, value: Any, actor: Actor) -> StoryCard:
+    """Store a mod's correction of one field (kept through re-indexing) and show the new card."""
+    clean = clean_override(lib, field_name, value)
+    story, meta, file, sha = await _live(lib, story_id)
+    async with lib.transaction() as session:
+        old = await session.scalar(
+            select(Override).where(Override.story_id == story_id, Override.field == field_name)
+        )
+        previous = old.value if old is not None else None
+        if old is None:
+            session.add(
+                Override(
+                    story_id=story_id, field=field_name, value=clean, actor_id=actor.id, actor_name=actor.name
+                )
+            )
+        else:
+            old.value, old.actor_id, old.actor_name, old.at = clean, actor.id, actor.name, utcnow()
+        await session.flush()
+        stored = await _store(session, lib, meta, story.path, file, sha)
+        _audit(
+            session, actor, "edit", story_id, stored.title, field=field_name, value=clean, previous=previous
+        )
+    _in_step(lib, story_id, stored.title)
+    return await story_card(lib, story_id)
+
+
+async def reset_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
+    """Drop every correction of a story: it shows what the parser found again."""
+    story, meta, file, sha = await _live(lib, story_id)
+    async with lib.transaction() as session:
+        rows = (
+            await session.execute(select(Override.field, Override.value).where(Override.story_id == story_id))
+        ).all()
+        if not rows:
+            raise CurateError(f"“{story.title}” has no corrections to drop.")
+        await session.execute(delete(Override).where(Override.story_id == story_id))
+        stored = await _store(session, lib, meta, story.path, file, sha)
+        _audit(session, actor, "reset", story_id, stored.title, dropped={f: v for f, v in rows})
+    _in_step(lib, story_id, stored.title)
+    return await story_card(lib, story_id)
+
+
+async def remove_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
+    """Take a story out of the archive at once; its file is moved into `removed_dir`, not deleted."""
+    async with lib.sessions() as session:
+        story = await session.get(Story, story_id)
+    if story is None or story.removed_at is not None:
+        raise CurateError(f"Story #{story_id} is not in the archive (already removed?).")
+    src = lib.settings.stories_dir / story.path
+    attic = lib.settings.removed_dir
+    dest = free_path(attic / PurePosixPath(story.path).parent, PurePosixPath(story.path).name)
+    moved = src.exists()
+    try:
+        async with lib.transaction() as session:
+            row = await session.get(Story, story_id)
+            assert row is not None
+            row.removed_at = utcnow()
+            row.removed_path = dest.relative_to(attic).as_posix() if moved else None
+            _audit(session, actor, "remove", story_id, row.title, path=story.path, moved_to=row.removed_path)
+            await session.flush()
+            if moved:
+                await asyncio.to_thread(move_file, src, dest)
+    except BaseException:
+        if moved and dest.exists() and not src.exists():
+            move_file(dest, src)
+        raise
+    log.info("%s removed story %s (%s)", actor.name, story_id, story.title)
+    _in_step(lib, story_id, None)
+    return await story_card(lib, story_id)
+
+
+async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
+    """Bring a removed story back: its file returns to the story folder, re-indexed, overrides kept."""
+    async with lib.sessions() as session:
+        story = await session.get(Story, story_id)
+        taken = await taken_paths(session, "")
+    if story is None or story.removed_at is None:
+        raise CurateError(f"Story #{story_id} is not a removed story.")
+    src = lib.settings.removed_dir / (story.removed_path or "\0")
+    if not story.removed_path or not src.is_file():
+        raise CurateError(
+            f"The file of “{story.title}” is no longer in the removed folder; it cannot be restored."
+        )
+    root = lib.settings.stories_dir
+    taken.discard(story.path)
+    dest = free_path((root / story.path).parent, PurePosixPath(story.path).name, taken, root)
+    path = dest.relative_to(root).as_posix()
+    data = await asyncio.to_thread(src.read_bytes)
+    meta = await asyncio.to_thread(parse_upload, lib, data, path)
+    try:
+        async with lib.transaction() as session:
+            row = await session.get(Story, story_id)
+            assert row is not None
+            row.path, row.removed_at, row.removed_path = path, None, None
+            await session.flush()
+            await asyncio.to_thread(move_file, src, dest)
+            stored = await _store(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
+            _audit(session, actor, "restore", story_id, stored.title, path=path)
+    except BaseException:
+        if dest.exists() and not src.exists():
+            move_file(dest, src)
+        raise
+    log.info("%s restored story %s (%s)", actor.name, story_id, stored.title)
+    _in_step(lib, story_id, stored.title)
+    return await story_card(lib, story_id)
+
+
+# ---- finding stories and reading the trail ---------------------------------------------------------
+
+
+async def removed_choices(lib: Library, typed: str, limit: int = 25) -> list[tuple[str, str]]:
+    """Autocomplete over removed stories: (title, story id), closest to what was typed first."""
+    async with lib.sessions() as session:
+        rows = (
+            await session.execute(select(Story.id, Story.title).where(Story.removed_at.is_not(None)))
+        ).all()
+    titles = {str(sid): title for sid, title in rows}
+    if typed.strip():
+        found = process.extract(
+            typed, titles, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=50
+        )
+        ordered = [key for _title, _score, key in found]
+    else:
+        ordered = sorted(titles, key=lambda k: fold(titles[k]))[:limit]
+    return [(titles[k][:100], k) for k in ordered]
+
+
+async def resolve_removed(lib: Library, typed: str) -> int:
+    """The removed story meant by an id (what autocomplete sends) or a typed title."""
+    text = typed.strip()
+    if text.isdigit():
+        return int(text)
+    choices = await removed_choices(lib, text, limit=5)
+    if not choices:
+        raise CurateError(f"No removed story is called {text!r}.")
+    return int(choices[0][1])
+
+
+async def resolve_any(lib: Library, typed: str) -> int:
+    """A story id from an id or a title, live stories first, then removed ones (for the history)."""
+    if typed.strip().isdigit():
+        return int(typed.strip())
+    try:
+        return (await resolve_story(lib, typed)).id
+    except QueryError:
+        return await resolve_removed(lib, typed)
+
+
+async def history(lib: Library, story_id: int | None = None, limit: int = 500) -> list[AuditRecord]:
+    """The audit trail, newest first; only one story's entries when `story_id` is given."""
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(limit)
+    if story_id is not None:
+        query = query.where(AuditEntry.story_id == story_id)
+    async with lib.sessions() as session:
+        rows = (await session.scalars(query)).all()
+    return [
+        AuditRecord(
+            r.id,
+            aware(r.at),
+            r.actor_id,
+            r.actor_name,
+            r.action,
+            r.story_id,
+            r.story_title,
+            dict(r.detail or {}),
+        )
+        for r in rows
+    ]
