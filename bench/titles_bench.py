@@ -13,6 +13,7 @@ import difflib
 import json
 import random
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -132,8 +133,6 @@ def misspell(title: str, rng: random.Random) -> tuple[str, str]:
     elif kind == "case":
         return (title.lower() if rng.random() < 0.5 else title.upper()), kind
     elif kind == "accent":
-        import unicodedata
-
         plain = unicodedata.normalize("NFKD", title)
         return "".join(c for c in plain if not unicodedata.combining(c)).lower(), kind
     elif kind == "prefix":
@@ -146,9 +145,11 @@ def misspell(title: str, rng: random.Random) -> tuple[str, str]:
 def make_queries(titles: list[str], n: int, seed: int = 11) -> list[tuple[str, str, str]]:
     """`n` (query, intended title, kind) triples, picked from `titles` (short titles only)."""
     rng = random.Random(seed)
-    pool = [t for t in titles if len(t) <= 60]
-    out = []
-    while len(out) < n:
+    pool = [t for t in titles if len(t) <= 60] or titles
+    out: list[tuple[str, str, str]] = []
+    for _attempt in range(n * 20 if pool else 0):
+        if len(out) >= n:
+            break
         title = rng.choice(pool)
         query, kind = misspell(title, rng)
         if query != title:
@@ -214,9 +215,9 @@ def run(n_titles: int = 100_000, n_queries: int = 300) -> dict:
         lambda q: (lambda m: small.title_of(m[0].story_id) if m else None)(small.find(q, 1)), sq
     )
     # difflib on a small sample, extrapolated linearly to the scan size
-    n_diff = min(2_000, n_scan)
+    n_diff = min(2_000, n_scan // 5)
     diff_titles = scan_titles[:n_diff]
-    diff_q = make_queries(diff_titles, 20, seed=17)
+    diff_q = make_queries(diff_titles, max(5, min(20, n_queries // 4)), seed=17)
     diff_t, diff_found = _time(
         lambda q: (difflib.get_close_matches(q, diff_titles, n=1, cutoff=0.0) or [None])[0],
         [q for q, _t, _k in diff_q],

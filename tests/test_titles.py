@@ -280,3 +280,14 @@ async def test_load_reads_stories_not_removed(library: Library) -> None:
         await index.load(session)
     assert len(index) == len(TARGETS) - 1 and 3 not in index
     assert index.find("perfect sky")[0].story_id == 1
+
+
+def test_benchmark_script_runs_small() -> None:
+    """bench.titles_bench.run answers with every figure (timings are reported there, never asserted)."""
+    from bench.titles_bench import run
+
+    figures = run(3000, 20)
+    for key in ("complete_ms", "find_ms", "scan_ms", "difflib_ms", "find_at_scan_size_ms"):
+        assert set(figures[key]) == {"p50", "p95", "p99", "cpu_p99"}
+    assert 0 <= figures["scan_top1"] <= figures["find_at_scan_size_top1"] <= 1
+    assert figures["titles"] == 3000 and figures["speedup_p50"] > 0
