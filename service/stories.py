@@ -9,6 +9,7 @@ miss). It must not import Discord or parse files; title matching is `service.tit
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -297,3 +298,41 @@ async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) ->
     vocab = await vocabulary(lib)
     names = [a for a, _c in vocab.authors]
     return [_choice(n, n) for n in _rank_names(prefix, names, min(limit, MAX_CHOICES))]
+
+
+# --- title autocomplete, age gated (added by the bot engineer for cogs/transformers.py) ----------
+
+LEVELS_SECONDS = 30.0
+"""How long the story -> rating level map used to gate title suggestions may be reused."""
+_LEVELS: dict[str, tuple[float, int, dict[int, str]]] = {}
+
+
+async def _levels(lib: Library) -> dict[int, str]:
+    """Every live story's rating level, cached briefly (autocomplete asks on every keystroke)."""
+    now = time.monotonic()
+    cached = _LEVELS.get(lib.settings.database_url)
+    if cached and cached[1] == len(lib.titles) and now - cached[0] < LEVELS_SECONDS:
+        return cached[2]
+    async with lib.sessions() as session:
+        rows = await session.execute(select(Story.id, Story.rating_level).where(Story.removed_at.is_(None)))
+        levels = {int(story_id): str(level) for story_id, level in rows}
+    _LEVELS[lib.settings.database_url] = (now, len(lib.titles), levels)
+    return levels
+
+
+async def title_choices(
+    lib: Library, prefix: str, *, limit: int = MAX_CHOICES, allowed_levels: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
+    """Autocomplete for a title: (title shortened to 100 characters, story id as text) pairs.
+
+    Stories rated beyond `allowed_levels` are not suggested (a channel that may not show them).
+    """
+    allowed = None
+    if allowed_levels is not None:
+        levels = await _levels(lib)
+
+        def allowed(story_id: int) -> bool:
+            return levels.get(story_id) in allowed_levels
+
+    matches = lib.titles.complete(prefix, min(limit, MAX_CHOICES), allowed=allowed)
+    return [_choice(m.display, str(m.story_id)) for m in matches]
