@@ -14,12 +14,13 @@ Invariants (for any body that is not whitespace-only; a whitespace-only body giv
 * cuts fall, by preference, at a paragraph end (blank line), a line end, a sentence end, then any
   space, taking the best kind found in the second half of the room (else the last break at all);
   a break inside a Markdown span (`*…*`, `**…**`, `_…_`, `__…__`, `~~…~~`, `` `…` ``, ``` ```…``` ```,
-  `||…||`) is used only when there is no other. Whitespace at a cut stays at the end of the earlier
-  chunk, so a chunk begins with text. A word is split only when it alone is longer than the room,
-  and then never before a combining mark, inside a surrogate pair or CR LF, around a zero-width
-  joiner, before a variation selector, skin-tone modifier or tag character, or between the two
-  halves of a flag. A chunk is whitespace-only only when the body holds a run of whitespace too
-  long to share a chunk with text.
+  `||…||`) is used only when there is no other. Whitespace at a cut stays at the end of the
+  earlier chunk (it leads the next one only when the room ends exactly where it begins). A word is
+  split only when it (with the whitespace before it) is longer than the room, and then never before
+  a combining mark, inside a surrogate pair or CR LF, around a zero-width joiner, before a variation
+  selector, skin-tone modifier or tag character, or between the two halves of a flag. A chunk is
+  whitespace-only only when the body holds a run of whitespace too long to share a chunk with text.
+* Discord trims a message's leading and trailing whitespace: a chunk's edges may look trimmed.
 * `chunk_from(body, c.start, limit)` gives the same texts and starts as the chunks of
   `chunk_text(body, limit)` from `c` on (numbered from 0): continuing is stable. (The one exception:
   a start forced through a grapheme longer than `limit`, which `chunk_from` moves back.)
