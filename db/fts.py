@@ -44,6 +44,10 @@ FTS_V1_DROP: tuple[str, ...] = (
 
 # --- user text -> MATCH expression ---------------------------------------------------------------
 
+MAX_TOKENS = 64
+"""Longer input is cut: nobody types more, and it keeps MATCH cheap."""
+MAX_DEPTH = 8
+"""Deeper parentheses are dropped (FTS5's parser has a bounded stack)."""
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach SQLite
 _LEXER = re.compile(r'"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<paren>[()])|(?P<word>[^\s()"]+)|(?P<stray>")')
@@ -85,10 +89,11 @@ def _lex(user_text: str) -> list[_Tok]:
 
 
 def _balanced(tokens: list[_Tok]) -> bool:
+    """Parentheses that pair up and nest no deeper than `MAX_DEPTH`."""
     depth = 0
     for tok in tokens:
         depth += (tok.kind == "(") - (tok.kind == ")")
-        if depth < 0:
+        if depth < 0 or depth > MAX_DEPTH:
             return False
     return depth == 0
 
@@ -139,7 +144,7 @@ def to_match_query(user_text: str) -> str | None:
     string, so no input can make MATCH raise.
     """
     clean = _UNSAFE.sub(" ", user_text or "")
-    tokens = _lex(clean)
+    tokens = _lex(clean)[:MAX_TOKENS]
     if not _balanced(tokens):
         tokens = [t for t in tokens if t.kind not in "()"]
     expr, _ = _group(tokens, 0)

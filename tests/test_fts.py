@@ -121,6 +121,23 @@ def test_no_user_text_makes_match_raise(fts_db: sqlite3.Connection, user_text: s
     ).fetchall()
 
 
+@pytest.mark.parametrize(
+    "user_text",
+    [
+        "(" * 3000 + "x" + ")" * 3000,
+        "(" * 9 + "willow OR tara" + ")" * 9,
+        " OR ".join(["crypt"] * 20000),
+        " NOT ".join(["x"] * 5000),
+        "(a OR (b AND (c NOT (d OR (e)))))" * 40,
+    ],
+)
+def test_pathological_input_stays_safe_and_small(fts_db: sqlite3.Connection, user_text: str) -> None:
+    query = to_match_query(user_text)
+    if query is not None:
+        assert len(query) < 2000
+        fts_db.execute("SELECT rowid FROM story_fts WHERE story_fts MATCH ?", (query,)).fetchall()
+
+
 async def _add(session: Any, story_id: int, title: str, body: str, **text_fields: str) -> None:
     session.add(
         Story(
