@@ -30,6 +30,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.stories",
     "cogs.search",
     "cogs.recs",
+    "cogs.curate",
 )
 """Extensions loaded at start, in order; one that fails to load is logged and the rest still load."""
 

@@ -1,0 +1,277 @@
+"""`/story add|edit|reset|remove|restore|history`: mods curate the archive from Discord.
+
+Owns who is a mod (the configured `MOD_ROLE`, by name or id, or the Manage Server permission; checked
+in every command, since `default_permissions` only hides the command), the upload's size check before
+downloading, the preview with Confirm / Cancel, and how the audit trail reads (Discord timestamps,
+paged). Every reply is private to the mod. It must not check, parse, store or move anything itself:
+`service.curate` and `service.uploads` do, and say why when they refuse.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+from discord.utils import escape_markdown
+
+from cogs.base import LibrarianCog
+from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
+from cogs.errors import reply_ephemeral
+from cogs.transformers import (
+    Choices,
+    _service_autocomplete,
+    author_autocomplete,
+    pairing_autocomplete,
+    title_autocomplete,
+)
+from cogs.views import Confirm, Paginator, send_first
+from db.overrides import OVERRIDE_FIELDS
+from service import curate, stories
+from service.curate import Actor, AuditRecord, CurateError
+
+log = logging.getLogger(__name__)
+
+HISTORY_PER_PAGE = 10
+RATING_CHOICES = [
+    app_commands.Choice(name=name, value=name)
+    for name in ("General Audiences", "Teen And Up Audiences", "Mature", "Explicit", "Not Rated")
+]
+FIELD_CHOICES = [app_commands.Choice(name=f, value=f) for f in OVERRIDE_FIELDS]
+removed_autocomplete = _service_autocomplete(curate.removed_choices, "removed story")
+
+
+def is_mod(interaction: discord.Interaction, mod_role: str | None) -> bool:
+    """A member with the mod role (name or id) or the Manage Server permission (admins have it too)."""
+    perms = interaction.permissions
+    if isinstance(perms, discord.Permissions) and (perms.manage_guild or perms.administrator):
+        return True
+    wanted = (mod_role or "").strip().casefold()
+    roles = getattr(interaction.user, "roles", None)
+    if not wanted or not isinstance(roles, list):
+        return False
+    return any(str(role.id) == wanted or role.name.casefold() == wanted for role in roles)
+
+
+def refusal(mod_role: str | None) -> str:
+    """What a member who is not a mod reads."""
+    role = f"the **{escape_markdown(mod_role)}** role or " if mod_role else ""
+    return f"Only moderators can change the archive: it takes {role}the Manage Server permission."
+
+
+def when(at: datetime, style: str = "R") -> str:
+    """A Discord timestamp (`<t:1700000000:R>` reads "in 3 hours" in each reader's own time zone)."""
+    return f"<t:{int(at.timestamp())}:{style}>"
+
+
+def preview_embed(upload: curate.Upload) -> discord.Embed:
+    """The story card of an upload not saved yet, plus the first lines of its text."""
+    embed = card_embed(upload.card)
+    opening = shorten(escape_markdown(upload.opening), 1000)
+    if opening:
+        embed.add_field(name="Opening", value=opening, inline=False)
+    embed.set_footer(text=f"Preview of {upload.name} · nothing is saved until you press Confirm")
+    return fit(embed)
+
+
+def history_line(record: AuditRecord) -> str:
+    """`<t:…:R> · **Mia** edited “Title” — rating: Mature (#12)`."""
+    story = f" (#{record.story_id})" if record.story_id is not None else ""
+    what = escape_markdown(record.describe())
+    return f"{when(record.at)} · **{escape_markdown(record.actor_name)}** {what}{story}"
+
+
+async def new_title_autocomplete(interaction: discord.Interaction, current: str) -> Choices:
+    """A new title is free text: offer back what was typed, so it can be picked as it is."""
+    return [app_commands.Choice(name=shorten(current, 100), value=current[:100])] if current.strip() else []
+
+
+class Curate(LibrarianCog):
+    """Mods add, correct, remove and restore stories, and read who did what."""
+
+    story = app_commands.Group(
+        name="story",
+        description="Mods: add, correct, remove and restore stories.",
+        guild_only=True,
+        default_permissions=discord.Permissions(manage_guild=True),
+    )
+
+    async def _actor(self, interaction: discord.Interaction) -> Actor | None:
+        """The mod running the command, or None after telling a member they may not."""
+        if not is_mod(interaction, self.lib.settings.mod_role):
+            await reply_ephemeral(interaction, refusal(self.lib.settings.mod_role))
+            return None
+        user = interaction.user
+        return Actor(user.id, getattr(user, "display_name", None) or user.name, interaction.guild_id)
+
+    @story.command(name="add", description="Add a story file (txt, md, html, epub); you see a preview first.")
+    @app_commands.describe(
+        file="The story file: .txt, .md, .html/.htm or .epub",
+        title="The title, when the file gets it wrong or has none",
+        author="The author, when the file gets it wrong or has none",
+        rating="The rating, when the file gets it wrong or has none",
+        pairing="Pairings, e.g. Spike/Willow, Buffy & Faith",
+        characters="Characters, separated by commas",
+        tags="Tags, separated by commas",
+        summary="A summary, when the file has none",
+    )
+    @app_commands.choices(rating=RATING_CHOICES)
+    @app_commands.autocomplete(
+        title=new_title_autocomplete, author=author_autocomplete, pairing=pairing_autocomplete
+    )
+    async def add(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        title: str | None = None,
+        author: str | None = None,
+        rating: str | None = None,
+        pairing: str | None = None,
+        characters: str | None = None,
+        tags: str | None = None,
+        summary: str | None = None,
+    ) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        left, until = await curate.adds_left(self.lib, actor)
+        if not left:
+            later = f" You can add again {when(until)}." if until else ""
+            per_day = self.lib.settings.adds_per_day
+            await reply_ephemeral(
+                interaction, f"You have added {per_day} stories in the last 24 hours.{later}"
+            )
+            return
+        limit = self.lib.settings.upload_max_bytes
+        if file.size > limit:
+            await reply_ephemeral(
+                interaction,
+                f"{file.filename} is {file.size:,} bytes; stories may be at most {limit:,} bytes.",
+            )
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            data = await file.read()
+        except discord.HTTPException as exc:
+            raise CurateError(f"I could not download {file.filename} from Discord ({exc.status}).") from exc
+        options = {
+            "title": title,
+            "author": author,
+            "rating": rating,
+            "relationships": pairing,
+            "characters": characters,
+            "tags": tags,
+            "summary": summary,
+        }
+        upload = await curate.prepare_add(self.lib, file.filename, data, options)
+        question = "Add this story to the archive?"
+        answer = await Confirm(interaction.user.id).ask(interaction, question, embed=preview_embed(upload))
+        if not answer:
+            why = "Cancelled" if answer is False else "No answer in time"
+            await interaction.followup.send(f"{why}: nothing was added.", ephemeral=True)
+            return
+        card = await curate.commit_add(self.lib, upload, actor)
+        await interaction.followup.send(
+            f"Added “{escape_markdown(card.title)}” as story #{card.id}.",
+            embed=card_embed(card),
+            ephemeral=True,
+        )
+
+    @story.command(
+        name="edit", description="Correct one field of a story; the correction survives re-indexing."
+    )
+    @app_commands.describe(
+        story="The story (pick one from the list, or type its title)",
+        field="Which field to correct",
+        value="The right value (lists: separated by commas; pairings like Spike/Willow)",
+    )
+    @app_commands.choices(field=FIELD_CHOICES)
+    @app_commands.autocomplete(story=title_autocomplete)
+    async def edit(self, interaction: discord.Interaction, story: str, field: str, value: str) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        story_id = await curate.resolve_any(self.lib, story)
+        card = await curate.edit_story(self.lib, story_id, field, value, actor)
+        await send_first(
+            interaction,
+            content=f"Corrected the {field} of story #{card.id}.",
+            embed=card_embed(card),
+            ephemeral=True,
+        )
+
+    @story.command(
+        name="reset", description="Drop every correction of a story: show what its file says again."
+    )
+    @app_commands.describe(story="The story (pick one from the list, or type its title)")
+    @app_commands.autocomplete(story=title_autocomplete)
+    async def reset(self, interaction: discord.Interaction, story: str) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        card = await curate.reset_story(self.lib, await curate.resolve_any(self.lib, story), actor)
+        await send_first(
+            interaction,
+            content="Dropped the corrections; this is what the file says.",
+            embed=card_embed(card),
+            ephemeral=True,
+        )
+
+    @story.command(name="remove", description="Take a story out of the archive (its file is kept aside).")
+    @app_commands.describe(story="The story (pick one from the list, or type its title)")
+    @app_commands.autocomplete(story=title_autocomplete)
+    async def remove(self, interaction: discord.Interaction, story: str) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        card = await stories.story_card(self.lib, (await stories.resolve_story(self.lib, story)).id)
+        question = "Remove this story? It leaves search at once; `/story restore` can bring it back."
+        answer = await Confirm(interaction.user.id).ask(interaction, question, embed=card_embed(card))
+        if not answer:
+            why = "Cancelled" if answer is False else "No answer in time"
+            await interaction.followup.send(f"{why}: nothing was removed.", ephemeral=True)
+            return
+        await curate.remove_story(self.lib, card.id, actor)
+        await interaction.followup.send(
+            f"Removed “{escape_markdown(card.title)}” (story #{card.id}).", ephemeral=True
+        )
+
+    @story.command(name="restore", description="Bring a removed story back into the archive.")
+    @app_commands.describe(story="The removed story (pick one from the list, or type its title)")
+    @app_commands.autocomplete(story=removed_autocomplete)
+    async def restore(self, interaction: discord.Interaction, story: str) -> None:
+        actor = await self._actor(interaction)
+        if actor is None:
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        card = await curate.restore_story(self.lib, await curate.resolve_removed(self.lib, story), actor)
+        content = f"Restored story #{card.id}."
+        await send_first(interaction, content=content, embed=card_embed(card), ephemeral=True)
+
+    @story.command(name="history", description="Who added, corrected, removed or restored what, and when.")
+    @app_commands.describe(story="Only this story's history (default: the whole archive)")
+    @app_commands.autocomplete(story=title_autocomplete)
+    async def history(self, interaction: discord.Interaction, story: str | None = None) -> None:
+        if await self._actor(interaction) is None:
+            return
+        story_id = await curate.resolve_any(self.lib, story) if story else None
+        records = await curate.history(self.lib, story_id)
+        heading = f"History of story #{story_id}" if story_id is not None else "Archive history"
+        pages = max((len(records) + HISTORY_PER_PAGE - 1) // HISTORY_PER_PAGE, 1)
+
+        async def render(page: int) -> discord.Embed:
+            rows = records[(page - 1) * HISTORY_PER_PAGE : page * HISTORY_PER_PAGE]
+            lines = "\n".join(history_line(r) for r in rows) or "Nothing has happened yet."
+            embed = discord.Embed(title=heading, description=lines, colour=LIST_COLOUR)
+            embed.set_footer(text=f"Page {page}/{pages} · {len(records):,} entries")
+            return fit(embed)
+
+        await Paginator(interaction.user.id, pages, render).start(interaction, ephemeral=True)
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Curate(bot))
