@@ -149,7 +149,7 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     rating, rating_tags = parse_rating(raw.rating)
     body = raw.body.strip("\n")
     relationships = _relationships(raw.pairings, roster, problems)
-    characters = _characters(raw.characters, relationships, body, roster)
+    characters = _characters(raw.characters, relationships, body, roster, raw.fandoms)
     if raw.series_name or raw.series_part is not None:
         series = Series(_clean(raw.series_name), raw.series_part)
     else:
@@ -254,7 +254,11 @@ def _plain_relationships(text: str) -> list[Relationship]:
 
 
 def _characters(
-    header: list[str], relationships: list[Relationship], body: str, roster: Roster | None
+    header: list[str],
+    relationships: list[Relationship],
+    body: str,
+    roster: Roster | None,
+    fandoms: list[str] | None = None,
 ) -> list[CharacterCount]:
     names: list[str] = []
     for written in [*header, *(n for rel in relationships for n in rel.characters)]:
@@ -263,7 +267,10 @@ def _characters(
             name = roster.resolve(name) or roster.resolve(re.sub(r"\s+[A-Z]\.?$", "", name)) or name
         if name and name.casefold() not in {n.casefold() for n in names}:
             names.append(name)
-    counts = roster.count_mentions(body) if roster is not None else {}
+    # Only count this roster's names in a story of this roster's fandom (or of no stated fandom):
+    # a Doctor Who story's "the Master" is not the Buffyverse's.
+    infer = roster is not None and roster.covers(fandoms or [])
+    counts = roster.count_mentions(body) if infer and roster is not None else {}
     out = [CharacterCount(n, "header", counts.get(n, 0)) for n in names]
     header_set = set(names)
     inferred = sorted(
