@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import platform
 import sqlite3
 import sys
@@ -47,8 +48,6 @@ def machine() -> str:
         ram = f", {psutil.virtual_memory().total / 2**30:.1f} GiB RAM"
     except ImportError:
         pass
-    import os
-
     return (
         f"{model}, {os.cpu_count()} cores{ram}; Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}; {platform.system()} {platform.release()}"
@@ -110,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     started = time.perf_counter()
+    load_before = os.getloadavg()[0]
 
     archive = args.out / f"archive-{args.stories}-s{args.seed}"
     print(f"· archive {archive}", file=sys.stderr, flush=True)
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     head = [
         f"Librarian benchmark, {when}, N = {args.stories:,} stories (seed {args.seed}){' — SMOKE' if args.smoke else ''}",
         f"Machine: {machine()}",
+        f"Load average (1 min): {load_before:.1f} at start, {os.getloadavg()[0]:.1f} at end, on {os.cpu_count()} cores",
         f"Archive: {info.get('bytes', 0) / 1e6:,.0f} MB, {info.get('words', 0):,} words, "
         f"{made}; formats " + ", ".join(f"{k} {v:,}" for k, v in (info.get("formats") or {}).items()),
         f"Prose: {info.get('prose_source', '?')}",
