@@ -539,3 +539,12 @@ def test_sample_headerless_chapters(roster: Roster, name: str, part: int) -> Non
     assert (meta.format, meta.title, meta.part) == ("headerless", "The Long Night", part)
     assert {"Angel", "Wesley Wyndam-Pryce"} <= {c.name for c in meta.characters if c.source == "text"}
     assert not meta.body.startswith("Part")
+
+
+def test_text_inference_only_for_the_rosters_fandom(roster: Roster) -> None:
+    """A story of another fandom keeps its own names: the Doctor's 'Master' is not the Buffyverse's."""
+    prose = "The Master smiled. Adam watched the Master leave, and Adam said nothing.\n\n" * 3
+    other = parse(f"Title: Regeneration\nAuthor: Someone\nFandom: Doctor Who\n\n{prose}", roster=roster)
+    assert [c.name for c in other.characters if c.source == "text"] == []
+    ours = parse(f"Title: Regeneration\nAuthor: Someone\nFandom: BtVS\n\n{prose}", roster=roster)
+    assert {"Adam", "The Master"} <= {c.name for c in ours.characters if c.source == "text"}
