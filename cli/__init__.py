@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = ("cli.index", "cli.query", "cli.curate")
 COMMANDS = frozenset(
-    {"parse", "index", "search", "title", "excerpt", "rec", "similar", "stats", "add", "remove", "restore", "sync"}
+    {"parse", "index", "search", "title", "excerpt", "rec", "similar", "stats", "add", "remove", "restore", "history", "sync"}
 )
 
 
