@@ -50,12 +50,12 @@ class FuzzyScorer:
         if not idx.size:
             return np.empty(0, dtype=np.int64)
         sizes = self._off[idx + 1] - self._off[idx]
-        rare = sizes <= n // 8
+        rare = sizes <= n // 10
         if idx.size > 4 and int(rare.sum()) >= 3:  # very common trigrams add time, not information
             idx = idx[rare]
         hits = np.concatenate([self._post[self._off[i] : self._off[i + 1]] for i in idx])
         counts = np.bincount(hits, minlength=n)[:n]
-        floor = max(1, min(int(counts.max()) // 2, idx.size // 4))
+        floor = max(1, int(counts.max()) // 2)
         cand = np.flatnonzero(counts >= floor)
         cand = cand[alive[cand]]
         if cand.size <= limit:

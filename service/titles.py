@@ -184,6 +184,9 @@ class TitleIndex:
         self._sorted_folded = [self._folded[s] for s in by_fold]
         self._fold_slots = by_fold
         self._fuzzy = FuzzyScorer(self._tri_vocab, self._tri_off, self._tri_post, self._tri_len)
+        if n:  # the first query after a build would pay for warming numpy and rapidfuzz up
+            self._fuzzy.score("warm up", keys[:8])
+            self._fuzzy.candidates(keys[0], self._alive)
         log.debug("title index rebuilt: %s titles, %s trigrams", n, len(self._tri_vocab))
 
     # ---- helpers -----------------------------------------------------------------------------
