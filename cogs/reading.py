@@ -12,19 +12,20 @@ import logging
 from typing import Any
 
 import discord
-from discord.utils import MISSING, escape_markdown
+from discord.utils import escape_markdown
 
 from cogs.buttons import continue_view
 from cogs.embeds import fit_message, shorten, similar_embed
 from cogs.views import send_first
 from service import recs, stories
+from service.excerpts import render_chunk
 from service.query import QueryError
 
 log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
-PART_TEXT_MAX = 1800
-"""Characters of story text per message; the rest of the 2000 is the header line."""
+PART_TEXT_MAX = 1700
+"""Characters of (rendered) story text per message; the rest of the 2000 is the header line."""
 HEADER_TITLE_MAX = 80
 
 
@@ -64,20 +65,13 @@ async def post_parts(
     for offset, part in enumerate(batch):
         number = first + offset + 1
         header = part_header(hit.title, number, total, presser if offset == 0 else None)
-        content = fit_message(f"{header}\n{stories_text(part)}")
+        content = fit_message(f"{header}\n{render_chunk(part)}")
         is_last = offset == len(batch) - 1
-        view = continue_view(hit.id, number) if is_last and number < total else MISSING
+        extra = {"view": continue_view(hit.id, number)} if is_last and number < total else {}
         if offset == 0:
-            await send_first(interaction, content=content, view=view, allowed_mentions=NO_PINGS)
+            await send_first(interaction, content=content, allowed_mentions=NO_PINGS, **extra)
         else:
-            await interaction.followup.send(content=content, view=view, allowed_mentions=NO_PINGS)
-
-
-def stories_text(part: Any) -> str:
-    """A part's text, made safe to post: no pings, no markdown that would swallow the layout."""
-    from service.excerpts import neutralise
-
-    return neutralise(part.text)
+            await interaction.followup.send(content=content, allowed_mentions=NO_PINGS, **extra)
 
 
 async def send_similar(

@@ -104,7 +104,7 @@ async def test_text_search_defers_first_then_follows_up(cog: Search) -> None:
 async def test_an_unknown_character_gets_an_ephemeral_did_you_mean(cog: Search) -> None:
     interaction = make_interaction()
     with pytest.raises(QueryError) as caught:
-        await cog.search.callback(cog, interaction, character="Wilow Rosenbreg Xyzzy")
+        await cog.search.callback(cog, interaction, character="Qqqzzz Xyxyx")
     assert not interaction.sent
     await on_tree_error(interaction, app_commands.CommandInvokeError(cog.search, caught.value))
     [sent] = interaction.sent
