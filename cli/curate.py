@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import print_json
+from cli.index import _story_files
 from cli.query import _print_hit, _run
-from db.indexer import STORY_SUFFIXES
 from service import curate
 from service.curate import Actor, CurateError
 from service.library import Library
@@ -64,18 +64,6 @@ def register(subparsers: Any) -> None:
     history.set_defaults(handler=_run(run_history))
 
 
-def _files(arguments: list[str]) -> list[Path]:
-    """The files named, folders expanded to the story files inside them (sorted)."""
-    files: list[Path] = []
-    for argument in arguments:
-        path = Path(argument)
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in STORY_SUFFIXES)
-        else:
-            files.append(path)
-    return files
-
-
 def _ask(question: str) -> bool:
     """y/N on the terminal; no answer (end of input) is no."""
     try:
@@ -108,7 +96,7 @@ async def run_add(lib: Library, args: argparse.Namespace) -> int:
         "rating": args.rating,
         "relationships": args.pairing,
     }
-    files = _files(args.files)
+    files, _ = _story_files(args.files)
     added: list[tuple[Path, str]] = []
     refused: list[tuple[Path, str]] = []
     bar = tqdm(files, desc="adding", unit="file", file=sys.stderr, disable=not args.yes or len(files) < 2)
