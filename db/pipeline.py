@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -129,7 +130,8 @@ def _pool(jobs: list[Job], roster: Any) -> tuple[Executor, Callable[[Job], Parse
 
 
 async def parse_all(jobs: list[Job], roster: Any) -> AsyncIterator[Parsed]:
-    """Parse `jobs` off the event loop, a bounded window at a time, yielding in completion order.
+    """Parse `jobs` off the event loop, a bounded window at a time, yielding in `jobs` order (so
+    new stories get their ids in path order, run after run).
 
     When a worker process dies (killed, out of memory) its jobs are parsed again in a thread, so
     a broken pool never stops a run.
@@ -139,7 +141,7 @@ async def parse_all(jobs: list[Job], roster: Any) -> AsyncIterator[Parsed]:
     loop = asyncio.get_running_loop()
     executor, work, workers = _pool(jobs, roster)
     todo = iter(jobs)
-    in_flight: dict[asyncio.Future[Parsed], Job] = {}
+    in_flight: deque[tuple[asyncio.Future[Parsed], Job]] = deque()
 
     def submit() -> None:
         nonlocal executor, work
@@ -156,23 +158,21 @@ async def parse_all(jobs: list[Job], roster: Any) -> AsyncIterator[Parsed]:
                 partial(parse_job, roster=roster),
             )
             future = loop.run_in_executor(executor, work, job)
-        in_flight[future] = job
+        in_flight.append((future, job))
 
     try:
         for _ in range(WINDOW_PER_WORKER * workers):
             submit()
         while in_flight:
-            done, _ = await asyncio.wait(in_flight, return_when=asyncio.FIRST_COMPLETED)
-            for future in done:
-                job = in_flight.pop(future)
-                try:
-                    result = future.result()
-                except BrokenExecutor:
-                    result = await asyncio.to_thread(parse_job, job, roster)
-                submit()
-                yield result
+            future, job = in_flight.popleft()
+            try:
+                result = await future
+            except BrokenExecutor:
+                result = await asyncio.to_thread(parse_job, job, roster)
+            submit()
+            yield result
     finally:
-        for future in in_flight:
+        for future, _ in in_flight:
             future.cancel()
         executor.shutdown(wait=True, cancel_futures=True)
 

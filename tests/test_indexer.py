@@ -288,3 +288,10 @@ async def test_worker_processes_parse_like_the_thread(
         got = {row.path: (row.title, row.meta) for row in await s.scalars(select(Story))}
     assert {p: t for p, (t, _) in got.items()} == {p: t for p, (t, _) in expected.items()}
     assert all(got[p][1]["relationships"] == expected[p][1]["relationships"] for p in got)
+
+    for n in range(12):  # new stories get ids in path order, even from parallel workers
+        shutil.copy(next(SEEDS_DIR.iterdir()), stories / f"batch-{n:02d}.txt")
+    await index_directory(library)
+    async with library.sessions() as s:
+        rows = (await s.execute(select(Story.path, Story.id).where(Story.path.like("batch-%")))).all()
+    assert [sid for _, sid in sorted(rows)] == sorted(sid for _, sid in rows)
