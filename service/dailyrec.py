@@ -1,0 +1,512 @@
+"""The daily rec: each server's schedule, when its post is due, which story it gets, and the
+restart-safe state that keeps it to one post per server per local day.
+
+Owns the schedule's rules: the post goes out at the configured local time (zoneinfo; a time inside a
+spring-forward gap posts at the first valid instant after it, a fall-back repeated hour posts once),
+the day is claimed in the database *before* sending (a crash never double-posts; a transient send
+failure releases the claim so the next tick retries; a deleted channel or a missing permission
+disables the schedule with a reason), a post missed while the bot was down goes out when it comes
+back the same local day and never the next, and no story repeats in a server until every eligible
+story has been posted there once (then a new cycle starts). Age gating follows the channel: outside
+an age-restricted channel only general and teen stories are eligible, whatever the filters say.
+
+It must not import Discord: sending goes through a `Publisher` the cog provides, and time comes from
+an injectable clock (`Callable[[], datetime]`, aware UTC), so tests move time without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import DailyRecConfig, RecHistory, Story
+from service.library import Library
+from service.query import QueryError, SearchQuery, rating_filter
+from service.search import compile_query, matching_ids
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+"""Returns "now" as an aware UTC datetime."""
+OutcomeKind = Literal["posted", "retry", "disabled", "empty"]
+
+CHANNEL_SAFE_LEVELS: frozenset[str] = frozenset({"general", "teen"})
+"""What a channel that is not age-restricted may be posted (the rule `cogs.gating` applies)."""
+KIND = "daily"
+_TIME = re.compile(r"^\s*(\d{1,2})(?:[:.h](\d{2}))?\s*(am|pm)?\s*$", re.IGNORECASE)
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+def file_clock(path: Path, fallback: Clock = utc_now) -> Clock:
+    """TEST HOOK: a clock reading an ISO instant from `path` on every call (the real clock when the
+    file is absent or empty). The end-to-end tests move the bot's time by rewriting the file."""
+
+    def now() -> datetime:
+        try:
+            text = path.read_text(encoding="utf-8").strip()
+        except OSError:
+            text = ""
+        if not text:
+            return fallback()
+        parsed = datetime.fromisoformat(text)
+        return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+
+    return now
+
+
+def place(guild_id: int) -> str:
+    """The `rec_history.place` of a server (the same place `/rec` remembers its recs under)."""
+    return f"guild:{guild_id}"
+
+
+def parse_post_time(text: str) -> str:
+    """`9:05`, `09:05`, `21.30`, `9pm`, `9:30 am` -> `HH:MM` (24 hours). Raises QueryError."""
+    found = _TIME.match(text or "")
+    hour, minute = (int(found.group(1)), int(found.group(2) or 0)) if found else (-1, -1)
+    ampm = (found.group(3) or "").lower() if found else ""
+    if ampm and 1 <= hour <= 12:
+        hour = hour % 12 + (12 if ampm == "pm" else 0)
+    elif ampm:
+        hour = -1
+    if not (found and (found.group(2) or ampm) and 0 <= hour <= 23 and 0 <= minute <= 59):
+        raise QueryError(f"I can't read {text!r} as a time of day: use HH:MM, e.g. 09:00 or 21:30.")
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_timezone(name: str | None) -> str:
+    """A valid IANA time zone name (`Europe/London`); empty means UTC. Raises QueryError."""
+    text = (name or "").strip() or "UTC"
+    if text.upper() == "UTC":
+        return "UTC"
+    zones = timezone_names()
+    if text in zones:
+        return text
+    folded = {z.casefold(): z for z in zones}
+    if text.casefold() in folded:
+        return folded[text.casefold()]
+    close = [z for z in zones if text.casefold().replace(" ", "_") in z.casefold()][:5]
+    raise QueryError(f"I don't know the time zone {text!r}: use a name like Europe/London.", close)
+
+
+_ZONES: list[str] = []
+
+
+def timezone_names() -> list[str]:
+    """Every IANA zone name zoneinfo knows, sorted (cached)."""
+    if not _ZONES:
+        _ZONES.extend(sorted(available_timezones()))
+    return _ZONES
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        log.warning("unknown time zone %r in a daily rec schedule; using UTC", name)
+        return ZoneInfo("UTC")
+
+
+def post_instant(day: date, post_time: str, tz: ZoneInfo) -> datetime:
+    """The UTC instant of `post_time` on local `day`: the first occurrence of a repeated wall time,
+    and for a wall time that does not exist (spring forward) the instant the clocks jump."""
+    hour, minute = (int(p) for p in post_time.split(":"))
+    wall = datetime.combine(day, time(hour, minute))
+    first = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    if first.astimezone(tz).replace(tzinfo=None) == wall:
+        return first
+    # In a gap: fold=1 maps to an instant before the jump, fold=0 to one after; find the jump.
+    lo = int(wall.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())
+    hi = int(first.timestamp())
+    lo, hi = min(lo, hi), max(lo, hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """A server's daily rec schedule and state, as plain data (detached from the database)."""
+
+    guild_id: int
+    channel_id: int
+    post_time: str
+    timezone: str
+    max_rating: str | None = None
+    characters: tuple[str, ...] = ()
+    pairings: tuple[str, ...] = ()
+    enabled: bool = True
+    cycle: int = 1
+    last_post_date: str | None = None
+    last_story_id: int | None = None
+    disabled_reason: str | None = None
+    updated_by: str | None = None
+
+    @classmethod
+    def of(cls, row: DailyRecConfig) -> Schedule:
+        filters = row.filters or {}
+        return cls(
+            guild_id=row.guild_id,
+            channel_id=row.channel_id,
+            post_time=row.post_time,
+            timezone=row.timezone or "UTC",
+            max_rating=row.max_rating,
+            characters=tuple(filters.get("characters") or ()),
+            pairings=tuple(filters.get("pairings") or ()),
+            enabled=bool(row.enabled),
+            cycle=row.cycle or 1,
+            last_post_date=row.last_post_date,
+            last_story_id=row.last_story_id,
+            disabled_reason=row.disabled_reason,
+            updated_by=row.updated_by,
+        )
+
+    def local_date(self, now: datetime) -> date:
+        return now.astimezone(zone(self.timezone)).date()
+
+    def instant(self, day: date) -> datetime:
+        return post_instant(day, self.post_time, zone(self.timezone))
+
+    def due(self, now: datetime) -> bool:
+        """Enabled, not posted yet this local day, and the day's post time has come."""
+        today = self.local_date(now)
+        posted = self.last_post_date is not None and self.last_post_date >= today.isoformat()
+        return self.enabled and not posted and now >= self.instant(today)
+
+    def next_post(self, now: datetime) -> datetime | None:
+        """When the next post goes out (`now` when it is due); None when the schedule is off."""
+        if not self.enabled:
+            return None
+        if self.due(now):
+            return now
+        today = self.local_date(now)
+        posted = self.last_post_date is not None and self.last_post_date >= today.isoformat()
+        if not posted and now < self.instant(today):
+            return self.instant(today)
+        return self.instant(today + timedelta(days=1))
+
+    def query(self, nsfw: bool) -> SearchQuery:
+        """The stories this schedule may post in a channel that is (or is not) age-restricted."""
+        return SearchQuery(
+            characters=list(self.characters),
+            pairings=list(self.pairings),
+            max_rating=self.max_rating,
+            allowed_levels=None if nsfw else CHANNEL_SAFE_LEVELS,
+        )
+
+
+class PublishError(Exception):
+    """Sending failed: `permanent` (channel gone, no permission) disables the schedule; otherwise
+    the day's claim is released and the next tick tries again."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+
+
+class Publisher(Protocol):
+    """What the service needs from Discord (the cog provides it; tests provide a fake)."""
+
+    async def channel_nsfw(self, channel_id: int) -> bool: ...
+    async def publish(self, config: Schedule, story_id: int) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one server's turn came to: posted, retry (transient failure), disabled, or empty pool."""
+
+    guild_id: int
+    kind: OutcomeKind
+    story_id: int | None = None
+    day: str | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What `/dailyrec show` reads: the schedule, the next post, the last post, cycle progress."""
+
+    schedule: Schedule
+    next_post: datetime | None
+    eligible: int
+    posted_this_cycle: int
+    last_story_id: int | None = None
+    last_title: str | None = None
+    last_at: datetime | None = None
+    problem: str | None = None  # why the pool could not be counted (filters no longer resolve)
+
+
+@dataclass(slots=True)
+class _Claim:
+    schedule: Schedule  # as it was before the claim
+    story_id: int | None
+    history_id: int | None
+    cycle: int
+    day: str | None  # the local date claimed (None for `/dailyrec now`)
+    empty_reason: str | None = None
+
+
+class DailyRecService:
+    """Schedules, state and the due check; `run_due(now)` is the whole job a scheduler tick runs."""
+
+    def __init__(self, lib: Library, publisher: Publisher, *, rng: random.Random | None = None) -> None:
+        self.lib = lib
+        self.publisher = publisher
+        self.rng = rng or random.Random()
+
+    # -- configuration -----------------------------------------------------------------------------
+
+    async def configure(
+        self,
+        guild_id: int,
+        channel_id: int,
+        post_time: str,
+        timezone: str | None = None,
+        *,
+        max_rating: str | None = None,
+        characters: list[str] | tuple[str, ...] = (),
+        pairings: list[str] | tuple[str, ...] = (),
+        updated_by: str | None = None,
+        now: datetime | None = None,
+    ) -> Schedule:
+        """Create or replace a server's schedule (enabled). Raises QueryError in plain words.
+
+        The cycle and its history are kept. When today's post time has already passed and nothing
+        was posted today, the first post is tomorrow's (setting a schedule never posts at once).
+        """
+        hhmm = parse_post_time(post_time)
+        tz_name = parse_timezone(timezone)
+        level = rating_filter(max_rating)[0] if max_rating and max_rating.strip() else None
+        chars = [c.strip() for c in characters if c.strip()]
+        pairs = [p.strip() for p in pairings if p.strip()]
+        probe = SearchQuery(characters=chars, pairings=pairs, max_rating=level)
+        now = now or utc_now()
+        async with self.lib.transaction() as session:
+            await compile_query(self.lib, session, probe)  # unknown names fail here, not at post time
+            row = await session.get(DailyRecConfig, guild_id)
+            if row is None:
+                row = DailyRecConfig(guild_id=guild_id, cycle=1)
+                session.add(row)
+            row.channel_id = channel_id
+            row.post_time = hhmm
+            row.timezone = tz_name
+            row.max_rating = level
+            row.filters = {"characters": chars, "pairings": pairs}
+            row.enabled = True
+            row.disabled_reason = None
+            row.updated_by = updated_by
+            row.updated_at = now
+            today = now.astimezone(zone(tz_name)).date()
+            last = row.last_post_date
+            if (last is None or last < today.isoformat()) and now >= post_instant(today, hhmm, zone(tz_name)):
+                row.last_post_date = today.isoformat()
+            await session.flush()
+            schedule = Schedule.of(row)
+        log.info("daily rec for guild %s set to %s %s in channel %s", guild_id, hhmm, tz_name, channel_id)
+        return schedule
+
+    async def disable(self, guild_id: int, reason: str | None = None, *, by: str | None = None) -> bool:
+        """Turn a server's daily rec off (with the reason mods will read); False when none was set."""
+        async with self.lib.transaction() as session:
+            result = await session.execute(
+                update(DailyRecConfig)
+                .where(DailyRecConfig.guild_id == guild_id)
+                .values(enabled=False, disabled_reason=reason, updated_by=by or DailyRecConfig.updated_by)
+            )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def schedule(self, guild_id: int) -> Schedule | None:
+        async with self.lib.sessions() as session:
+            row = await session.get(DailyRecConfig, guild_id)
+            return Schedule.of(row) if row else None
+
+    async def status(self, guild_id: int, now: datetime) -> Status | None:
+        """The schedule, when it posts next, the last post and this cycle's progress."""
+        schedule = await self.schedule(guild_id)
+        if schedule is None:
+            return None
+        try:
+            nsfw = await self.publisher.channel_nsfw(schedule.channel_id)
+        except PublishError:
+            nsfw = False
+        problem = None
+        async with self.lib.sessions() as session:
+            try:
+                eligible = set(await self._eligible(session, schedule, nsfw))
+            except QueryError as exc:
+                eligible, problem = set(), str(exc)
+            posted = await self._posted(session, guild_id, schedule.cycle)
+            last = (
+                await session.execute(
+                    select(RecHistory.story_id, RecHistory.at, Story.title)
+                    .join(Story, Story.id == RecHistory.story_id, isouter=True)
+                    .where(RecHistory.place == place(guild_id), RecHistory.kind == KIND)
+                    .order_by(RecHistory.at.desc(), RecHistory.id.desc())
+                    .limit(1)
+                )
+            ).first()
+        return Status(
+            schedule=schedule,
+            next_post=schedule.next_post(now),
+            eligible=len(eligible),
+            posted_this_cycle=len(posted & eligible),
+            last_story_id=last[0] if last else None,
+            last_title=last[2] if last else None,
+            last_at=_aware(last[1]) if last else None,
+            problem=problem,
+        )
+
+    # -- the job -----------------------------------------------------------------------------------
+
+    async def run_due(self, now: datetime) -> list[Outcome]:
+        """Post every server's daily rec that is due at `now`; one outcome per server acted on."""
+        async with self.lib.sessions() as session:
+            rows = (await session.scalars(select(DailyRecConfig).where(DailyRecConfig.enabled))).all()
+            schedules = [Schedule.of(r) for r in rows]
+        outcomes: list[Outcome] = []
+        for schedule in schedules:
+            if not schedule.due(now):
+                continue
+            try:
+                outcome = await self._post(schedule, now, claim_day=True)
+            except Exception:
+                log.exception("daily rec for guild %s failed; the next tick retries", schedule.guild_id)
+                continue
+            if outcome is not None:
+                outcomes.append(outcome)
+        return outcomes
+
+    async def post_now(self, guild_id: int, now: datetime) -> Outcome:
+        """Post one rec at once (`/dailyrec now`): counts toward the cycle, not as the day's post."""
+        schedule = await self.schedule(guild_id)
+        if schedule is None:
+            raise QueryError("This server has no daily rec yet: set one with /dailyrec set.")
+        outcome = await self._post(schedule, now, claim_day=False)
+        assert outcome is not None
+        return outcome
+
+    async def _post(self, schedule: Schedule, now: datetime, *, claim_day: bool) -> Outcome | None:
+        guild = schedule.guild_id
+        try:
+            nsfw = await self.publisher.channel_nsfw(schedule.channel_id)
+        except PublishError as exc:
+            if not exc.permanent:
+                return Outcome(guild, "retry", reason=exc.reason)
+            await self.disable(guild, exc.reason)
+            log.warning("daily rec for guild %s disabled: %s", guild, exc.reason)
+            return Outcome(guild, "disabled", reason=exc.reason)
+        day = schedule.local_date(now).isoformat() if claim_day else None
+        try:
+            claim = await self._claim(schedule, nsfw, day, now)
+        except QueryError as exc:
+            reason = f"its filters no longer match the archive: {exc}"
+            await self.disable(guild, reason)
+            log.warning("daily rec for guild %s disabled: %s", guild, reason)
+            return Outcome(guild, "disabled", day=day, reason=reason)
+        if claim is None:
+            return None  # another tick claimed the day first
+        if claim.story_id is None:
+            log.warning("daily rec for guild %s: %s", guild, claim.empty_reason)
+            return Outcome(guild, "empty", day=day, reason=claim.empty_reason)
+        try:
+            await self.publisher.publish(schedule, claim.story_id)
+        except PublishError as exc:
+            await self._release(claim, disable_reason=exc.reason if exc.permanent else None)
+            if exc.permanent:
+                log.warning("daily rec for guild %s disabled: %s", guild, exc.reason)
+                return Outcome(guild, "disabled", claim.story_id, day, exc.reason)
+            log.warning("daily rec for guild %s not sent (%s); will retry", guild, exc.reason)
+            return Outcome(guild, "retry", claim.story_id, day, exc.reason)
+        except Exception:
+            await self._release(claim)
+            raise
+        log.info("daily rec for guild %s: story %s (cycle %s, %s)", guild, claim.story_id, claim.cycle, day)
+        return Outcome(guild, "posted", claim.story_id, day)
+
+    async def _claim(self, schedule: Schedule, nsfw: bool, day: str | None, now: datetime) -> _Claim | None:
+        """In one transaction: claim the day (when `day`), pick a story, record it in the history."""
+        guild = schedule.guild_id
+        async with self.lib.transaction() as session:
+            row = await session.get(DailyRecConfig, guild)
+            if row is None or not row.enabled:
+                return None
+            before = Schedule.of(row)  # what a release restores
+            if day is not None:
+                claimed = await session.execute(
+                    update(DailyRecConfig)
+                    .where(
+                        DailyRecConfig.guild_id == guild,
+                        DailyRecConfig.enabled,
+                        or_(DailyRecConfig.last_post_date.is_(None), DailyRecConfig.last_post_date < day),
+                    )
+                    .values(last_post_date=day)
+                )
+                if not claimed.rowcount:  # type: ignore[attr-defined]
+                    return None
+            eligible = await self._eligible(session, before, nsfw)
+            if not eligible:
+                why = "no story matches its filters" + (
+                    "" if nsfw else " in a channel that is not age-restricted"
+                )
+                return _Claim(before, None, None, before.cycle, day, why)
+            cycle = before.cycle
+            remaining = sorted(set(eligible) - await self._posted(session, guild, cycle))
+            if not remaining:  # everything eligible went out once: a new cycle
+                cycle += 1
+                remaining = sorted(set(eligible) - {before.last_story_id}) or sorted(eligible)
+                log.info("daily rec for guild %s starts cycle %s", guild, cycle)
+            pick = self.rng.choice(remaining)
+            history = RecHistory(place=place(guild), story_id=pick, kind=KIND, cycle=cycle, at=now)
+            session.add(history)
+            row.cycle = cycle
+            row.last_story_id = pick
+            await session.flush()
+            return _Claim(before, pick, history.id, cycle, day)
+
+    async def _release(self, claim: _Claim, *, disable_reason: str | None = None) -> None:
+        """Undo a claim whose post did not go out (and disable the schedule when it never can)."""
+        before = claim.schedule
+        async with self.lib.transaction() as session:
+            if claim.history_id is not None:
+                await session.execute(delete(RecHistory).where(RecHistory.id == claim.history_id))
+            values: dict[str, object] = {"cycle": before.cycle, "last_story_id": before.last_story_id}
+            if claim.day is not None:
+                values["last_post_date"] = before.last_post_date
+            if disable_reason is not None:
+                values |= {"enabled": False, "disabled_reason": disable_reason}
+            await session.execute(
+                update(DailyRecConfig).where(DailyRecConfig.guild_id == before.guild_id).values(**values)
+            )
+
+    async def _eligible(self, session: AsyncSession, schedule: Schedule, nsfw: bool) -> list[int]:
+        compiled = await compile_query(self.lib, session, schedule.query(nsfw))
+        return await matching_ids(session, compiled.filters, compiled.gate)
+
+    async def _posted(self, session: AsyncSession, guild_id: int, cycle: int) -> set[int]:
+        stmt = select(func.distinct(RecHistory.story_id)).where(
+            RecHistory.place == place(guild_id), RecHistory.kind == KIND, RecHistory.cycle == cycle
+        )
+        return set((await session.scalars(stmt)).all())
+
+
+def _aware(at: datetime) -> datetime:
+    """SQLite hands back naive datetimes for timezone columns: they were stored as UTC."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
