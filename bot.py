@@ -129,8 +129,11 @@ class Librarian(commands.Bot):
             self.index_done.set()
 
     async def refresh_library(self) -> None:
-        """Reload what is cached in memory after the archive changed (the title index)."""
+        """Reload what is cached in memory after the archive changed: titles, names for autocomplete."""
+        from service.hits import invalidate
+
         await self.lib.reload_titles()
+        invalidate(self.lib)
 
     async def _announce_ready(self) -> None:
         await self.wait_until_ready()

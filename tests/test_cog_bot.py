@@ -23,10 +23,13 @@ MEMBER_COMMANDS = {"search", "fic", "read", "rec", "characters", "pairings", "st
 NAME_LIKE = {"title", "like", "character", "exclude_character", "pairing", "exclude_pairing", "author"}
 
 
-def test_without_a_token_the_bot_exits_2_with_one_line_saying_what_to_set(tmp_path: Path) -> None:
+@pytest.mark.parametrize("args", [[], ["sync"]])
+def test_without_a_token_the_bot_exits_2_with_one_line_saying_what_to_set(
+    tmp_path: Path, args: list[str]
+) -> None:
     env = {**os.environ, "DISCORD_TOKEN": "", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
     done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py")],
+        [sys.executable, str(ROOT / "bot.py"), *args],
         env=env,
         capture_output=True,
         text=True,
