@@ -18,6 +18,7 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from cogs.base import LibrarianCog
+from cogs.buttons import card_view
 from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
 from cogs.errors import reply_ephemeral
 from cogs.transformers import (
@@ -25,7 +26,6 @@ from cogs.transformers import (
     _service_autocomplete,
     author_autocomplete,
     pairing_autocomplete,
-    title_autocomplete,
 )
 from cogs.views import Confirm, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
@@ -41,6 +41,8 @@ RATING_CHOICES = [
 ]
 FIELD_CHOICES = [app_commands.Choice(name=f, value=f) for f in OVERRIDE_FIELDS]
 removed_autocomplete = _service_autocomplete(curate.removed_choices, "removed story")
+any_title_autocomplete = _service_autocomplete(stories.title_choices, "title")
+"""Every live title, whatever the channel: mods curate stories of every rating (replies are private)."""
 
 
 def is_mod(interaction: discord.Interaction, mod_role: str | None) -> bool:
@@ -176,6 +178,7 @@ class Curate(LibrarianCog):
         await interaction.followup.send(
             f"Added “{escape_markdown(card.title)}” as story #{card.id}.",
             embed=card_embed(card),
+            view=card_view(card.id),
             ephemeral=True,
         )
 
@@ -188,7 +191,7 @@ class Curate(LibrarianCog):
         value="The right value (lists: separated by commas; pairings like Spike/Willow)",
     )
     @app_commands.choices(field=FIELD_CHOICES)
-    @app_commands.autocomplete(story=title_autocomplete)
+    @app_commands.autocomplete(story=any_title_autocomplete)
     async def edit(self, interaction: discord.Interaction, story: str, field: str, value: str) -> None:
         actor = await self._actor(interaction)
         if actor is None:
@@ -207,7 +210,7 @@ class Curate(LibrarianCog):
         name="reset", description="Drop every correction of a story: show what its file says again."
     )
     @app_commands.describe(story="The story (pick one from the list, or type its title)")
-    @app_commands.autocomplete(story=title_autocomplete)
+    @app_commands.autocomplete(story=any_title_autocomplete)
     async def reset(self, interaction: discord.Interaction, story: str) -> None:
         actor = await self._actor(interaction)
         if actor is None:
@@ -223,7 +226,7 @@ class Curate(LibrarianCog):
 
     @story.command(name="remove", description="Take a story out of the archive (its file is kept aside).")
     @app_commands.describe(story="The story (pick one from the list, or type its title)")
-    @app_commands.autocomplete(story=title_autocomplete)
+    @app_commands.autocomplete(story=any_title_autocomplete)
     async def remove(self, interaction: discord.Interaction, story: str) -> None:
         actor = await self._actor(interaction)
         if actor is None:
@@ -254,7 +257,7 @@ class Curate(LibrarianCog):
 
     @story.command(name="history", description="Who added, corrected, removed or restored what, and when.")
     @app_commands.describe(story="Only this story's history (default: the whole archive)")
-    @app_commands.autocomplete(story=title_autocomplete)
+    @app_commands.autocomplete(story=any_title_autocomplete)
     async def history(self, interaction: discord.Interaction, story: str | None = None) -> None:
         if await self._actor(interaction) is None:
             return

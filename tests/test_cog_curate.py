@@ -147,6 +147,7 @@ async def test_add_previews_then_confirm_saves_and_shows_the_card(cog: Curate) -
     assert any(f.name == "Opening" and "umbrella" in f.value for f in embed.fields)
     assert "nothing is saved" in embed.footer.text
     assert "Added" in done["content"] and done["embed"].title == "Rain on the Bronze Roof"
+    assert {getattr(b, "item", b).label for b in done["view"].children} == {"Read", "More like this"}
     story_id = int(done["embed"].footer.text.split("#")[1].split()[0])
     assert (cog.lib.settings.stories_dir / "uploads" / "rain.txt").read_bytes() == STORY.encode()
     assert cog.lib.titles.title_of(story_id) == "Rain on the Bronze Roof"
@@ -290,3 +291,13 @@ async def test_role_named_in_settings_is_a_mod(tmp_path: Any) -> None:
         assert "Archive history" in interaction.sent[0]["embed"].title
     finally:
         await lib.close()
+
+
+async def test_mods_are_offered_every_title_whatever_the_channel(cog: Curate) -> None:
+    explicit = STORY.replace("Rating: PG", "Rating: NC-17")
+    upload = await curate.prepare_add(cog.lib, "x.txt", explicit.encode())
+    card = await curate.commit_add(cog.lib, upload, curate.Actor(5, "Mod"))
+    interaction = member(mod=True, client=cog.bot)  # a channel that is not age-restricted
+    for command in (cog.edit, cog.reset, cog.remove, cog.history):
+        choices = await command._params["story"].autocomplete(interaction, "bronze roof")  # type: ignore[misc]
+        assert [c.value for c in choices] == [str(card.id)], command.name

@@ -71,6 +71,7 @@ async def test_a_mod_adds_an_attachment_and_fic_finds_it(e2e: E2E) -> None:
     await confirm(e2e, sent)
     done = await added_reply(sent, "Added")
     assert embeds(done)[0]["title"] == TITLE
+    assert button(done, "Read") and button(done, "More like this")
     assert_safe(sent)
     assert (e2e.stories / "uploads" / "room 113.txt").read_text(encoding="utf-8") == UPLOAD
     card = embeds(await fic(e2e, "overdue books room"))[0]
