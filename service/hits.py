@@ -153,6 +153,7 @@ class Vocabulary:
     pairings: list[tuple[str, int]]  # display key -> number of stories
     characters: list[tuple[str, int]]
     character_labels: dict[str, str] = field(default_factory=dict)  # folded -> stored name
+    counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, name) -> live stories
     built: float = 0.0
     checked: float = 0.0
     signature: tuple[int, int] = (0, 0)
@@ -234,7 +235,9 @@ async def _build(session: AsyncSession) -> Vocabulary:
         .group_by(StoryTag.kind, StoryTag.name)
         .order_by(func.count().desc())
     )
-    for kind, name, label, _n in tag_rows:
+    counts: dict[tuple[str, str], int] = {}
+    for kind, name, label, n in tag_rows:
+        counts[(kind, name)] = int(n)
         target = fandom_labels if kind == "fandom" else tag_labels
         display.setdefault(name, label or name)
         target.setdefault(fold(label or name), name)
@@ -242,8 +245,18 @@ async def _build(session: AsyncSession) -> Vocabulary:
     pairings = await count_pairings(session)
     characters = await count_characters(session)
     character_labels = {fold(c): c for c, _n in reversed(characters)}
+    counts.update({("relationship", k): n for k, n in pairings})
+    counts.update({("character", c): n for c, n in characters})
     return Vocabulary(
-        authors, author_labels, tag_labels, fandom_labels, display, pairings, characters, character_labels
+        authors,
+        author_labels,
+        tag_labels,
+        fandom_labels,
+        display,
+        pairings,
+        characters,
+        character_labels,
+        counts,
     )
 
 

@@ -15,11 +15,11 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, desc, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import RecHistory, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.hits import MIN_MENTIONS, StoryHit, load_hits
+from service.hits import MIN_MENTIONS, StoryHit, load_hits, vocabulary
 from service.library import Library
 from service.query import QueryError, SearchQuery
 from service.search import MAX_BOUND_IDS, compile_query, conditions, count, empty_reason
@@ -30,6 +30,9 @@ RECENT_WINDOW = 50
 """At most this many of a place's latest recs are avoided (fewer when few stories match)."""
 WEIGHTS = {"relationship": 3.0, "character": 1.0, "tag": 1.5, "warning": 0.5, "fandom": 0.5}
 SERIES_BONUS = 4.0
+CANDIDATE_ROWS = 5_000
+"""Similar reads candidates from the rarest features until about this many rows."""
+CANDIDATES = 200
 AUTHOR_BONUS = 1.0
 
 
@@ -180,94 +183,101 @@ async def _features(session: AsyncSession, story_id: int) -> _Features:
     return _Features(values, story.series_name, story.author)
 
 
-def _feature_rows(feats: _Features) -> list[Any]:
-    """One SELECT per table: (story_id, kind, value) for stories sharing a feature."""
+def _shared_rows(features: list[tuple[str, str]], ids: list[int] | None = None) -> Any:
+    """(story_id, kind, value) of stories holding any of `features` (only `ids` when given)."""
     by_kind: dict[str, list[str]] = {}
-    for kind, value in feats.values:
+    for kind, value in features:
         by_kind.setdefault(kind, []).append(value)
+    rel, sc, tag = StoryRelationship, StoryCharacter, StoryTag
     parts: list[Any] = []
-    rel, sc = StoryRelationship, StoryCharacter
     if by_kind.get("relationship"):
         parts.append(
             select(rel.story_id, literal("relationship").label("kind"), rel.key.label("value"))
-            .where(rel.key.in_(by_kind["relationship"]))
+            .where(
+                rel.key.in_(by_kind["relationship"]), *([rel.story_id.in_(ids)] if ids is not None else [])
+            )
             .distinct()
         )
     if by_kind.get("character"):
         parts.append(
             select(sc.story_id, literal("character").label("kind"), sc.name.label("value")).where(
-                sc.name.in_(by_kind["character"]), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
+                sc.name.in_(by_kind["character"]),
+                or_(sc.source == "header", sc.mentions >= MIN_MENTIONS),
+                *([sc.story_id.in_(ids)] if ids is not None else []),
             )
         )
-    tag_kinds = [k for k in by_kind if k in ("tag", "warning", "fandom")]
-    for kind in tag_kinds:
+    for kind in [k for k in by_kind if k in ("tag", "warning", "fandom")]:
         parts.append(
-            select(StoryTag.story_id, StoryTag.kind.label("kind"), StoryTag.name.label("value")).where(
-                StoryTag.kind == kind, StoryTag.name.in_(by_kind[kind])
+            select(tag.story_id, tag.kind.label("kind"), tag.name.label("value")).where(
+                tag.kind == kind,
+                tag.name.in_(by_kind[kind]),
+                *([tag.story_id.in_(ids)] if ids is not None else []),
             )
         )
-    return parts
+    return union_all(*parts).subquery() if parts else None
+
+
+async def _candidates(
+    session: AsyncSession, story_id: int, weight: dict[tuple[str, str], float], df: dict[tuple[str, str], int]
+) -> list[int]:
+    """Stories sharing the rarest features (at most CANDIDATE_ROWS rows read), best first."""
+    chosen: list[tuple[str, str]] = []
+    rows = 0
+    for key in sorted(weight, key=lambda k: df.get(k, 0)):
+        if chosen and rows + df.get(key, 0) > CANDIDATE_ROWS:
+            break
+        chosen.append(key)
+        rows += df.get(key, 0)
+    u = _shared_rows(chosen)
+    if u is None:
+        return []
+    score = case(*[((u.c.kind == k) & (u.c.value == v), weight[(k, v)]) for k, v in chosen], else_=0.0)
+    stmt = (
+        select(u.c.story_id)
+        .where(u.c.story_id != story_id)
+        .group_by(u.c.story_id)
+        .order_by(func.sum(score).desc(), u.c.story_id)
+        .limit(CANDIDATES)
+    )
+    return [int(i) for i in (await session.scalars(stmt)).all()]
 
 
 async def similar(
     lib: Library, story_id: int, *, limit: int = 5, allowed_levels: frozenset[str] | None = None
 ) -> list[SimilarHit]:
-    """Stories most like `story_id`: shared relationships, characters, tags (rarer counts more)."""
+    """Stories most like `story_id`: shared relationships, characters, tags (rarer counts more).
+
+    Candidates come from the story's rarest features (bounded work however common Buffy is), then
+    every candidate is scored on all shared features, tf-idf style, plus series and author bonuses.
+    """
     async with lib.sessions() as session:
         feats = await _features(session, story_id)
-        parts = _feature_rows(feats)
-        if not parts and not feats.series and not feats.author:
-            return []
+        vocab = await vocabulary(lib, session)
+        total = max(1, vocab.signature[0])
+        df = {k: vocab.counts.get(k, 1) for k in feats.values}
+        weight = {k: WEIGHTS.get(k[0], 1.0) * math.log((total + 1) / (n + 0.5)) for k, n in df.items()}
         seen = [Story.removed_at.is_(None), Story.id != story_id]
         if allowed_levels is not None:
             seen.append(Story.rating_level.in_(sorted(allowed_levels)))
-        total = int(
-            await session.scalar(select(func.count()).select_from(Story).where(Story.removed_at.is_(None)))
-            or 1
-        )
-        shared: dict[int, list[tuple[str, str]]] = {}
-        df: dict[tuple[str, str], int] = {}
-        if parts:
-            u = union_all(*parts).subquery()
-            for kind, value, n in await session.execute(
-                select(u.c.kind, u.c.value, func.count(func.distinct(u.c.story_id))).group_by(
-                    u.c.kind, u.c.value
-                )
-            ):
-                df[(kind, value)] = int(n)
-            weight = {k: WEIGHTS.get(k[0], 1.0) * math.log((total + 1) / (n + 0.5)) for k, n in df.items()}
-            score_expr = case(
-                *[((u.c.kind == k) & (u.c.value == v), w) for (k, v), w in weight.items()], else_=0.0
-            )
-            ranked = await session.execute(
-                select(u.c.story_id, func.sum(score_expr).label("score"))
-                .join(Story, Story.id == u.c.story_id)
-                .where(*seen)
-                .group_by(u.c.story_id)
-                .order_by(desc("score"), u.c.story_id)
-                .limit(limit * 4)
-            )
-            scores = {int(i): float(s) for i, s in ranked}
-            if scores:
-                rows = await session.execute(
-                    select(u.c.story_id, u.c.kind, u.c.value).where(u.c.story_id.in_(list(scores)))
-                )
-                for i, kind, value in rows:
-                    shared.setdefault(int(i), []).append((kind, value))
-        else:
-            scores, weight = {}, {}
         extra = await _series_and_author(session, feats, seen, limit)
-        for i, (bonus, _why) in extra.items():
-            scores[i] = scores.get(i, 0.0) + bonus
-        best = sorted(scores, key=lambda i: (-scores[i], i))[:limit]
+        ids = list(dict.fromkeys([*await _candidates(session, story_id, weight, df), *extra]))
+        if ids:
+            ids = list((await session.scalars(select(Story.id).where(Story.id.in_(ids), *seen))).all())
+        shared: dict[int, list[tuple[str, str]]] = {}
+        u = _shared_rows(list(weight), ids) if ids else None
+        if u is not None:
+            for i, kind, value in await session.execute(select(u.c.story_id, u.c.kind, u.c.value)):
+                shared.setdefault(int(i), []).append((kind, value))
+        scores = {
+            i: sum(weight.get(k, 0.0) for k in shared.get(i, [])) + extra.get(i, (0.0, ""))[0] for i in ids
+        }
+        best = sorted((i for i in scores if scores[i] > 0), key=lambda i: (-scores[i], i))[:limit]
         hits = {h.id: h for h in await load_hits(session, best)}
-    out = []
-    for i in best:
-        if i not in hits:
-            continue
-        reason = _reason(feats, shared.get(i, []), weight, extra.get(i, (0.0, ""))[1])
-        out.append(SimilarHit(hits[i], scores[i], reason))
-    return out
+    return [
+        SimilarHit(hits[i], scores[i], _reason(feats, shared.get(i, []), weight, extra.get(i, (0.0, ""))[1]))
+        for i in best
+        if i in hits
+    ]
 
 
 async def _series_and_author(
