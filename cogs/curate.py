@@ -19,6 +19,7 @@ from discord.utils import escape_markdown
 
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
+from cogs.checks import is_mod, mods_only
 from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
 from cogs.errors import reply_ephemeral
 from cogs.transformers import (
@@ -45,22 +46,9 @@ any_title_autocomplete = _service_autocomplete(stories.title_choices, "title")
 """Every live title, whatever the channel: mods curate stories of every rating (replies are private)."""
 
 
-def is_mod(interaction: discord.Interaction, mod_role: str | None) -> bool:
-    """A member with the mod role (name or id) or the Manage Server permission (admins have it too)."""
-    perms = interaction.permissions
-    if isinstance(perms, discord.Permissions) and (perms.manage_guild or perms.administrator):
-        return True
-    wanted = (mod_role or "").strip().casefold()
-    roles = getattr(interaction.user, "roles", None)
-    if not wanted or not isinstance(roles, list):
-        return False
-    return any(str(role.id) == wanted or role.name.casefold() == wanted for role in roles)
-
-
 def refusal(mod_role: str | None) -> str:
     """What a member who is not a mod reads."""
-    role = f"the **{escape_markdown(mod_role)}** role or " if mod_role else ""
-    return f"Only moderators can change the archive: it takes {role}the Manage Server permission."
+    return mods_only(mod_role, "change the archive")
 
 
 def when(at: datetime, style: str = "R") -> str:
