@@ -61,6 +61,8 @@ class Settings:
     adds_per_day: int = 10
     index_on_start: bool = True
     log_level: str = "INFO"
+    dailyrec_tick_seconds: int = 30
+    fake_now_file: Path | None = None  # TEST HOOK: the bot's clock reads "now" from this file
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -89,6 +91,10 @@ class Settings:
             adds_per_day=_int(env, "ADDS_PER_DAY", 10) or 0,
             index_on_start=_bool(env, "INDEX_ON_START", True),
             log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
+            dailyrec_tick_seconds=max(_int(env, "DAILYREC_TICK_SECONDS", 30) or 30, 1),
+            fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", "")
+            if env.get("LIBRARIAN_FAKE_NOW_FILE")
+            else None,
         )
 
     def with_(self, **changes: object) -> Settings:
