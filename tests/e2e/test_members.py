@@ -1,7 +1,8 @@
-"""Every member command, run against the real bot process through the fake Discord, in a channel that
-is not age-restricted (`general`) and in one that is (`after-dark`).
+"""Start-up and every member command, run against the real bot process through the fake Discord, in a
+channel that is not age-restricted (`general`) and in one that is (`after-dark`).
 
-Owns what a member sees: search by character and pairing with age gating and its "hidden" note,
+Owns the smoke test (login, IDENTIFY, commands synced to the test guild only, `/stats` answered) and
+what a member sees: search by character and pairing with age gating and its "hidden" note,
 paging (Next, and another member's press refused), `/fic` and title autocomplete, `/read` with the
 Continue button, `/rec` and `/rec like:`, `/characters`, `/pairings`, `/stats`.
 """
@@ -20,6 +21,7 @@ from tests.fakediscord import Sent, button, buttons, embeds, text
 pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 EPHEMERAL = 1 << 6
+NAME_LIKE = {"title", "character", "pairing", "author", "like"}
 
 
 async def answer(sent: Sent) -> dict:
@@ -28,6 +30,29 @@ async def answer(sent: Sent) -> dict:
     await sent.settle(quiet=0.3)
     assert_safe(sent)
     return body
+
+
+async def test_bot_logs_in_and_syncs_to_the_test_guild(e2e: E2E) -> None:
+    fake = e2e.fake
+    routes = [r.route for r in fake.requests]
+    assert "users_me" in routes and "application" in routes
+    assert fake.session is not None and fake.session.identify is not None
+    assert fake.session.identify["token"] == fake.bot_token
+    synced = fake.commands[fake.guild_id]
+    assert {"search", "fic", "read", "rec", "stats"} <= set(synced)
+    assert None not in fake.commands, "a normal start must not sync globally"
+    for command in synced.values():
+        assert command["description"], f"/{command['name']} has no description"
+        for option in command.get("options") or []:
+            assert option.get("description"), f"/{command['name']} {option['name']} has no description"
+            if option["name"] in NAME_LIKE:
+                assert option.get("autocomplete"), f"/{command['name']} {option['name']} has no autocomplete"
+
+
+async def test_stats_answers(e2e: E2E) -> None:
+    sent = await e2e.fake.send_command("stats")
+    body = await answer(sent)
+    assert "stor" in text(body).lower()
 
 
 def total(body: dict) -> int:
