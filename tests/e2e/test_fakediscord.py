@@ -36,6 +36,11 @@ class Again(discord.ui.View):
     async def again(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
         await interaction.response.edit_message(content="again!", view=self)
 
+    @discord.ui.button(label="Later", custom_id="later")
+    async def later(self, interaction: discord.Interaction, _: discord.ui.Button) -> None:
+        await interaction.response.defer()
+        await interaction.edit_original_response(content="later!")
+
 
 def make_client(guild_id: int) -> tuple[discord.Client, app_commands.CommandTree]:
     client = discord.Client(intents=discord.Intents.default(), guild_ready_timeout=0.1)
@@ -138,6 +143,9 @@ async def test_command_and_button(running: tuple[FakeDiscord, discord.Client]) -
     assert (await pressed.response())["type"] == 7
     assert sent.message()["content"] == "again!"
     assert button(sent.message(), "again")["custom_id"] == "again"
+    later = await fake.press(sent.message(), label="Later")
+    assert (await later.response())["type"] == 6
+    await fake.wait_for(lambda: sent.message()["content"] == "later!", 5, "the edit after a deferred press")
 
 
 async def test_autocomplete(running: tuple[FakeDiscord, discord.Client]) -> None:

@@ -156,9 +156,9 @@ async def callback(fake: FakeDiscord, rec: Recorded, interaction_id: str, token:
     elif kind == 7:
         target = sent.payload["message"]["id"]
         resource["message"] = fake.edit_message(target, data, files=rec.files)
-        response_id = target
+        sent.original_id = response_id = target  # @original of a component press is its message
     elif kind == 6:
-        response_id = sent.payload.get("message", {}).get("id")
+        sent.original_id = response_id = sent.payload.get("message", {}).get("id")
     interaction = {
         "id": sent.id,
         "type": sent.type,
