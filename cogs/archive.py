@@ -20,6 +20,7 @@ from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
 from cogs.gating import GATED_WORDS, allowed_levels_for, hidden_note
 from cogs.views import Paginator
 from service import stories
+from service.stories import ArchiveStats
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _count_lines(
     return shorten("\n".join(lines), 1024) or "—"
 
 
-def stats_embed(result: Any, *, gated: bool) -> discord.Embed:
+def stats_embed(result: ArchiveStats, *, gated: bool) -> discord.Embed:
     """Totals, words, authors; stories by rating level and by fandom."""
     embed = discord.Embed(title="The archive", colour=LIST_COLOUR)
     embed.description = (
@@ -97,12 +98,10 @@ def stats_embed(result: Any, *, gated: bool) -> discord.Embed:
     embed.add_field(name="By rating", value=_count_lines(by_rating, RATING_NAMES), inline=True)
     embed.add_field(name="By fandom", value=_count_lines(result.by_fandom), inline=True)
     footer = []
-    hidden = getattr(result, "hidden", 0)
     if gated:
-        footer.append(hidden_note(hidden) or SFW_FOOTER)
-    failures = getattr(result, "failures", 0)
-    if failures:
-        footer.append(f"{failures:,} files could not be read.")
+        footer.append(hidden_note(result.hidden) or SFW_FOOTER)
+    if result.failures:
+        footer.append(f"{result.failures:,} files could not be read.")
     if footer:
         embed.set_footer(text=" ".join(footer))
     return fit(embed)

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from cogs.errors import report
 from cogs.gating import allowed_levels_for
+
+if TYPE_CHECKING:
+    from service.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +31,7 @@ def _button(custom_id: str, label: str, emoji: str) -> discord.ui.Button[Any]:
     )
 
 
-def _lib_and_levels(interaction: discord.Interaction) -> tuple[Any, frozenset[str] | None]:
+def _lib_and_levels(interaction: discord.Interaction) -> tuple[Library, frozenset[str] | None]:
     """The library, and what the channel pressed in may show."""
     return interaction.client.lib, allowed_levels_for(interaction.channel)  # type: ignore[attr-defined]
 

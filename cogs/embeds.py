@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 import discord
 from discord.utils import escape_markdown
+
+from service.hits import StoryHit
+from service.recs import SimilarHit
+from service.stories import StoryCard
 
 TITLE_MAX = 256
 DESCRIPTION_MAX = 4096
@@ -103,24 +106,9 @@ def fit(embed: discord.Embed) -> discord.Embed:
     return embed
 
 
-def as_text(item: Any) -> str:
-    """A relationship, character or tag as display text, whatever plain shape the service used."""
-    if isinstance(item, str):
-        return item
-    if isinstance(item, dict):
-        return str(
-            item.get("display") or item.get("key") or item.get("name") or "/".join(item.get("characters", ()))
-        )
-    for attr in ("display", "key", "name"):
-        value = getattr(item, attr, None)
-        if value:
-            return str(value)
-    return str(item)
-
-
-def joined(items: Iterable[Any] | None, limit: int = FIELD_VALUE_MAX, sep: str = ", ") -> str:
-    """Items joined for one field, stopping (with "and N more") before `limit` characters."""
-    texts = [escape_markdown(as_text(i)) for i in items or () if as_text(i)]
+def joined(items: Iterable[str], limit: int = FIELD_VALUE_MAX, sep: str = ", ") -> str:
+    """Names joined for one field, stopping (with "and N more") before `limit` characters."""
+    texts = [escape_markdown(item) for item in items if item]
     out: list[str] = []
     size = 0
     for n, text in enumerate(texts):
@@ -148,35 +136,23 @@ def words_label(words: int | None) -> str:
     return f"{words or 0:,} words"
 
 
-def _rating_of(obj: Any) -> tuple[str | None, str | None]:
-    """(level, raw) from a hit or card, whether it carries `rating` or `rating_level`/`rating_raw`."""
-    rating = getattr(obj, "rating", None)
-    if rating is not None and not isinstance(rating, str):
-        if isinstance(rating, dict):
-            return rating.get("level"), rating.get("raw")
-        return getattr(rating, "level", None), getattr(rating, "raw", None)
-    return getattr(obj, "rating_level", None), getattr(obj, "rating_raw", None) or rating
-
-
-def hit_field(number: int, hit: Any) -> tuple[str, str]:
+def hit_field(number: int, hit: StoryHit) -> tuple[str, str]:
     """(name, value) of one search result: title; author, rating, words; relationships; summary."""
-    level, raw = _rating_of(hit)
     name = f"{number}. {hit.title}"
-    facts = " · ".join(
-        [f"by {escape_markdown(hit.author or 'anonymous')}", rating_label(level, raw), words_label(hit.words)]
-    )
+    rating = rating_label(hit.rating.level, hit.rating.raw)
+    facts = " · ".join([f"by {escape_markdown(hit.author or 'anonymous')}", rating, words_label(hit.words)])
     lines = [facts]
-    relationships = joined(getattr(hit, "relationships", None), 300)
+    relationships = joined(hit.relationships, 300)
     if relationships:
         lines.append(relationships)
-    summary = one_line(getattr(hit, "summary", None))
+    summary = one_line(hit.summary)
     if summary:
         lines.append(f"*{escape_markdown(summary)}*")
     return shorten(name, FIELD_NAME_MAX), shorten("\n".join(lines), FIELD_VALUE_MAX)
 
 
 def results_embed(
-    hits: Sequence[Any],
+    hits: Sequence[StoryHit],
     *,
     heading: str,
     first_number: int = 1,
@@ -193,52 +169,35 @@ def results_embed(
     return fit(embed)
 
 
-def card_embed(card: Any, *, note: str | None = None) -> discord.Embed:
+def card_embed(card: StoryCard) -> discord.Embed:
     """The story card: everything known about one story, coloured by its rating."""
-    level, raw = _rating_of(card)
-    summary = escape_markdown(card.summary) if getattr(card, "summary", None) else "*No summary.*"
+    level = card.rating.level
+    summary = escape_markdown(card.summary) if card.summary else "*No summary.*"
     embed = discord.Embed(title=card.title, description=summary, colour=rating_colour(level))
     embed.set_author(name=f"by {card.author or 'anonymous'}")
-    embed.add_field(name="Rating", value=rating_label(level, raw), inline=True)
-    embed.add_field(name="Length", value=words_label(getattr(card, "words", 0)), inline=True)
-    status = getattr(card, "status", None)
-    if status:
-        embed.add_field(name="Status", value=status.replace("-", " ").capitalize(), inline=True)
-    for name, attr in (
-        ("Relationships", "relationships"),
-        ("Characters", "characters"),
-        ("Fandoms", "fandoms"),
-        ("Warnings", "warnings"),
-        ("Tags", "tags"),
+    embed.add_field(name="Rating", value=rating_label(level, card.rating.raw), inline=True)
+    embed.add_field(name="Length", value=words_label(card.words), inline=True)
+    if card.status:
+        embed.add_field(name="Status", value=card.status.replace("-", " ").capitalize(), inline=True)
+    for name, names in (
+        ("Relationships", card.relationships),
+        ("Characters", card.characters),
+        ("Fandoms", card.fandoms),
+        ("Warnings", card.warnings),
+        ("Tags", card.tags),
     ):
-        value = joined(getattr(card, attr, None))
+        value = joined(names)
         if value:
             embed.add_field(name=name, value=value, inline=False)
-    series = _series_text(getattr(card, "series", None))
-    if series:
-        embed.add_field(name="Series", value=escape_markdown(series), inline=True)
-    for name, attr in (("Published", "published"), ("Season", "season"), ("Spoilers", "spoilers")):
-        value = getattr(card, attr, None)
+    if card.series.name:
+        part = f", part {card.series.part}" if card.series.part else ""
+        embed.add_field(name="Series", value=escape_markdown(card.series.name) + part, inline=True)
+    for name, value in (("Published", card.published), ("Season", card.season), ("Spoilers", card.spoilers)):
         if value:
-            embed.add_field(name=name, value=escape_markdown(str(value)), inline=True)
-    footer = f"Story #{card.id}" if getattr(card, "id", None) is not None else ""
-    if note:
-        footer = f"{footer} · {note}" if footer else note
-    if footer:
-        embed.set_footer(text=footer)
+            embed.add_field(name=name, value=escape_markdown(value), inline=True)
+    if card.id:  # a preview of an upload has no id yet
+        embed.set_footer(text=f"Story #{card.id}")
     return fit(embed)
-
-
-def _series_text(series: Any) -> str | None:
-    if not series:
-        return None
-    if isinstance(series, str):
-        return series
-    name = series.get("name") if isinstance(series, dict) else getattr(series, "name", None)
-    part = series.get("part") if isinstance(series, dict) else getattr(series, "part", None)
-    if not name:
-        return None
-    return f"{name}, part {part}" if part else str(name)
 
 
 def notice_embed(text: str, *, title: str | None = None) -> discord.Embed:
@@ -246,16 +205,14 @@ def notice_embed(text: str, *, title: str | None = None) -> discord.Embed:
     return fit(discord.Embed(title=title, description=text, colour=LIST_COLOUR))
 
 
-def similar_embed(source: Any, similar: Sequence[Any]) -> discord.Embed:
+def similar_embed(source: StoryHit, similar: Sequence[SimilarHit]) -> discord.Embed:
     """Stories like `source`, each with the reason it was picked (why it is "like" this one)."""
     embed = discord.Embed(title=f"More like “{source.title}”", colour=LIST_COLOUR)
     if not similar:
         embed.description = "I found nothing close enough to recommend here."
     for n, item in enumerate(similar, start=1):
-        hit = getattr(item, "hit", item)
-        name, value = hit_field(n, hit)
-        reason = getattr(item, "reason", None)
-        if reason:
-            value = f"↳ {escape_markdown(one_line(reason, 200))}\n{value}"
+        name, value = hit_field(n, item.hit)
+        if item.reason:
+            value = f"↳ {escape_markdown(one_line(item.reason, 200))}\n{value}"
         embed.add_field(name=name, value=value, inline=False)
     return fit(embed)

@@ -9,7 +9,7 @@ not decide who may see a story (`allowed_levels` comes from the channel, via `co
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord.utils import escape_markdown
@@ -20,6 +20,9 @@ from cogs.views import send_first
 from service import recs, stories
 from service.excerpts import render_chunk
 from service.query import QueryError
+
+if TYPE_CHECKING:
+    from service.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +42,7 @@ def part_header(title: str, number: int, total: int, presser: str | None = None)
 
 async def post_parts(
     interaction: discord.Interaction,
-    lib: Any,
+    lib: Library,
     story: str,
     first: int,
     *,
@@ -76,7 +79,7 @@ async def post_parts(
 
 async def send_similar(
     interaction: discord.Interaction,
-    lib: Any,
+    lib: Library,
     story: str,
     *,
     allowed_levels: frozenset[str] | None,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import replace
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -21,6 +20,7 @@ from cogs.embeds import notice_embed, results_embed
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, SORT_CHOICES, build_query, describe_query, pick_filters
 from cogs.gating import allowed_levels_for, hidden_note
 from cogs.views import Paginator, send_first
+from service.library import Library
 from service.query import SearchQuery
 from service.search import SearchResult
 from service.search import search as run_search
@@ -47,7 +47,7 @@ def empty_text(result: SearchResult) -> str:
 
 
 async def send_results(
-    interaction: discord.Interaction, lib: Any, q: SearchQuery, first: SearchResult, *, heading: str
+    interaction: discord.Interaction, lib: Library, q: SearchQuery, first: SearchResult, *, heading: str
 ) -> None:
     """Send page one of `first` with a paginator that asks the service again for later pages."""
     if first.total == 0:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
@@ -18,6 +18,9 @@ from discord import app_commands
 from cogs.embeds import shorten
 from cogs.gating import allowed_levels_for
 from service import stories
+
+if TYPE_CHECKING:
+    from service.library import Library
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def to_choices(pairs: Iterable[tuple[str, str]]) -> Choices:
     return out
 
 
-def _lib(interaction: discord.Interaction) -> Any:
+def _lib(interaction: discord.Interaction) -> Library:
     return interaction.client.lib  # type: ignore[attr-defined]
 
 
