@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from cogs.embeds import fit_message
 from service.query import QueryError
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,10 @@ def explain(error: BaseException) -> str | None:
         return "I am missing permissions in this channel: " + ", ".join(error.missing_permissions) + "."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "That command works only in a server, not in direct messages."
+    if isinstance(error, app_commands.CommandNotFound | app_commands.CommandSignatureMismatch):
+        return (
+            "That command has just changed or gone away; give Discord a minute to catch up, then try again."
+        )
     if isinstance(error, app_commands.CheckFailure):
         return str(error) or "You can't use that command here."
     return None
@@ -53,6 +58,7 @@ async def reply_ephemeral(interaction: discord.Interaction, text: str) -> None:
     When the command had deferred publicly and sent nothing yet, the "thinking…" placeholder is
     deleted first: the first follow-up would replace it and so be public, whatever its flags.
     """
+    text = fit_message(text)
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
