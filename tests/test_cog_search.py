@@ -132,3 +132,37 @@ async def test_random_sort_keeps_one_order_across_pages(cog: Search) -> None:
         page = _titles(press.sent[-1]["embed"])
         assert seen.isdisjoint(page)
         seen.update(page)
+
+
+@pytest.mark.parametrize(
+    ("options", "query"),
+    [
+        ({"rating": "PG-13"}, {"ratings": ["PG-13"]}),
+        ({"rating": "at most teen"}, {"max_rating": "at most teen"}),
+        ({"character": "Giles, Buffy"}, {"characters": ["Giles", "Buffy"]}),
+        (
+            {"exclude_character": "Giles", "fandom": "BTVS"},
+            {"exclude_characters": ["Giles"], "fandoms": ["BTVS"]},
+        ),
+        (
+            {"exclude_pairing": "Buffy/Giles", "character": "Giles"},
+            {"exclude_pairings": ["Buffy/Giles"], "characters": ["Giles"]},
+        ),
+        (
+            {"words_min": 3000, "words_max": 9000, "sort": "shortest"},
+            {"words_min": 3000, "words_max": 9000, "sort": "shortest"},
+        ),
+        ({"complete": True, "sort": "longest"}, {"complete": True, "sort": "longest"}),
+        ({"tag": "angst", "exclude_tag": "fluff"}, {"tags": ["angst"], "exclude_tags": ["fluff"]}),
+    ],
+)
+async def test_every_option_reaches_the_search_as_typed(cog: Search, options: dict, query: dict) -> None:
+    interaction = make_interaction(nsfw=True)
+    await cog.search.callback(cog, interaction, **options)
+    expected = await search(cog.lib, SearchQuery(**query, per_page=5))
+    embed = interaction.sent[-1]["embed"]
+    if expected.total:
+        assert _titles(embed) == [h.title for h in expected.hits]
+        assert f"{expected.total:,} " in embed.footer.text
+    else:
+        assert embed.title == "Nothing found"
