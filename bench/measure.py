@@ -117,18 +117,28 @@ def ratio(slow: float, fast: float) -> str:
 
 
 class TreeRSS:
-    """Samples the resident memory of this process and its children in a thread (peak, in MB)."""
+    """Samples the resident memory of this process and its children in a thread (peak, in MB), and
+    the CPU seconds they used (a figure other load on the machine disturbs far less than wall time)."""
 
     def __init__(self, pid: int | None = None, every: float = 0.1) -> None:
         self.every = every
         self.peak_self = 0.0
         self.peak_tree = 0.0
+        self._cpu_start = 0.0
+        self._cpu_self = 0.0
+        self._cpu_kids: dict[int, float] = {}
         self._stop = threading.Event()
         self._proc = psutil.Process(pid) if psutil else None
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    @property
+    def cpu_seconds(self) -> float:
+        """CPU (user + system) used by this process and its children while sampled."""
+        return self._cpu_self - self._cpu_start + sum(self._cpu_kids.values())
+
     def __enter__(self) -> TreeRSS:
         self._sample()
+        self._cpu_start = self._cpu_self
         self._thread.start()
         return self
 
@@ -142,10 +152,14 @@ class TreeRSS:
             return
         try:
             own = self._proc.memory_info().rss
+            times = self._proc.cpu_times()
+            self._cpu_self = times.user + times.system
             kids = 0
             for child in self._proc.children(recursive=True):
                 with contextlib.suppress(psutil.Error):
                     kids += child.memory_info().rss
+                    times = child.cpu_times()
+                    self._cpu_kids[child.pid] = times.user + times.system
         except psutil.Error:
             return
         self.peak_self = max(self.peak_self, own / 1e6)
