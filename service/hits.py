@@ -201,8 +201,11 @@ async def count_characters(
 
 
 def invalidate(lib: Library) -> None:
-    """Forget the cached vocabulary (call after adding, editing or removing stories)."""
+    """Forget the cached vocabulary and filter index (call after adding, editing or removing stories)."""
+    from service import facets  # imports this module
+
     _CACHE.pop(lib.settings.database_url, None)
+    facets.invalidate(lib)
 
 
 async def _signature(session: AsyncSession) -> tuple[int, int]:

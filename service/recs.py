@@ -15,14 +15,16 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import RecHistory, Story, StoryCharacter, StoryRelationship, StoryTag
+from service.facets import Facets
 from service.hits import MIN_MENTIONS, StoryHit, load_hits, vocabulary
 from service.library import Library
 from service.query import QueryError, SearchQuery
-from service.search import MAX_BOUND_IDS, compile_query, conditions, count, empty_reason
+from service.search import compile_query, count, empty_reason
 
 log = logging.getLogger(__name__)
 
@@ -69,16 +71,6 @@ class SimilarHit:
         return {**self.hit.to_json(), "score": round(self.score, 3), "reason": self.reason}
 
 
-def quality() -> ColumnElement[Any]:
-    """1 to 4: one, plus one each for a summary, a rating as written and an author."""
-    return (
-        literal(1)
-        + case((Story.summary.is_not(None), 1), else_=0)
-        + case((Story.rating_raw.is_not(None), 1), else_=0)
-        + case((Story.author.is_not(None), 1), else_=0)
-    )
-
-
 async def _recent(session: AsyncSession, place: str, window: int) -> set[int]:
     if window <= 0:
         return set()
@@ -91,56 +83,32 @@ async def _recent(session: AsyncSession, place: str, window: int) -> set[int]:
     return set((await session.scalars(stmt)).all())
 
 
-async def _groups(session: AsyncSession, conds: list[ColumnElement[bool]]) -> dict[int, int]:
-    """How many matching stories have each quality (1-4)."""
-    q = quality()
-    return {
-        int(g): int(n) for g, n in await session.execute(select(q, func.count()).where(*conds).group_by(q))
-    }
-
-
-async def _draw(
-    session: AsyncSession, conds: list[ColumnElement[bool]], groups: dict[int, int], rng: random.Random
-) -> int:
-    """One story id: a quality group with odds quality x size, then a uniform pick inside it."""
-    keys = sorted(groups)
-    group = rng.choices(keys, weights=[k * groups[k] for k in keys], k=1)[0]
-    stmt = (
-        select(Story.id)
-        .where(*conds, quality() == group)
-        .order_by(Story.id)
-        .offset(rng.randrange(groups[group]))
-    )
-    return int(await session.scalar(stmt.limit(1)) or 0)
+def _draw(fx: Facets, pool: np.ndarray, rng: random.Random) -> int:
+    """One story id from `pool` (positions), with odds by quality: 1, plus one each for a summary,
+    a rating as written and an author."""
+    cumulative = np.cumsum(fx.quality[pool].astype(np.float64))
+    at = int(np.searchsorted(cumulative, rng.random() * cumulative[-1], side="right"))
+    return int(fx.ids[pool[min(at, len(pool) - 1)]])
 
 
 async def rec(
     lib: Library, q: SearchQuery, *, place: str, rng: random.Random | None = None, kind: str = "rec"
 ) -> RecResult:
-    """A random story matching `q`, recorded as recommended in `place`. Raises QueryError when none.
-
-    Drawn inside SQLite (counts per quality group, then one row by offset), so a rec over the
-    whole archive never ships every matching row to Python. With a very broad text query the draw
-    is made among the best `MAX_BOUND_IDS` text matches.
-    """
+    """A random story matching `q`, recorded as recommended in `place`. Raises QueryError when none."""
     rng = rng or random.Random()
     async with lib.transaction() as session:
         compiled = await compile_query(lib, session, q)
-        matched = await count(session, compiled.filters, compiled.gate)
-        hidden = (await count(session, compiled.filters, None) - matched) if compiled.gate is not None else 0
+        fx = compiled.facets
+        where = np.flatnonzero(compiled.mask())
+        matched = len(where)
+        hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
         if not matched:
-            raise QueryError(await empty_reason(session, compiled, hidden))
-        for f in compiled.filters:
-            if f.ranks is not None and len(f.ranks) > MAX_BOUND_IDS:
-                f.ranks = dict(sorted(f.ranks.items(), key=lambda kv: kv[1])[:MAX_BOUND_IDS])
-        conds = conditions(compiled.filters, compiled.gate)
+            raise QueryError(empty_reason(compiled, hidden))
         recent = await _recent(session, place, min(RECENT_WINDOW, matched * 3 // 4))
-        groups = await _groups(session, [*conds, Story.id.not_in(sorted(recent))]) if recent else {}
-        avoided = matched - sum(groups.values()) if groups else 0
-        if groups:
-            pick = await _draw(session, [*conds, Story.id.not_in(sorted(recent))], groups, rng)
-        else:
-            pick = await _draw(session, conds, await _groups(session, conds), rng)
+        pool = where[~np.isin(fx.ids[where], sorted(recent))] if recent else where
+        pool = pool if len(pool) else where
+        avoided = matched - len(pool)
+        pick = _draw(fx, pool, rng)
         session.add(RecHistory(place=place, story_id=pick, kind=kind))
         hits = await load_hits(session, [pick])
     line = f"Picked at random from {matched} matching {'story' if matched == 1 else 'stories'}"
