@@ -18,6 +18,7 @@ import discord
 
 from cogs.errors import report
 from cogs.gating import allowed_levels_for
+from service import stories
 
 if TYPE_CHECKING:
     from service.library import Library
@@ -85,6 +86,9 @@ class ContinueButton(
 
         try:
             lib, allowed = _lib_and_levels(interaction)
+            await stories.resolve_story(
+                lib, self.story_id, allowed_levels=allowed
+            )  # may refuse: keep the button
             # Take the button off the message it was pressed on, so the story continues from the end.
             await interaction.response.edit_message(view=None)
             await post_parts(

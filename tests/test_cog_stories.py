@@ -126,6 +126,14 @@ async def test_continue_moves_the_button_and_posts_the_next_parts_for_the_presse
     assert [s["via"] for s in press.sent[1:]] == ["followup"] * len(parts)
 
 
+async def test_continue_on_a_gated_story_outside_nsfw_refuses_and_keeps_the_button(cog: Stories) -> None:
+    gated = await _story(cog, ratings=["explicit"])
+    press = make_interaction(nsfw=False, client=cog.bot)
+    await ContinueButton(gated.id, 1).callback(press)
+    [sent] = press.sent
+    assert sent["via"] == "response" and sent["ephemeral"] is True and "age-restricted" in sent["content"]
+
+
 async def test_read_button_posts_publicly_and_is_gated_by_the_channel_pressed_in(cog: Stories) -> None:
     safe = await _story(cog, ratings=["teen"])
     press = make_interaction(client=cog.bot)
