@@ -92,3 +92,21 @@ def test_intents_leave_every_privileged_one_off() -> None:
     privileged = discord.Intents.none()
     privileged.members = privileged.presences = privileged.message_content = True
     assert bot.intents.value & privileged.value == 0
+
+
+async def test_sync_logs_in_syncs_every_command_globally_and_nothing_else(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discord import http
+
+    from bot import _sync_globally
+    from tests.fakediscord.server import FakeDiscord
+
+    async with FakeDiscord() as fake:
+        monkeypatch.setattr(http.Route, "BASE", fake.api_base)
+        settings = make_settings(tmp_path, discord_token=fake.bot_token, test_guild_id=int(fake.guild_id))
+        assert await _sync_globally(settings) == 0
+    assert set(fake.commands[None]) >= MEMBER_COMMANDS
+    assert fake.guild_id not in fake.commands, "sync is global only, whatever TEST_GUILD_ID says"
+    assert not fake.errors(), [str(r) for r in fake.errors()]
+    assert not (tmp_path / "librarian.db").exists(), "sync needs no database"
