@@ -31,6 +31,7 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.search",
     "cogs.recs",
     "cogs.curate",
+    "cogs.dailyrec",
 )
 """Extensions loaded at start, in order; one that fails to load is logged and the rest still load."""
 

@@ -158,6 +158,7 @@ class Schedule:
     last_story_id: int | None = None
     disabled_reason: str | None = None
     updated_by: str | None = None
+    since: datetime | None = None  # when it was last set: a post time before this is not owed
 
     @classmethod
     def of(cls, row: DailyRecConfig) -> Schedule:
@@ -176,6 +177,7 @@ class Schedule:
             last_story_id=row.last_story_id,
             disabled_reason=row.disabled_reason,
             updated_by=row.updated_by,
+            since=_aware(row.updated_at) if row.updated_at else None,
         )
 
     def local_date(self, now: datetime) -> date:
@@ -184,23 +186,26 @@ class Schedule:
     def instant(self, day: date) -> datetime:
         return post_instant(day, self.post_time, zone(self.timezone))
 
+    def owes(self, day: date) -> bool:
+        """Whether `day`'s post is still owed: the day is not claimed, and the schedule was set
+        before that day's post time (setting a time already past today starts tomorrow)."""
+        claimed = self.last_post_date is not None and self.last_post_date >= day.isoformat()
+        return not claimed and (self.since is None or self.since <= self.instant(day))
+
     def due(self, now: datetime) -> bool:
-        """Enabled, not posted yet this local day, and the day's post time has come."""
+        """Enabled, today's post still owed, and its time has come (a missed one is still owed)."""
         today = self.local_date(now)
-        posted = self.last_post_date is not None and self.last_post_date >= today.isoformat()
-        return self.enabled and not posted and now >= self.instant(today)
+        return self.enabled and self.owes(today) and now >= self.instant(today)
 
     def next_post(self, now: datetime) -> datetime | None:
         """When the next post goes out (`now` when it is due); None when the schedule is off."""
         if not self.enabled:
             return None
-        if self.due(now):
-            return now
         today = self.local_date(now)
-        posted = self.last_post_date is not None and self.last_post_date >= today.isoformat()
-        if not posted and now < self.instant(today):
-            return self.instant(today)
-        return self.instant(today + timedelta(days=1))
+        day = next(
+            (today + timedelta(days=n) for n in range(3) if self.owes(today + timedelta(days=n))), None
+        )
+        return max(now, self.instant(day)) if day else None
 
     def query(self, nsfw: bool) -> SearchQuery:
         """The stories this schedule may post in a channel that is (or is not) age-restricted."""
@@ -289,8 +294,9 @@ class DailyRecService:
     ) -> Schedule:
         """Create or replace a server's schedule (enabled). Raises QueryError in plain words.
 
-        The cycle and its history are kept. When today's post time has already passed and nothing
-        was posted today, the first post is tomorrow's (setting a schedule never posts at once).
+        The cycle, its history and the day's claim are kept (changing the time after today's post
+        never posts twice). A post time already past today is not owed: the first post is
+        tomorrow's (setting a schedule never posts at once).
         """
         hhmm = parse_post_time(post_time)
         tz_name = parse_timezone(timezone)
@@ -314,10 +320,6 @@ class DailyRecService:
             row.disabled_reason = None
             row.updated_by = updated_by
             row.updated_at = now
-            today = now.astimezone(zone(tz_name)).date()
-            last = row.last_post_date
-            if (last is None or last < today.isoformat()) and now >= post_instant(today, hhmm, zone(tz_name)):
-                row.last_post_date = today.isoformat()
             await session.flush()
             schedule = Schedule.of(row)
         log.info("daily rec for guild %s set to %s %s in channel %s", guild_id, hhmm, tz_name, channel_id)
@@ -399,9 +401,11 @@ class DailyRecService:
         schedule = await self.schedule(guild_id)
         if schedule is None:
             raise QueryError("This server has no daily rec yet: set one with /dailyrec set.")
+        if not schedule.enabled:
+            why = f" ({schedule.disabled_reason})" if schedule.disabled_reason else ""
+            raise QueryError(f"The daily rec is off{why}: /dailyrec set turns it on again.")
         outcome = await self._post(schedule, now, claim_day=False)
-        assert outcome is not None
-        return outcome
+        return outcome or Outcome(guild_id, "retry", reason="the schedule changed while posting")
 
     async def _post(self, schedule: Schedule, now: datetime, *, claim_day: bool) -> Outcome | None:
         guild = schedule.guild_id

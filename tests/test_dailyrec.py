@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from db.models import DailyRecConfig, RecHistory, Story, StoryCharacter
+from db.models import DailyRecConfig, RecHistory, Story, StoryCharacter, StoryText
 from service.dailyrec import (
     DailyRecService,
     PublishError,
@@ -72,6 +72,7 @@ async def add_stories(lib: Library, levels: list[str], character: str | None = N
                 rating_level=level,
                 rating_rank=LEVELS.index(level),
             )
+            story.text = StoryText(title=story.title, body=f"Story {n} begins here.\n\n" + "And on. " * 400)
             if character:
                 story.characters = [StoryCharacter(name=character, source="header")]
             session.add(story)
@@ -404,3 +405,26 @@ def test_the_file_clock_test_hook(tmp_path) -> None:
     assert clock() == fixed
     path.write_text("2026-03-08T06:59:50+00:00")
     assert clock() == datetime(2026, 3, 8, 6, 59, 50, tzinfo=UTC)
+
+
+async def test_changing_the_time_after_todays_post_waits_for_tomorrow(library: Library) -> None:
+    await add_stories(library, ["general"] * 3)
+    pub = FakePublisher()
+    svc = await service(library, pub)
+    await configure(svc)
+    assert len(await svc.run_due(at(DAY1, 9))) == 1
+    await configure(svc, post_time="18:00", now=at(DAY1, 10))
+    assert await svc.run_due(at(DAY1, 18)) == []
+    assert len(await svc.run_due(at(DAY1 + timedelta(days=1), 18))) == 1
+
+
+async def test_moving_to_a_zone_where_the_time_is_still_ahead_posts_there_today(library: Library) -> None:
+    await add_stories(library, ["general"] * 3)
+    pub = FakePublisher()
+    svc = await service(library, pub)
+    await configure(svc, post_time="02:30", now=datetime(2026, 3, 8, 4, 0, tzinfo=UTC))  # past in UTC
+    await configure(
+        svc, post_time="02:30", timezone="America/New_York", now=datetime(2026, 3, 8, 4, 5, tzinfo=UTC)
+    )
+    assert await svc.run_due(datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)) == []
+    assert len(await svc.run_due(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))) == 1
