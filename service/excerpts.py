@@ -117,7 +117,7 @@ def chunk_from(body: str, start: int, limit: int = DISCORD_LIMIT) -> list[Chunk]
     grapheme (a base and its combining marks, a surrogate pair, CR LF, an emoji sequence).
     """
     start = max(0, min(start, len(body)))
-    while 0 < start < len(body) and not _safe_cut(body, start):
+    while 0 < start < len(body) and not safe_cut(body, start):
         start -= 1
     return _chunks(body, start, limit)
 
@@ -154,7 +154,7 @@ def _is_regional(ch: str) -> bool:
     return "\U0001f1e6" <= ch <= "\U0001f1ff"
 
 
-def _safe_cut(body: str, b: int) -> bool:
+def safe_cut(body: str, b: int) -> bool:
     """May a chunk end just before body[b] without breaking a user-perceived character?"""
     if b <= 0 or b >= len(body):
         return True
@@ -208,7 +208,7 @@ def _best_cut(body: str, pos: int, room_end: int, text_end: int, inside: np.ndar
     for strict in (True, False):  # first avoiding Markdown spans, then not
 
         def ok(cut: int, strict: bool = strict) -> bool:
-            return start < cut < text_end and not (strict and inside[cut]) and _safe_cut(body, cut)
+            return start < cut < text_end and not (strict and inside[cut]) and safe_cut(body, cut)
 
         for tier, pattern in enumerate(_TIERS):  # the best kind of break in the second half
             if edge_tier == tier and ok(room_end):
@@ -219,13 +219,13 @@ def _best_cut(body: str, pos: int, room_end: int, text_end: int, inside: np.ndar
         cut = _last_cut(_WHITESPACE, body, start, half, ok)  # else the latest break at all
         if cut is not None:
             return cut
-    cut = _last_cut(_WHITESPACE, body, start, room_end, lambda c: start < c and _safe_cut(body, c))
+    cut = _last_cut(_WHITESPACE, body, start, room_end, lambda c: start < c and safe_cut(body, c))
     if cut is not None:  # only whitespace follows: it cannot all fit with the text
         return cut
     cut = room_end  # one "word" longer than the room: hard split at a character boundary
-    while cut > pos + 1 and not _safe_cut(body, cut):
+    while cut > pos + 1 and not safe_cut(body, cut):
         cut -= 1
-    return cut if _safe_cut(body, cut) else room_end
+    return cut if safe_cut(body, cut) else room_end
 
 
 def _chunks(body: str, start: int, limit: int) -> list[Chunk]:
