@@ -71,14 +71,17 @@ class Facets:
             out[positions] = True
         return out
 
+    def locate(self, story_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each id's position, and whether that story is live (in this snapshot)."""
+        at = np.searchsorted(self.ids, story_ids)
+        if not self.size:
+            return at, np.zeros(len(story_ids), dtype=bool)
+        return at, (at < self.size) & (self.ids[np.minimum(at, self.size - 1)] == story_ids)
+
     def positions_of(self, story_ids: list[int] | np.ndarray) -> Positions:
         """Positions of the live stories among `story_ids` (others are dropped)."""
-        wanted = np.asarray(story_ids, dtype=np.int64)
-        if not len(wanted) or not self.size:
-            return np.zeros(0, dtype=np.int64)
-        at = np.searchsorted(self.ids, wanted)
-        at[at >= self.size] = 0
-        return at[self.ids[at] == wanted]
+        at, live = self.locate(np.asarray(story_ids, dtype=np.int64))
+        return at[live]
 
     def character(self, name: str) -> np.ndarray:
         return self.mask(self.characters.get(name, (None, None))[0])
@@ -141,14 +144,6 @@ def _codes(values: list[str]) -> np.ndarray:
     if not values:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
-
-
-def _live(facets: Facets, story_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each id's position, and whether that story is live (in the snapshot)."""
-    at = np.searchsorted(facets.ids, story_ids)
-    if not facets.size:
-        return at, np.zeros(len(story_ids), dtype=bool)
-    return at, (at < facets.size) & (facets.ids[np.minimum(at, facets.size - 1)] == story_ids)
 
 
 async def _stories(session: AsyncSession) -> tuple[np.ndarray, list[tuple]]:
@@ -217,7 +212,7 @@ async def _fill_characters(session: AsyncSession, facets: Facets) -> None:
             )
         )
     ).all()
-    at, live = _live(facets, np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+    at, live = facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
     weight = np.fromiter(
         ((HEADER_WEIGHT if r[2] == "header" else 0.0) + min(r[3] or 0, MENTION_CAP) for r in rows),
         dtype=np.float64,
@@ -232,7 +227,7 @@ async def _fill_relationships(session: AsyncSession, facets: Facets) -> None:
     rel = StoryRelationship
     rows = (await session.execute(select(rel.id, rel.story_id, rel.size, rel.kind).order_by(rel.id))).all()
     rel_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    at, live = _live(facets, np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)))
+    at, live = facets.locate(np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)))
     facets.rel_pos = at
     facets.rel_size = np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows))
     facets.rel_romantic = np.fromiter((r[3] == "romantic" for r in rows), dtype=bool, count=len(rows))

@@ -76,7 +76,7 @@ class Filter:
     kind: str
     label: str
     mask: np.ndarray
-    ranks: dict[int, float] | None = None  # full text: story id -> bm25 (lower is better)
+    ranks: np.ndarray | None = None  # full text: bm25 per position (lower is better; inf = no match)
     facets: Facets | None = None  # set on the first ("live") filter, so a filter list is self-contained
 
 
@@ -91,7 +91,7 @@ class Compiled:
     characters: list[str] = field(default_factory=list)  # canonical names asked for (relevance)
 
     @property
-    def ranks(self) -> dict[int, float] | None:
+    def ranks(self) -> np.ndarray | None:
         return next((f.ranks for f in self.filters if f.ranks is not None), None)
 
     def mask(self, *, gated: bool = True, without: Filter | None = None) -> np.ndarray:
@@ -144,8 +144,10 @@ async def _text_filter(session: AsyncSession, fx: Facets, text: str) -> Filter:
     except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
         log.warning("full-text search failed for %r: %s", cleaned, exc)
         raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
-    ranks = dict(rows)
-    return Filter("text", f"text {cleaned!r}", fx.mask(fx.positions_of(list(ranks))), ranks)
+    at, live = fx.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+    ranks = np.full(fx.size, np.inf)
+    ranks[at[live]] = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[live]
+    return Filter("text", f"text {cleaned!r}", ranks < np.inf, ranks)
 
 
 async def _people(
@@ -251,33 +253,45 @@ def count(compiled: Compiled, *, gated: bool = True, without: Filter | None = No
     return int(compiled.mask(gated=gated, without=without).sum())
 
 
-def _order(compiled: Compiled, where: np.ndarray, sort: str, seed: int) -> np.ndarray:
-    """The order (indices into `where`) for a sort; ties always end on the story id."""
+def _top(primary: np.ndarray, ids: np.ndarray, k: int | None) -> np.ndarray:
+    """Indices of the `k` smallest `primary` values (ties by id), in order; all when k is None."""
+    if k is None or k >= len(primary):
+        return np.lexsort((ids, primary))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    kth = np.partition(primary, k - 1)[k - 1]
+    near = np.flatnonzero(primary <= kth)
+    return near[np.lexsort((ids[near], primary[near]))][:k]
+
+
+def _order(compiled: Compiled, where: np.ndarray, sort: str, seed: int, k: int | None = None) -> np.ndarray:
+    """The first `k` (default all) of `where` in `sort` order, as indices into `where`; ties end on
+    the story id. Only the first `k` are sorted, so a first page over 30,000 matches is cheap."""
     fx = compiled.facets
     ids = fx.ids[where]
     ranks = compiled.ranks
     if sort == "best" and ranks is not None:
-        bm25 = np.fromiter((ranks.get(int(i), 0.0) for i in ids), dtype=np.float64, count=len(ids))
-        return np.lexsort((ids, bm25))
-    if sort == "best":
-        return np.lexsort((fx.newest[where], -fx.relevance(where, compiled.characters)))
-    if sort == "newest":
-        return np.argsort(fx.newest[where], kind="stable")
-    if sort == "longest":
-        return np.lexsort((ids, -fx.words[where]))
-    if sort == "shortest":
-        return np.lexsort((ids, fx.words[where]))
-    if sort == "title":
-        return np.argsort(fx.title[where], kind="stable")
-    shuffled = ((ids + seed) * 1103515245) % 2147483647  # random, repeatable per seed
-    return np.lexsort((ids, shuffled))
+        primary = ranks[where]
+    elif sort == "best":
+        primary = -fx.relevance(where, compiled.characters) * (fx.size + 1) + fx.newest[where]
+    elif sort == "newest":
+        primary = fx.newest[where]
+    elif sort == "longest":
+        primary = -fx.words[where]
+    elif sort == "shortest":
+        primary = fx.words[where]
+    elif sort == "title":
+        primary = fx.title[where]
+    else:
+        primary = ((ids + seed) * 1103515245) % 2147483647  # random, repeatable per seed
+    return _top(primary, ids, k)
 
 
 def _scores(compiled: Compiled, page_where: np.ndarray, sort: str) -> dict[int, float]:
     ids = [int(i) for i in compiled.facets.ids[page_where]]
     ranks = compiled.ranks
     if ranks is not None:
-        return {i: round(-ranks[i], 3) for i in ids if i in ranks}
+        return {i: round(-float(r), 3) for i, r in zip(ids, ranks[page_where], strict=True)}
     if sort != "best":
         return {}
     relevance = compiled.facets.relevance(page_where, compiled.characters)
@@ -318,7 +332,7 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
         total = len(where)
         hidden = count(compiled, gated=False) - total if compiled.gate is not None else 0
         offset = (page - 1) * per_page
-        page_where = where[_order(compiled, where, q.sort, seed)[offset : offset + per_page]]
+        page_where = where[_order(compiled, where, q.sort, seed, offset + per_page)[offset:]]
         page_ids = [int(i) for i in compiled.facets.ids[page_where]]
         hits = await load_hits(session, page_ids, _scores(compiled, page_where, q.sort))
     reason = empty_reason(compiled, hidden) if total == 0 else None

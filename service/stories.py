@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import asdict, dataclass, field, fields
+from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz, process, utils
+from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -235,20 +236,35 @@ def _choice(name: str, value: str) -> tuple[str, str]:
     return shown, value[:MAX_CHOICE_LEN]
 
 
+@lru_cache(maxsize=200_000)
+def _folded(name: str) -> str:
+    return fold(name)
+
+
 def _rank_names(prefix: str, names: list[str], limit: int) -> list[str]:
-    """Names starting with the typed text, then containing it, then close to it; order kept."""
+    """Names starting with the typed text, then with a word starting with it, then containing it,
+    then close to it; `names` order (most used first) kept within each group."""
     key = fold(prefix)
     if not key:
         return names[:limit]
-    starts = [n for n in names if fold(n).startswith(key)]
-    words = [n for n in names if n not in starts and any(w.startswith(key) for w in fold(n).split())]
-    within = [n for n in names if n not in starts and n not in words and key in fold(n)]
-    picked = list(dict.fromkeys(starts + words + within))
+    starts: list[str] = []
+    words: list[str] = []
+    within: list[str] = []
+    for name in names:
+        folded = _folded(name)
+        if folded.startswith(key):
+            starts.append(name)
+            if len(starts) >= limit:
+                break
+        elif any(w.startswith(key) for w in folded.split()):
+            words.append(name)
+        elif key in folded:
+            within.append(name)
+    picked = (starts + words + within)[:limit]
     if len(picked) < limit:
-        close = process.extract(
-            key, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit, score_cutoff=70
-        )
-        picked += [n for n, _s, _i in close if n not in picked]
+        folded_names = [_folded(n) for n in names]
+        close = process.extract(key, folded_names, scorer=fuzz.WRatio, limit=limit, score_cutoff=70)
+        picked += [names[i] for _f, _s, i in close if names[i] not in picked]
     return picked[:limit]
 
 
