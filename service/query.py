@@ -244,7 +244,15 @@ def resolve_rating(label: str) -> RatingLevel:
 def best_names(text: str, names: list[str], *, cutoff: int = FUZZY_CUTOFF, limit: int = 5) -> list[str]:
     """The names closest to `text`, best first (for corrections and "did you mean")."""
     found = process.extract(text, names, scorer=fuzz.WRatio, processor=utils.default_process, limit=limit)
-    return [name for name, score, _i in found if score >= cutoff]
+    return [name for name, score, _i in found if score >= cutoff and _not_a_fragment(text, name, cutoff)]
+
+
+def _not_a_fragment(text: str, name: str, cutoff: int) -> bool:
+    """WRatio scores a short name found inside a much longer text highly ("Rose" in "Wilow Rosenbreg
+    Xyzzy"): when what was typed is far longer than the name, the whole of it must match."""
+    if len(text) <= 1.5 * len(name):
+        return True
+    return fuzz.token_sort_ratio(text, name, processor=utils.default_process) >= cutoff
 
 
 def resolve_label(kind: str, text: str, labels: dict[str, str], *, partial: bool = False) -> list[str]:

@@ -449,3 +449,12 @@ async def test_real_archive_hostile_text(archive_library: Any, text: str) -> Non
         assert err.message
     else:
         assert result.total >= 0
+
+
+@pytest.mark.corpus
+async def test_real_archive_long_misspelling_is_not_read_as_a_short_name(archive_library: Any) -> None:
+    """'Wilow Rosenbreg Xyzzy' once resolved to the crossover character "Rose" (a fragment match)."""
+    with pytest.raises(QueryError) as err:
+        await search(archive_library, SearchQuery(characters=["Wilow Rosenbreg Xyzzy"]))
+    assert "Willow Rosenberg" in err.value.suggestions
+    assert (await search(archive_library, SearchQuery(characters=["wilow rosenberg"]))).total > 0
