@@ -3,7 +3,7 @@ over 50,000 stories filters, counts and sorts in a few milliseconds.
 
 Owns `Facets` (one snapshot per database: story columns, and per character / relationship member /
 tag / author the positions of the stories that have it) and when it is rebuilt (the live archive
-changed size, `invalidate`, or it is older than `MAX_AGE`). Why not SQL: a broad filter (a
+changed, `invalidate`, or see `service.hits.cached_snapshot`). Why not SQL: a broad filter (a
 character in half the stories) costs SQLite a row lookup per match in the wide `stories` table, so
 counting and ranking 25,000 matches took 40-130 ms of CPU; here it is a mask over one array. SQL
 stays the source of truth (snapshots are built from it; the page's stories are read from it).
@@ -13,25 +13,21 @@ It must not import Discord or touch the FTS table (full text comes in as `db.fts
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
 from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.hits import MIN_MENTIONS
+from service.hits import MIN_MENTIONS, cached_snapshot
 from service.library import Library
 
 log = logging.getLogger(__name__)
 
-RECHECK_SECONDS = 2.0
-"""How long a snapshot is trusted before the archive's size is looked at again."""
-MAX_AGE = 60.0
-"""A snapshot is rebuilt after this long even if the size did not change (mod edits)."""
 HEADER_WEIGHT = 50.0
 MENTION_CAP = 50
 STATUS_CODES = {"complete": 1, "in-progress": 2}
@@ -56,7 +52,7 @@ class Facets:
     members: dict[str, np.ndarray]  # member name -> relationship rows
     tags: dict[tuple[str, str], Positions]  # (kind, folded name) -> positions
     authors: dict[str, Positions]
-    signature: tuple[int, int] = (0, 0)
+    signature: tuple[int, ...] = ()
     built: float = 0.0
     checked: float = 0.0
 
@@ -146,6 +142,20 @@ def _codes(values: list[str]) -> np.ndarray:
     return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
 
 
+async def _rows(session: AsyncSession, stmt: Any) -> list[Any]:
+    """All rows of a Core statement as plain tuples. On SQLite the driver's own fetch is used:
+    SQLAlchemy's per-row processing doubles a 500,000-row snapshot's build time. Statements here
+    hold only constants, never user text."""
+    conn = await session.connection()
+    if conn.dialect.name == "sqlite":
+        raw = await conn.get_raw_connection()
+        driver = getattr(raw, "driver_connection", None)
+        if driver is not None and hasattr(driver, "execute_fetchall"):
+            sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            return list(await driver.execute_fetchall(sql))
+    return (await conn.execute(stmt)).fetchall()
+
+
 async def _stories(session: AsyncSession) -> tuple[np.ndarray, list[tuple]]:
     stmt = (
         select(
@@ -163,7 +173,7 @@ async def _stories(session: AsyncSession) -> tuple[np.ndarray, list[tuple]]:
         .where(Story.removed_at.is_(None))
         .order_by(Story.id)
     )
-    rows = list((await session.execute(stmt)).all())
+    rows = await _rows(session, stmt)
     return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), rows
 
 
@@ -205,13 +215,10 @@ def _grouped(names: list[str]) -> dict[str, np.ndarray]:
 
 async def _fill_characters(session: AsyncSession, facets: Facets) -> None:
     sc = StoryCharacter
-    rows = (
-        await session.execute(
-            select(sc.story_id, sc.name, sc.source, sc.mentions).where(
-                or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
-            )
-        )
-    ).all()
+    stmt = select(sc.story_id, sc.name, sc.source, sc.mentions).where(
+        or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
+    )
+    rows = await _rows(session, stmt)
     at, live = facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
     weight = np.fromiter(
         ((HEADER_WEIGHT if r[2] == "header" else 0.0) + min(r[3] or 0, MENTION_CAP) for r in rows),
@@ -225,14 +232,14 @@ async def _fill_characters(session: AsyncSession, facets: Facets) -> None:
 
 async def _fill_relationships(session: AsyncSession, facets: Facets) -> None:
     rel = StoryRelationship
-    rows = (await session.execute(select(rel.id, rel.story_id, rel.size, rel.kind).order_by(rel.id))).all()
+    rows = await _rows(session, select(rel.id, rel.story_id, rel.size, rel.kind).order_by(rel.id))
     rel_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
     at, live = facets.locate(np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)))
     facets.rel_pos = at
     facets.rel_size = np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows))
     facets.rel_romantic = np.fromiter((r[3] == "romantic" for r in rows), dtype=bool, count=len(rows))
     m = RelationshipMember
-    members = (await session.execute(select(m.relationship_id, m.name))).all()
+    members = await _rows(session, select(m.relationship_id, m.name))
     row_of = np.searchsorted(
         rel_ids, np.fromiter((r[0] for r in members), dtype=np.int64, count=len(members))
     )
@@ -242,7 +249,7 @@ async def _fill_relationships(session: AsyncSession, facets: Facets) -> None:
 
 
 async def _fill_tags(session: AsyncSession, facets: Facets) -> None:
-    rows = (await session.execute(select(StoryTag.story_id, StoryTag.kind, StoryTag.name))).all()
+    rows = await _rows(session, select(StoryTag.story_id, StoryTag.kind, StoryTag.name))
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for story_id, kind, name in rows:
         groups[(kind, name)].append(story_id)
@@ -257,28 +264,6 @@ def invalidate(lib: Library) -> None:
     _CACHE.pop(lib.settings.database_url, None)
 
 
-async def _signature(session: AsyncSession) -> tuple[int, int]:
-    row = (
-        await session.execute(select(func.count(), func.max(Story.id)).where(Story.removed_at.is_(None)))
-    ).one()
-    return int(row[0] or 0), int(row[1] or 0)
-
-
 async def facets(lib: Library, session: AsyncSession) -> Facets:
-    """The current snapshot, rebuilt when the live archive changed size or it is too old."""
-    now = time.monotonic()
-    cached = _CACHE.get(lib.settings.database_url)
-    if cached and now - cached.checked < RECHECK_SECONDS:
-        return cached
-    signature = await _signature(session)
-    if cached and cached.signature == signature and now - cached.built < MAX_AGE:
-        cached.checked = now
-        return cached
-    started = time.perf_counter()
-    fresh = await build(session)
-    fresh.signature, fresh.built, fresh.checked = signature, now, now
-    _CACHE[lib.settings.database_url] = fresh
-    log.info(
-        "filter index rebuilt: %s stories in %.0f ms", fresh.size, (time.perf_counter() - started) * 1000
-    )
-    return fresh
+    """The current snapshot (see `service.hits.cached_snapshot` for when it is rebuilt)."""
+    return await cached_snapshot(_CACHE, lib, session, build)

@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import Rating, Series
 from db.keys import fold
-from db.models import Story, StoryCharacter, StoryRelationship, StoryTag
+from db.models import AuditEntry, Story, StoryCharacter, StoryRelationship, StoryTag
 from service.library import Library
 
 log = logging.getLogger(__name__)
+S = TypeVar("S", bound="Snapshot")
 
 HIT_KEYS: tuple[str, ...] = (
     "id",
@@ -35,10 +37,11 @@ HIT_KEYS: tuple[str, ...] = (
     "score",
 )
 """Exactly the keys each story carries in the CLI's JSON lists."""
-CACHE_SECONDS = 60.0
-"""The vocabulary is rebuilt when the archive's size changes, or after this long (mod edits)."""
+CACHE_SECONDS = 600.0
+"""Cached snapshots are rebuilt when the archive signature changes, or after this long (a re-index
+that edits stories in place without a mod action)."""
 RECHECK_SECONDS = 2.0
-"""How long the cached vocabulary is trusted before the archive's size is looked at again."""
+"""How long a cached snapshot is trusted before the archive signature is looked at again."""
 MIN_MENTIONS = 2
 """A character inferred from the text counts once the text names them this often (header: always)."""
 
@@ -156,7 +159,7 @@ class Vocabulary:
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, name) -> live stories
     built: float = 0.0
     checked: float = 0.0
-    signature: tuple[int, int] = (0, 0)
+    signature: tuple[int, ...] = ()
 
 
 _CACHE: dict[str, Vocabulary] = {}
@@ -208,11 +211,41 @@ def invalidate(lib: Library) -> None:
     facets.invalidate(lib)
 
 
-async def _signature(session: AsyncSession) -> tuple[int, int]:
-    row = (
+async def archive_signature(session: AsyncSession) -> tuple[int, ...]:
+    """Cheap facts that change whenever the archive does: live stories, newest id, newest audit
+    entry (every add, edit, remove and restore from any process writes one)."""
+    live = (
         await session.execute(select(func.count(), func.max(Story.id)).where(Story.removed_at.is_(None)))
     ).one()
-    return int(row[0] or 0), int(row[1] or 0)
+    audit = await session.scalar(select(func.max(AuditEntry.id)))
+    return int(live[0] or 0), int(live[1] or 0), int(audit or 0)
+
+
+class Snapshot(Protocol):
+    signature: tuple[int, ...]
+    built: float
+    checked: float
+
+
+async def cached_snapshot(
+    cache: dict[str, S], lib: Library, session: AsyncSession, build: Callable[[AsyncSession], Awaitable[S]]
+) -> S:
+    """`cache`'s snapshot for this database, rebuilt by `build` when the archive signature changed
+    (looked at no more than every RECHECK_SECONDS) or it is older than CACHE_SECONDS."""
+    now = time.monotonic()
+    cached = cache.get(lib.settings.database_url)
+    if cached and now - cached.checked < RECHECK_SECONDS:
+        return cached
+    signature = await archive_signature(session)
+    if cached and cached.signature == signature and now - cached.built < CACHE_SECONDS:
+        cached.checked = now
+        return cached
+    started = time.perf_counter()
+    fresh = await build(session)
+    fresh.signature, fresh.built, fresh.checked = signature, now, now
+    cache[lib.settings.database_url] = fresh
+    log.info("%s rebuilt in %.0f ms", type(fresh).__name__, (time.perf_counter() - started) * 1000)
+    return fresh
 
 
 async def _build(session: AsyncSession) -> Vocabulary:
@@ -264,20 +297,8 @@ async def _build(session: AsyncSession) -> Vocabulary:
 
 
 async def vocabulary(lib: Library, session: AsyncSession | None = None) -> Vocabulary:
-    """The cached vocabulary, rebuilt when the live archive changed size or it is over a minute old."""
+    """The cached vocabulary (see `cached_snapshot` for when it is rebuilt)."""
     if session is None:
         async with lib.sessions() as own:
-            return await vocabulary(lib, own)
-    now = time.monotonic()
-    cached = _CACHE.get(lib.settings.database_url)
-    if cached and now - cached.checked < RECHECK_SECONDS:
-        return cached
-    signature = await _signature(session)
-    if cached and cached.signature == signature and now - cached.built < CACHE_SECONDS:
-        cached.checked = now
-        return cached
-    vocab = await _build(session)
-    vocab.signature, vocab.built, vocab.checked = signature, now, now
-    _CACHE[lib.settings.database_url] = vocab
-    log.debug("vocabulary rebuilt: %s authors, %s pairings", len(vocab.authors), len(vocab.pairings))
-    return vocab
+            return await cached_snapshot(_CACHE, lib, own, _build)
+    return await cached_snapshot(_CACHE, lib, session, _build)
