@@ -52,6 +52,7 @@ class Facets:
     members: dict[str, np.ndarray]  # member name -> relationship rows
     tags: dict[tuple[str, str], Positions]  # (kind, folded name) -> positions
     authors: dict[str, Positions]
+    series: dict[str, Positions]
     signature: tuple[int, ...] = ()
     built: float = 0.0
     checked: float = 0.0
@@ -169,6 +170,7 @@ async def _stories(session: AsyncSession) -> tuple[np.ndarray, list[tuple]]:
             Story.published,
             Story.added_at,
             Story.title_key,
+            Story.series_name,
         )
         .where(Story.removed_at.is_(None))
         .order_by(Story.id)
@@ -192,12 +194,16 @@ async def build(session: AsyncSession) -> Facets:
     newest = _places(np.lexsort((-ids, -added, -published, missing)))
     title = _places(np.lexsort((ids, _codes([r[9] or "" for r in rows]))))
     authors: dict[str, list[int]] = defaultdict(list)
+    series: dict[str, list[int]] = defaultdict(list)
     for i, r in enumerate(rows):
         if r[6]:
             authors[r[6]].append(i)
+        if r[10]:
+            series[r[10]].append(i)
     facets = Facets(
         ids, rank, words, status, quality, newest, title, {}, np.zeros(0, np.int64), np.zeros(0, np.int8),
         np.zeros(0, bool), {}, {}, {a: np.asarray(p, dtype=np.int64) for a, p in authors.items()},
+        {name: np.asarray(p, dtype=np.int64) for name, p in series.items()},
     )  # fmt: skip
     await _fill_characters(session, facets)
     await _fill_relationships(session, facets)

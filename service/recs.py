@@ -3,7 +3,8 @@
 Owns how a rec is drawn (weighted toward well-formed entries: a summary, a rating and an author
 each add weight; the place's recent recs are left out while enough other stories match) and how it
 is recorded in `rec_history`, and how similarity is scored (shared relationships, characters, tags,
-fandoms, series and author, each weighted by its rarity in the archive, tf-idf style).
+fandoms, each weighted by its rarity in the archive, tf-idf style, plus series and author bonuses),
+computed over the in-memory filter index (`service.facets`).
 It must not import Discord; the daily rec job and `/rec` both call `rec`.
 """
 
@@ -16,26 +17,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import RecHistory, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.facets import Facets
-from service.hits import MIN_MENTIONS, StoryHit, load_hits, vocabulary
+from db.models import RecHistory, RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
+from service.facets import Facets, facets
+from service.hits import MIN_MENTIONS, StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError, SearchQuery
-from service.search import compile_query, count, empty_reason
+from service.search import compile_query, count, empty_reason, top_k
 
 log = logging.getLogger(__name__)
 
 RECENT_WINDOW = 50
 """At most this many of a place's latest recs are avoided (fewer when few stories match)."""
 WEIGHTS = {"relationship": 3.0, "character": 1.0, "tag": 1.5, "warning": 0.5, "fandom": 0.5}
-SERIES_BONUS = 4.0
-CANDIDATE_ROWS = 5_000
-"""Similar reads candidates from the rarest features until about this many rows."""
-CANDIDATES = 200
-AUTHOR_BONUS = 1.0
+BONUS = {"series": 4.0, "author": 1.0}
 
 
 @dataclass(slots=True)
@@ -124,160 +121,96 @@ async def rec(
 
 
 @dataclass(slots=True)
-class _Features:
-    """A story's features as (table kind, value) -> label shown in reasons."""
+class _Feature:
+    """Something a story has (a relationship, character, tag, series, author), the stories that
+    share it (positions in the filter index), its weight, and how a reason names it."""
 
-    values: dict[tuple[str, str], str]
-    series: str | None
-    author: str | None
+    kind: str
+    label: str
+    positions: np.ndarray
+    weight: float = 0.0
 
 
-async def _features(session: AsyncSession, story_id: int) -> _Features:
+async def _features(session: AsyncSession, fx: Facets, story_id: int) -> list[_Feature]:
     story = await session.get(Story, story_id)
     if story is None:
         raise QueryError(f"There is no story number {story_id}.")
-    values: dict[tuple[str, str], str] = {}
-    rel = StoryRelationship
-    for (key,) in await session.execute(select(rel.key).where(rel.story_id == story_id)):
-        values[("relationship", key)] = key
+    out: list[_Feature] = []
+    rel, m = StoryRelationship, RelationshipMember
+    members: dict[int, list[str]] = {}
+    for rel_id, name in await session.execute(
+        select(m.relationship_id, m.name)
+        .join(rel, rel.id == m.relationship_id)
+        .where(rel.story_id == story_id)
+    ):
+        members.setdefault(rel_id, []).append(name)
+    for rel_id, key, kind in await session.execute(
+        select(rel.id, rel.key, rel.kind).where(rel.story_id == story_id)
+    ):
+        names = tuple(sorted(members.get(rel_id, [])))
+        out.append(
+            _Feature("relationship", key, np.flatnonzero(fx.relationship(names, kind, wildcard=False)))
+        )
     sc = StoryCharacter
     live_char = or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
     for (name,) in await session.execute(select(sc.name).where(sc.story_id == story_id, live_char)):
-        values[("character", name)] = name
+        out.append(_Feature("character", name, fx.characters.get(name, (np.zeros(0, np.int64), None))[0]))
     for kind, name, label in await session.execute(
         select(StoryTag.kind, StoryTag.name, StoryTag.label).where(StoryTag.story_id == story_id)
     ):
-        values[(kind, name)] = label
-    return _Features(values, story.series_name, story.author)
-
-
-def _shared_rows(features: list[tuple[str, str]], ids: list[int] | None = None) -> Any:
-    """(story_id, kind, value) of stories holding any of `features` (only `ids` when given)."""
-    by_kind: dict[str, list[str]] = {}
-    for kind, value in features:
-        by_kind.setdefault(kind, []).append(value)
-    rel, sc, tag = StoryRelationship, StoryCharacter, StoryTag
-    parts: list[Any] = []
-    if by_kind.get("relationship"):
-        parts.append(
-            select(rel.story_id, literal("relationship").label("kind"), rel.key.label("value"))
-            .where(
-                rel.key.in_(by_kind["relationship"]), *([rel.story_id.in_(ids)] if ids is not None else [])
-            )
-            .distinct()
-        )
-    if by_kind.get("character"):
-        parts.append(
-            select(sc.story_id, literal("character").label("kind"), sc.name.label("value")).where(
-                sc.name.in_(by_kind["character"]),
-                or_(sc.source == "header", sc.mentions >= MIN_MENTIONS),
-                *([sc.story_id.in_(ids)] if ids is not None else []),
+        out.append(_Feature(kind, label, fx.tags.get((kind, name), np.zeros(0, np.int64))))
+    if story.series_name:
+        out.append(
+            _Feature(
+                "series",
+                f"same series ({story.series_name})",
+                fx.series.get(story.series_name, np.zeros(0, np.int64)),
             )
         )
-    for kind in [k for k in by_kind if k in ("tag", "warning", "fandom")]:
-        parts.append(
-            select(tag.story_id, tag.kind.label("kind"), tag.name.label("value")).where(
-                tag.kind == kind,
-                tag.name.in_(by_kind[kind]),
-                *([tag.story_id.in_(ids)] if ids is not None else []),
-            )
+    if story.author:
+        out.append(
+            _Feature("author", f"also by {story.author}", fx.authors.get(story.author, np.zeros(0, np.int64)))
         )
-    return union_all(*parts).subquery() if parts else None
-
-
-async def _candidates(
-    session: AsyncSession, story_id: int, weight: dict[tuple[str, str], float], df: dict[tuple[str, str], int]
-) -> list[int]:
-    """Stories sharing the rarest features (at most CANDIDATE_ROWS rows read), best first."""
-    chosen: list[tuple[str, str]] = []
-    rows = 0
-    for key in sorted(weight, key=lambda k: df.get(k, 0)):
-        if chosen and rows + df.get(key, 0) > CANDIDATE_ROWS:
-            break
-        chosen.append(key)
-        rows += df.get(key, 0)
-    u = _shared_rows(chosen)
-    if u is None:
-        return []
-    score = case(*[((u.c.kind == k) & (u.c.value == v), weight[(k, v)]) for k, v in chosen], else_=0.0)
-    stmt = (
-        select(u.c.story_id)
-        .where(u.c.story_id != story_id)
-        .group_by(u.c.story_id)
-        .order_by(func.sum(score).desc(), u.c.story_id)
-        .limit(CANDIDATES)
-    )
-    return [int(i) for i in (await session.scalars(stmt)).all()]
+    return out
 
 
 async def similar(
     lib: Library, story_id: int, *, limit: int = 5, allowed_levels: frozenset[str] | None = None
 ) -> list[SimilarHit]:
-    """Stories most like `story_id`: shared relationships, characters, tags (rarer counts more).
-
-    Candidates come from the story's rarest features (bounded work however common Buffy is), then
-    every candidate is scored on all shared features, tf-idf style, plus series and author bonuses.
-    """
+    """Stories most like `story_id`: shared relationships, characters, tags, fandoms (the rarer in
+    the archive, the more they count, tf-idf style), plus a bonus for the same series or author."""
     async with lib.sessions() as session:
-        feats = await _features(session, story_id)
-        vocab = await vocabulary(lib, session)
-        total = max(1, vocab.signature[0])
-        df = {k: vocab.counts.get(k, 1) for k in feats.values}
-        weight = {k: WEIGHTS.get(k[0], 1.0) * math.log((total + 1) / (n + 0.5)) for k, n in df.items()}
-        seen = [Story.removed_at.is_(None), Story.id != story_id]
+        fx = await facets(lib, session)
+        features = await _features(session, fx, story_id)
+        score = np.zeros(fx.size)
+        for f in features:
+            if f.kind in BONUS:
+                f.weight = BONUS[f.kind]
+            else:
+                f.weight = WEIGHTS.get(f.kind, 1.0) * math.log((fx.size + 1) / (len(f.positions) + 0.5))
+            score[f.positions] += f.weight
+        score[fx.positions_of([story_id])] = 0.0
         if allowed_levels is not None:
-            seen.append(Story.rating_level.in_(sorted(allowed_levels)))
-        extra = await _series_and_author(session, feats, seen, limit)
-        ids = list(dict.fromkeys([*await _candidates(session, story_id, weight, df), *extra]))
-        if ids:
-            ids = list((await session.scalars(select(Story.id).where(Story.id.in_(ids), *seen))).all())
-        shared: dict[int, list[tuple[str, str]]] = {}
-        u = _shared_rows(list(weight), ids) if ids else None
-        if u is not None:
-            for i, kind, value in await session.execute(select(u.c.story_id, u.c.kind, u.c.value)):
-                shared.setdefault(int(i), []).append((kind, value))
-        scores = {
-            i: sum(weight.get(k, 0.0) for k in shared.get(i, [])) + extra.get(i, (0.0, ""))[0] for i in ids
-        }
-        best = sorted((i for i in scores if scores[i] > 0), key=lambda i: (-scores[i], i))[:limit]
-        hits = {h.id: h for h in await load_hits(session, best)}
-    return [
-        SimilarHit(hits[i], scores[i], _reason(feats, shared.get(i, []), weight, extra.get(i, (0.0, ""))[1]))
-        for i in best
-        if i in hits
-    ]
+            score[~fx.levels(allowed_levels)] = 0.0
+        candidates = np.flatnonzero(score > 0)
+        best = candidates[top_k(-score[candidates], fx.ids[candidates], limit)]
+        hits = {h.id: h for h in await load_hits(session, [int(i) for i in fx.ids[best]])}
+    out = []
+    for p in best:
+        hit = hits.get(int(fx.ids[p]))
+        if hit is not None:
+            shared = [f for f in features if np.any(f.positions == p)]
+            out.append(SimilarHit(hit, float(score[p]), _reason(shared)))
+    return out
 
 
-async def _series_and_author(
-    session: AsyncSession, feats: _Features, seen: list[ColumnElement[bool]], limit: int
-) -> dict[int, tuple[float, str]]:
-    extra: dict[int, tuple[float, str]] = {}
-    for column, value, bonus, why in (
-        (Story.series_name, feats.series, SERIES_BONUS, f"same series ({feats.series})"),
-        (Story.author, feats.author, AUTHOR_BONUS, f"also by {feats.author}"),
-    ):
-        if not value:
-            continue
-        stmt = select(Story.id).where(column == value, *seen).limit(limit * 4)
-        for i in (await session.scalars(stmt)).all():
-            old = extra.get(i, (0.0, ""))
-            extra[i] = (old[0] + bonus, "; ".join(x for x in (old[1], why) if x))
-    return extra
-
-
-def _reason(
-    feats: _Features, shared: list[tuple[str, str]], weight: dict[tuple[str, str], float], extra: str
-) -> str:
-    """`also Willow/Tara; angst; post-Tabula Rasa`: shared relationships, then the rarest tags."""
-    rels = [feats.values[k] for k in shared if k[0] == "relationship" and k in feats.values]
-    tags = sorted(
-        (k for k in shared if k[0] in ("tag", "warning") and k in feats.values),
-        key=lambda k: -weight.get(k, 0.0),
-    )
-    chars = sorted((k for k in shared if k[0] == "character"), key=lambda k: -weight.get(k, 0.0))
-    bits = [f"also {r}" for r in rels[:2]] + [feats.values[k] for k in tags[:3]]
-    if not rels and chars:
-        bits.append("also " + " & ".join(feats.values[k] for k in chars[:2]))
-    if extra:
-        bits.append(extra)
+def _reason(shared: list[_Feature]) -> str:
+    """`also Willow/Tara; angst; post-Tabula Rasa`: shared relationships, the rarest shared tags,
+    characters when no relationship is shared, then series and author."""
+    by_weight = sorted(shared, key=lambda f: -f.weight)
+    rels = [f"also {f.label}" for f in shared if f.kind == "relationship"][:2]
+    tags = [f.label for f in by_weight if f.kind in ("tag", "warning")][:3]
+    chars = [f.label for f in by_weight if f.kind == "character"][:2]
+    bits = rels + tags + ([] if rels or not chars else ["also " + " & ".join(chars)])
+    bits += [f.label for f in shared if f.kind in BONUS]
     return "; ".join(dict.fromkeys(bits)) or "similar characters"

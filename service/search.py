@@ -253,7 +253,7 @@ def count(compiled: Compiled, *, gated: bool = True, without: Filter | None = No
     return int(compiled.mask(gated=gated, without=without).sum())
 
 
-def _top(primary: np.ndarray, ids: np.ndarray, k: int | None) -> np.ndarray:
+def top_k(primary: np.ndarray, ids: np.ndarray, k: int | None) -> np.ndarray:
     """Indices of the `k` smallest `primary` values (ties by id), in order; all when k is None."""
     if k is None or k >= len(primary):
         return np.lexsort((ids, primary))
@@ -284,7 +284,7 @@ def _order(compiled: Compiled, where: np.ndarray, sort: str, seed: int, k: int |
         primary = fx.title[where]
     else:
         primary = ((ids + seed) * 1103515245) % 2147483647  # random, repeatable per seed
-    return _top(primary, ids, k)
+    return top_k(primary, ids, k)
 
 
 def _scores(compiled: Compiled, page_where: np.ndarray, sort: str) -> dict[int, float]:
