@@ -21,9 +21,9 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.fts import fts_search, to_match_query
+from db.fts import FTS_TABLE, fts_search, to_match_query
 from db.keys import fold
-from service.facets import Facets, facets
+from service.facets import Facets, facets, fetch_all
 from service.hits import StoryHit, Vocabulary, load_hits, vocabulary
 from service.library import Library
 from service.query import (
@@ -76,7 +76,8 @@ class Filter:
     kind: str
     label: str
     mask: np.ndarray
-    ranks: np.ndarray | None = None  # full text: bm25 per position (lower is better; inf = no match)
+    ranks: np.ndarray | None = None  # full text: bm25 per position (lower is better; inf = not ranked)
+    text: str | None = None  # full text: the words, for ranking the page (`rank_text`)
     facets: Facets | None = None  # set on the first ("live") filter, so a filter list is self-contained
 
 
@@ -134,20 +135,38 @@ def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
 
 
 async def _text_filter(session: AsyncSession, fx: Facets, text: str) -> Filter:
+    """Which stories match the words (ids straight from the FTS index, no ranking yet: bm25 is
+    computed later, for the page only, by `rank_text`)."""
     cleaned = " ".join(text.split())
     if len(cleaned) > MAX_TEXT:
         raise QueryError(f"That search text is too long ({len(cleaned)} characters; at most {MAX_TEXT}).")
-    if to_match_query(cleaned) is None:
+    expr = to_match_query(cleaned)
+    if expr is None:
         raise QueryError(f"There is nothing to search for in {cleaned!r}: use some words.")
     try:
-        rows = await fts_search(session, cleaned)
+        rows = await fetch_all(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (expr,))
     except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
         log.warning("full-text search failed for %r: %s", cleaned, exc)
         raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
     at, live = fx.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
     ranks = np.full(fx.size, np.inf)
-    ranks[at[live]] = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[live]
-    return Filter("text", f"text {cleaned!r}", ranks < np.inf, ranks)
+    return Filter("text", f"text {cleaned!r}", fx.mask(at[live]), ranks, cleaned)
+
+
+async def rank_text(session: AsyncSession, compiled: Compiled, where: np.ndarray, need: int | None) -> None:
+    """Fill the text filter's bm25 ranks for at least the best `need` stories among `where` (all
+    when None), asking `db.fts.fts_search` for more of its best-first list until enough pass."""
+    f = next((f for f in compiled.filters if f.text is not None), None)
+    if f is None or f.ranks is None or not len(where):
+        return
+    limit = None if need is None else max(4 * need, 64)
+    while True:
+        rows = await fts_search(session, f.text or "", limit=limit)
+        at, live = compiled.facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+        f.ranks[at[live]] = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[live]
+        if limit is None or len(rows) < limit or np.isfinite(f.ranks[where]).sum() >= (need or 0):
+            return
+        limit *= 8
 
 
 async def _people(
@@ -245,6 +264,8 @@ async def matching_ids(
     fx = next(f.facets for f in filters if f.facets is not None)
     compiled = Compiled(fx, filters, gate, [])
     where = np.flatnonzero(compiled.mask())
+    if sort == "best":
+        await rank_text(session, compiled, where, None)
     return [int(i) for i in fx.ids[where[_order(compiled, where, sort, seed)]]]
 
 
@@ -291,7 +312,7 @@ def _scores(compiled: Compiled, page_where: np.ndarray, sort: str) -> dict[int, 
     ids = [int(i) for i in compiled.facets.ids[page_where]]
     ranks = compiled.ranks
     if ranks is not None:
-        return {i: round(-float(r), 3) for i, r in zip(ids, ranks[page_where], strict=True)}
+        return {i: round(-float(r), 3) for i, r in zip(ids, ranks[page_where], strict=True) if np.isfinite(r)}
     if sort != "best":
         return {}
     relevance = compiled.facets.relevance(page_where, compiled.characters)
@@ -332,6 +353,8 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
         total = len(where)
         hidden = count(compiled, gated=False) - total if compiled.gate is not None else 0
         offset = (page - 1) * per_page
+        if q.sort == "best":
+            await rank_text(session, compiled, where, offset + per_page)
         page_where = where[_order(compiled, where, q.sort, seed, offset + per_page)[offset:]]
         page_ids = [int(i) for i in compiled.facets.ids[page_where]]
         hits = await load_hits(session, page_ids, _scores(compiled, page_where, q.sort))

@@ -347,6 +347,23 @@ async def test_full_text_finds_words(mini: Mini) -> None:
     assert result.hits[0].score is not None
 
 
+async def test_text_best_order_follows_bm25_within_filters(mini: Mini) -> None:
+    from db.fts import fts_search
+
+    async with mini.lib.sessions() as session:
+        ranked = [i for i, _rank in await fts_search(session, "Willow")]
+    allowed = {h.id for h in (await search(mini.lib, SearchQuery(max_rating="teen", per_page=50))).hits}
+    for per_page in (1, 2, 50):
+        pages = []
+        for page in (1, 2, 3):
+            result = await search(
+                mini.lib, SearchQuery(text="Willow", max_rating="teen", page=page, per_page=per_page)
+            )
+            pages += [h.id for h in result.hits]
+        assert pages == [i for i in ranked if i in allowed][: len(pages)]
+        assert result.total == len([i for i in ranked if i in allowed])
+
+
 @pytest.mark.parametrize("text", HOSTILE)
 async def test_hostile_text_never_crashes(mini: Mini, text: str) -> None:
     try:
