@@ -31,18 +31,8 @@ from cogs.gating import GATED_WORDS, is_age_restricted
 from cogs.reading import PART_TEXT_MAX, part_header
 from cogs.transformers import Choices, character_autocomplete, pairing_autocomplete, to_choices
 from service import stories
-from service.dailyrec import (
-    Clock,
-    DailyRecService,
-    Outcome,
-    Publisher,
-    PublishError,
-    Schedule,
-    Status,
-    file_clock,
-    timezone_names,
-    utc_now,
-)
+from service.dailyrec import DailyRecService, Outcome, Publisher, PublishError, Schedule, Status
+from service.dailytime import Clock, file_clock, timezone_names, utc_now
 from service.excerpts import render_chunk
 
 log = logging.getLogger(__name__)

@@ -16,16 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from db.models import DailyRecConfig, RecHistory, Story, StoryCharacter, StoryText
-from service.dailyrec import (
-    DailyRecService,
-    PublishError,
-    Schedule,
-    file_clock,
-    parse_post_time,
-    parse_timezone,
-    post_instant,
-    zone,
-)
+from service.dailyrec import DailyRecService, PublishError, Schedule
+from service.dailytime import file_clock, parse_post_time, parse_timezone, post_instant, zone
 from service.library import Library
 from service.query import QueryError
 
