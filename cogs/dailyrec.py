@@ -34,6 +34,7 @@ from service import stories
 from service.dailyrec import DailyRecService, Outcome, Publisher, PublishError, Schedule, Status
 from service.dailytime import Clock, file_clock, timezone_names, utc_now
 from service.excerpts import render_chunk
+from service.query import QueryError
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +105,17 @@ class ChannelPublisher:
             ) from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise PublishError(f"Discord did not answer ({exc})", permanent=False) from exc
+
+
+def missing_permissions(channel: Any) -> str | None:
+    """What the bot lacks to post the daily rec in `channel` ("Send Messages, Embed Links"), if anything."""
+    me = getattr(getattr(channel, "guild", None), "me", None)
+    perms = channel.permissions_for(me) if me is not None else None
+    if not isinstance(perms, discord.Permissions):  # not known from the cache: the first post will tell
+        return None
+    needed = {"view_channel": "View Channel", "send_messages": "Send Messages", "embed_links": "Embed Links"}
+    lacking = [label for name, label in needed.items() if not getattr(perms, name)]
+    return ", ".join(lacking) or None
 
 
 async def timezone_autocomplete(interaction: discord.Interaction, current: str) -> Choices:
@@ -237,6 +249,9 @@ class DailyRec(LibrarianCog):
         if not await self._mod(interaction, "change the daily rec"):
             return
         assert interaction.guild_id is not None
+        missing = missing_permissions(channel)
+        if missing:
+            raise QueryError(f"I can't post in {channel.mention}: I need {missing} there first.")
         await interaction.response.defer(ephemeral=True, thinking=True)
         await self.service.configure(
             interaction.guild_id,

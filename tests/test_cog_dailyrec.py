@@ -13,6 +13,7 @@ import pytest
 from cogs.dailyrec import ChannelPublisher, DailyRec, timezone_autocomplete
 from service.dailyrec import PublishError, Schedule
 from service.library import Library
+from service.query import QueryError
 from tests.conftest import assert_within_limits, make_bot, make_interaction
 from tests.test_dailyrec import CHANNEL, GUILD, FakePublisher, add_stories
 
@@ -97,13 +98,21 @@ async def test_a_mod_sets_the_schedule_and_sees_when_it_posts(setup: Any) -> Non
 
 
 async def test_a_bad_time_or_zone_is_refused_in_plain_words(setup: Any) -> None:
-    from service.query import QueryError
-
     cog, *_ = setup
     with pytest.raises(QueryError, match="HH:MM"):
         await set_schedule(cog, time="quarter past nine")
     with pytest.raises(QueryError, match="time zone"):
         await set_schedule(cog, timezone="Mars/Olympus_Mons")
+    assert await cog.service.schedule(GUILD) is None
+
+
+async def test_a_channel_the_bot_cannot_post_in_is_refused(setup: Any) -> None:
+    cog, *_ = setup
+    channel = target()
+    channel.mention = f"<#{CHANNEL}>"
+    channel.permissions_for.return_value = discord.Permissions(view_channel=True, send_messages=True)
+    with pytest.raises(QueryError, match="I need Embed Links there"):
+        await cog.set_.callback(cog, who(mod=True), channel, "09:00")
     assert await cog.service.schedule(GUILD) is None
 
 
