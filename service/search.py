@@ -161,7 +161,8 @@ async def rank_text(session: AsyncSession, compiled: Compiled, where: np.ndarray
         return
     limit = None if need is None else max(4 * need, 64)
     while True:
-        rows = await fts_search(session, f.text or "", limit=limit)
+        # removed stories are dropped by the live mask: without the join fts_search is 2-3x faster
+        rows = await fts_search(session, f.text or "", limit=limit, include_removed=True)
         at, live = compiled.facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
         f.ranks[at[live]] = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[live]
         if limit is None or len(rows) < limit or np.isfinite(f.ranks[where]).sum() >= (need or 0):
