@@ -296,7 +296,7 @@ async def pairing_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -
     for name in _rank_names(prefix, sorted(ships), limit) if key else []:
         out.append(_choice(f"{name} ({ships[name]})", ships[name]))
     for pair in pairs:
-        words = fold(pair).split()
+        words = _folded(pair).split()
         if all(any(w.startswith(t) for w in words) for t in tokens):
             out.append(_choice(pair, pair))
         if len(out) >= limit * 2:
