@@ -422,6 +422,22 @@ async def test_paging_covers_everything_once(mini: Mini) -> None:
     assert mini.ids["L"] not in seen  # mod-removed
 
 
+async def test_mod_removal_shows_at_once_and_counts_after_refresh(mini: Mini) -> None:
+    from service.hits import invalidate
+
+    q = SearchQuery(pairings=["Spillow"], per_page=50)
+    assert (await search(mini.lib, q)).total == 3
+    async with mini.lib.transaction() as session:
+        await session.execute(
+            update(Story).where(Story.id == mini.ids["A"]).values(removed_at=datetime.now(UTC))
+        )
+    stale = await search(mini.lib, q)  # the snapshot may still count it, but it is never shown
+    assert mini.ids["A"] not in [h.id for h in stale.hits]
+    invalidate(mini.lib)  # what service.curate does after a removal
+    fresh = await search(mini.lib, q)
+    assert fresh.total == 2 and mini.ids["A"] not in [h.id for h in fresh.hits]
+
+
 async def test_empty_reason_names_the_filter(mini: Mini) -> None:
     result = await search(mini.lib, SearchQuery(pairings=["Spike/Willow"], ratings=["general"]))
     assert result.total == 0
