@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import random
 import re
-import time
 
 import pytest
 
@@ -253,19 +252,19 @@ def test_count_mentions_longest_alias_wins(roster: Roster) -> None:
     assert counts == {"Buffybot": 1, "Winifred Burkle": 2}
 
 
-def test_count_mentions_is_fast_on_a_megabyte(roster: Roster) -> None:
+def test_count_mentions_on_a_megabyte_agrees_with_a_plain_count(roster: Roster) -> None:
+    """A megabyte of prose-like text: every name counted exactly (speed is measured in bench/)."""
     rng = random.Random(7)
     common = "the of and she he said to a in that was it her his you not on with as at but"
     words = [*common.split(" "), "Buffy", "Willow", "Giles"]  # prose-like: a name in eight words
     text = " ".join(rng.choice(words) for _ in range(300_000))[:1_000_000]
-    assert len(text) == 1_000_000
-    elapsed = float("inf")
-    for _ in range(3):  # best of three: other processes share the machine
-        start = time.perf_counter()
-        counts = roster.count_mentions(text)
-        elapsed = min(elapsed, time.perf_counter() - start)
-    assert counts["Buffy Summers"] == len(re.findall(r"\bBuffy\b", text))
-    assert elapsed < 0.1, f"count_mentions took {elapsed * 1000:.0f} ms on 1 MB"
+    counts = roster.count_mentions(text)
+    for written, canonical in (
+        ("Buffy", "Buffy Summers"),
+        ("Willow", "Willow Rosenberg"),
+        ("Giles", "Rupert Giles"),
+    ):
+        assert counts[canonical] == len(re.findall(rf"\b{written}\b", text))
 
 
 # -- made-up rosters: nothing fandom-specific in code -------------------------------------------------
