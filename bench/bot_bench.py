@@ -144,7 +144,7 @@ async def _wait_ready(
 async def _acks(fake: Any, manifest: list[dict[str, Any]], n: int) -> list[Row]:
     """Send each command `n` times, one at a time; ack latency per command label."""
     by_label: dict[str, list[float]] = {}
-    failures: dict[str, str] = {}
+    failures: dict[str, list[str]] = {}
     for label, kind, options in _commands(manifest, n):
         try:
             if kind.startswith("ac:"):
@@ -158,7 +158,7 @@ async def _acks(fake: Any, manifest: list[dict[str, Any]], n: int) -> list[Row]:
             with contextlib.suppress(AssertionError, TimeoutError):
                 await sent.settle(quiet=0.05, timeout=10)  # let followups finish before the next one
         except Exception as exc:  # one broken command must not hide the others' figures
-            failures[label] = f"{type(exc).__name__}: {exc}"[:160]
+            failures.setdefault(label, []).append(f"{type(exc).__name__}: {exc}"[:160])
     rows = []
     worst = 0.0
     for label in dict.fromkeys(lbl for lbl, _, _ in _commands(manifest, 1)):
@@ -169,11 +169,15 @@ async def _acks(fake: Any, manifest: list[dict[str, Any]], n: int) -> list[Row]:
                 Row(
                     SECTION,
                     f"ack {label}",
-                    f"{t.text()}, max {t.max:.1f} ms",
+                    f"{t.text()}, max {t.max:.1f} ms" + _failed(failures.get(label)),
                     target=f"≤ {ACK_TARGET_MS:g} ms",
                     result=check(t.max, ACK_TARGET_MS),
                 )
             )
         else:
-            rows.append(not_measured(SECTION, f"ack {label}", failures.get(label, "no answer")))
+            rows.append(not_measured(SECTION, f"ack {label}", (failures.get(label) or ["no answer"])[0]))
     return rows
+
+
+def _failed(errors: list[str] | None) -> str:
+    return f"; {len(errors)} unanswered ({errors[0]})" if errors else ""
