@@ -201,6 +201,18 @@ async def _people(
     return filters, characters
 
 
+def _fandoms(lib: Library, typed: str, vocab: Vocabulary) -> list[str]:
+    """Stored fandom names for a typed one: every label the roster reads as the same fandom
+    (`btvs`, `BTVS`, `Buffy: The Vampire Slayer`), else by the label itself."""
+    want = lib.roster.fandom_of(typed)
+    if want:
+        stored = sorted(set(vocab.fandom_labels.values()))
+        same = [n for n in stored if lib.roster.fandom_of(vocab.display.get(n, n)) == want]
+        if same:
+            return same
+    return resolve_label("fandom", typed, vocab.fandom_labels, partial=True)
+
+
 def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolved: list[str]) -> list[Filter]:
     """Author, fandom and tag filters, each typed label resolved against what the archive holds."""
     filters: list[Filter] = []
@@ -220,8 +232,7 @@ def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolve
         kinds = ("fandom",) if kind == "fandom" else ("tag", "warning")
         labels = vocab.fandom_labels if kind == "fandom" else vocab.tag_labels
         for typed in values:
-            meant = (lib.roster.fandom_of(typed) if kind == "fandom" else None) or typed
-            found = resolve_label(kind, meant, labels, partial=kind == "fandom")
+            found = _fandoms(lib, typed, vocab) if kind == "fandom" else resolve_label(kind, typed, labels)
             shown = " or ".join(vocab.display.get(n, n) for n in found)
             _note(resolved, typed, shown)
             cond = fx.labelled(kinds, found)

@@ -314,6 +314,7 @@ async def test_words_status_fandom_tags(mini: Mini) -> None:
     assert await _letters(mini, complete=False) == {"B", "G"}
     assert "I" not in await _letters(mini, complete=True)
     assert await _letters(mini, fandoms=["AtS"]) == {"K"}
+    assert len(await _letters(mini, fandoms=["btvs"])) == 10  # the roster's alias for the label
     assert "K" not in await _letters(mini, exclude_fandoms=["Angel"])
     assert await _letters(mini, tags=["Angst"]) == {"A", "C", "E", "G", "H"}
     assert await _letters(mini, tags=["angst"], exclude_tags=["post-tabula rasa"]) == {"A", "C", "G", "H"}
@@ -491,3 +492,40 @@ async def test_real_archive_long_misspelling_is_not_read_as_a_short_name(archive
         await search(archive_library, SearchQuery(characters=["Wilow Rosenbreg Xyzzy"]))
     assert "Willow Rosenberg" in err.value.suggestions
     assert (await search(archive_library, SearchQuery(characters=["wilow rosenberg"]))).total > 0
+
+
+@pytest.mark.corpus
+async def test_real_archive_spellings_sorts_exclusions_and_gating(archive_library: Any) -> None:
+    lib = archive_library
+    totals = {
+        label: (await search(lib, SearchQuery(ratings=[label]))).total
+        for label in ("PG-13", "T", "Teen And Up Audiences", "teen")
+    }
+    assert len(set(totals.values())) == 1
+    spike_willow = [
+        await search(lib, SearchQuery(pairings=[p]))
+        for p in ("Spike/Willow", "Willow/Spike", "W/S", "Spillow")
+    ]
+    assert len({r.total for r in spike_willow}) == 1
+    assert spike_willow[0].total or spike_willow[0].empty_reason
+    for key, n in await top_pairings(lib, 5):
+        if "/" in key and key.count("/") == 1:
+            a, b = key.split("/")
+            assert (await search(lib, SearchQuery(pairings=[f"{b}/{a}"]))).total == n
+    newest = (await search(lib, SearchQuery(sort="newest", per_page=50))).hits
+    dates = [h.published for h in newest]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated, reverse=True) and dates[: len(dated)] == dated  # undated last
+    longest = [h.words for h in (await search(lib, SearchQuery(sort="longest", per_page=50))).hits]
+    assert longest == sorted(longest, reverse=True)
+    name, _n = (await top_characters(lib, 1))[0]
+    without = await search(lib, SearchQuery(exclude_characters=[name], per_page=50))
+    assert all(name not in h.characters for h in without.hits)
+    assert (
+        without.total + (await search(lib, SearchQuery(characters=[name]))).total
+        == (await search(lib, SearchQuery())).total
+    )
+    sfw = frozenset({"general", "teen"})
+    gated = await search(lib, SearchQuery(allowed_levels=sfw, per_page=50))
+    assert all(h.rating.level in sfw for h in gated.hits)
+    assert gated.total + gated.hidden == (await search(lib, SearchQuery())).total
