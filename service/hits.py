@@ -1,9 +1,10 @@
-"""Stories as search results (`StoryHit`) and the archive's vocabulary (authors, tags, fandoms,
-pairing and character counts) cached in memory for name resolution and autocomplete.
+"""Stories as search results (`StoryHit`), the archive's vocabulary (authors, tags, fandoms,
+pairing and character counts) for name resolution and autocomplete, and the one cache rule every
+in-memory snapshot follows (`cached_snapshot`: rebuilt when `archive_signature` changes).
 
 Owns the JSON form of a hit (`id, title, author, rating {raw, level}, relationships, characters,
-words, score`, the CLI's interface) and when the vocabulary cache is refreshed. It must not import
-Discord; it only reads the database.
+words, score`, the CLI's interface) and `invalidate(lib)`, which code that changes stories calls.
+It must not import Discord; it only reads the database.
 """
 
 from __future__ import annotations
