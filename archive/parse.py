@@ -13,6 +13,7 @@ import logging
 import re
 from collections.abc import Callable
 from datetime import date, datetime
+from itertools import islice
 from pathlib import PurePath
 from typing import TYPE_CHECKING
 
@@ -71,8 +72,14 @@ def unreadable_reason(meta: StoryMeta) -> str | None:
     return None
 
 
+_LETTER = re.compile(r"[^\W\d_]")
+_ODD_CHAR = re.compile("[\x00-\x08\x0d-\x1f\ufffd]")
+"""Control characters other than \\t \\n \\v \\f, and the replacement character."""
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+
+
 def _has_text(body: str) -> bool:
-    return len(re.findall(r"[^\W\d_]", body[:20000])) >= 3
+    return sum(1 for _ in islice(_LETTER.finditer(body, 0, 20000), 3)) >= 3
 
 
 def _read(data: bytes, name: str, problems: list[str]) -> RawStory:
@@ -139,8 +146,7 @@ def _looks_binary(text: str) -> bool:
     sample = text[:8000]
     if not sample:
         return False
-    odd = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\n\t\f\v") or ch == "\ufffd")
-    return odd > 0.05 * len(sample)
+    return len(_ODD_CHAR.findall(sample)) > 0.05 * len(sample)
 
 
 def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
@@ -283,7 +289,7 @@ def _characters(
 
 def count_words(body: str) -> int:
     """Words in the story text (separator lines are not words)."""
-    return len(re.findall(r"[^\W_]+(?:['’][^\W_]+)*", body))
+    return len(_WORD.findall(body))
 
 
 _COMPLETE = re.compile(r"^(?:complete[d]?|finished|done|one[- ]?shot|yes)\b", re.IGNORECASE)

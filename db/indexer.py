@@ -1,9 +1,9 @@
 """The incremental indexer: walk the story folder, parse what changed, store it, drop what is gone.
 
 Owns change detection (size+mtime, then sha256: a touched file is not re-parsed), the run's
-bookkeeping (`IndexReport`, `index_failures`), one transaction per story (so a killed run leaves a
-consistent index) and keeping the in-memory title index in step. A bad file never stops a run.
-The parse and write workers live in `db/pipeline.py`, the rows in `db/store.py`. It must not
+bookkeeping (`IndexReport`, `index_failures`), committing stories in batches with a savepoint each
+(so a killed run leaves a consistent index and one bad story fails alone) and keeping the
+in-memory title index in step. A bad file never stops a run. The parse and write workers live in `db/pipeline.py`, the rows in `db/store.py`. It must not
 import Discord.
 """
 
@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+BATCH_STORIES = 100
+BATCH_BYTES = 2_000_000
+"""A full build commits this many stories (or bytes of files) at a time, each in a savepoint."""
 STORY_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub"})
 
 
@@ -121,16 +124,32 @@ def _titles(lib: Library, method: str, *args: Any) -> None:
 
 
 async def _store(lib: Library, writer: Writer, parsed: Parsed) -> FileOutcome:
-    job = parsed.job
     if parsed.reason is not None:
-        return FileOutcome(job.path, "failed", job.story_id, reason=parsed.reason)
+        return _outcome(lib, parsed, None)
     try:
-        story_id, title = await writer.run(store_parsed, parsed, lib.roster)
+        stored: tuple[int, str] | Exception = await writer.run(store_parsed, parsed, lib.roster)
     except Exception as exc:
-        log.exception("could not store %s", job.path)
-        return FileOutcome(
-            job.path, "failed", job.story_id, reason=f"could not store it ({type(exc).__name__}: {exc})"
-        )
+        stored = exc
+    return _outcome(lib, parsed, stored)
+
+
+async def _store_batch(lib: Library, writer: Writer, batch: list[Parsed]) -> list[FileOutcome]:
+    """Store a batch of parsed files in one transaction (a savepoint each); outcomes in order."""
+    todo = [(parsed, lib.roster) for parsed in batch if parsed.reason is None]
+    results = iter(await writer.run_batch(store_parsed, todo) if todo else [])
+    return [_outcome(lib, p, None if p.reason is not None else next(results)) for p in batch]
+
+
+def _outcome(lib: Library, parsed: Parsed, stored: tuple[int, str] | Exception | None) -> FileOutcome:
+    """What storing `parsed` did: `stored` is (story id, title), the exception, or None (not stored)."""
+    job = parsed.job
+    if parsed.reason is not None or stored is None:
+        return FileOutcome(job.path, "failed", job.story_id, reason=parsed.reason)
+    if isinstance(stored, Exception):
+        log.error("could not store %s", job.path, exc_info=stored)
+        reason = f"could not store it ({type(stored).__name__}: {stored})"
+        return FileOutcome(job.path, "failed", job.story_id, reason=reason)
+    story_id, title = stored
     if parsed.same:
         return FileOutcome(job.path, "unchanged", story_id)
     _titles(lib, "add", story_id, title)
@@ -170,8 +189,8 @@ async def index_directory(
     """Bring the index in step with the story folder (default `lib.settings.stories_dir`).
 
     Unchanged files are skipped; touched ones only get their new mtime; new and edited ones are
-    parsed and stored (one transaction each); files gone from disk leave the index, except
-    mod-removed stories. Failures are reported with a reason and recorded in `index_failures`.
+    parsed and stored (in batched transactions, a savepoint each); files gone from disk leave the
+    index, except mod-removed stories. Failures are reported with a reason and recorded in `index_failures`.
     `directory` must be inside the story folder (ValueError otherwise); only stories under it are
     considered. A missing folder raises FileNotFoundError rather than emptying the index.
     """
@@ -197,9 +216,9 @@ async def index_directory(
                 _titles(lib, "remove", story_id)
                 report.removed.append(path)
         bar = tqdm(total=len(jobs), desc="indexing", unit="file", file=sys.stderr, disable=not progress)
-        try:
-            async for parsed in parse_all(jobs, lib.roster):
-                outcome = await _store(lib, writer, parsed)
+
+        def record(outcomes: list[FileOutcome], batch: list[Parsed]) -> None:
+            for outcome, parsed in zip(outcomes, batch, strict=True):
                 bar.update(1)
                 if outcome.status == "failed":
                     report.failed.append((outcome.path, outcome.reason or "unknown"))
@@ -208,7 +227,29 @@ async def index_directory(
                 else:
                     (report.added if outcome.status == "added" else report.updated).append(outcome.path)
                     report.bytes_parsed += parsed.size
+
+        # The writer stores one batch while the next one is parsed and gathered.
+        writing: tuple[asyncio.Future[list[FileOutcome]], list[Parsed]] | None = None
+        batch: list[Parsed] = []
+        batch_bytes = 0
+        try:
+            async for parsed in parse_all(jobs, lib.roster):
+                batch.append(parsed)
+                batch_bytes += parsed.size
+                if len(batch) < BATCH_STORIES and batch_bytes < BATCH_BYTES:
+                    continue
+                if writing is not None:
+                    record(await writing[0], writing[1])
+                writing = (asyncio.ensure_future(_store_batch(lib, writer, batch)), batch)
+                batch, batch_bytes = [], 0
+            if writing is not None:
+                record(await writing[0], writing[1])
+                writing = None
+            if batch:
+                record(await _store_batch(lib, writer, batch), batch)
         finally:
+            if writing is not None:  # an error or cancellation: let the batch in flight finish
+                await asyncio.gather(writing[0], return_exceptions=True)
             bar.close()
         forget = IndexFailure.path.startswith(prefix, autoescape=True)
         await writer.run(_record_failures, report.failed, forget)

@@ -2,8 +2,8 @@
 
 Owns the parse step (read, sha256, `parse_story` with the roster; every failure becomes a reason in
 plain words, never an exception) run in a thread for small runs and in worker processes for big
-ones, and the `Writer`, which runs synchronous store functions one transaction at a time: on
-SQLite through a synchronous engine in one dedicated thread (one event-loop hop per story instead
+ones, and the `Writer`, which runs synchronous store functions a transaction (or a batch) at a
+time: on SQLite through a synchronous engine in one dedicated thread (one event-loop hop per story instead
 of one per statement), elsewhere through the async session. It must not decide what to index
 (that is `db/indexer.py`) and never imports Discord.
 """
@@ -198,6 +198,40 @@ class Writer:
             async with self._lib.transaction() as session:
                 return await session.run_sync(fn, *args)
         return await asyncio.get_running_loop().run_in_executor(self._thread, self._in_tx, fn, args)
+
+    def _batch_in_tx(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
+        assert self._sessions is not None
+        results: list[T | Exception] = []
+        with self._sessions.begin() as session:
+            for args in items:
+                try:
+                    with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
+                        results.append(fn(session, *args))
+                except Exception as exc:
+                    results.append(exc)
+        return results
+
+    async def run_batch(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
+        """`fn(session, *args)` for each args in `items`, all in ONE transaction, each in its own
+        savepoint: an exception rolls back (and is returned for) that item only.
+
+        A killed run still leaves a consistent index: the batch commits whole or not at all.
+        Fewer, larger transactions save the per-commit work (WAL frames, FTS5 segment flushes).
+        """
+        if self._thread is None:
+            return [await self._settled(fn, args) for args in items]
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._thread, self._batch_in_tx, fn, items)
+        except Exception:  # the commit itself failed: store them one by one as before
+            log.warning("a batch of %s stories could not be committed; storing one by one", len(items))
+            return [await self._settled(fn, args) for args in items]
+
+    async def _settled(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T | Exception:
+        try:
+            return await self.run(fn, *args)
+        except Exception as exc:
+            return exc
 
     async def close(self) -> None:
         """Finish pending writes and close the writer's connections."""
