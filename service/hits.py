@@ -222,6 +222,10 @@ async def archive_signature(session: AsyncSession) -> tuple[int, ...]:
     return int(live[0] or 0), int(live[1] or 0), int(audit or 0)
 
 
+_COST: dict[tuple[int, str], float] = {}  # (cache, database) -> seconds the last build took
+REBUILD_COST_FACTOR = 20.0
+
+
 class Snapshot(Protocol):
     signature: tuple[int, ...]
     built: float
@@ -238,14 +242,20 @@ async def cached_snapshot(
     if cached and now - cached.checked < RECHECK_SECONDS:
         return cached
     signature = await archive_signature(session)
-    if cached and cached.signature == signature and now - cached.built < CACHE_SECONDS:
-        cached.checked = now
-        return cached
+    key = (id(cache), lib.settings.database_url)
+    if cached and now - cached.built < CACHE_SECONDS:
+        # While a bulk index grows the archive, a costly snapshot is rebuilt at most every
+        # REBUILD_COST_FACTOR build-times (30 s at most); `invalidate` always forces a rebuild.
+        fresh_enough = now - cached.built < min(30.0, REBUILD_COST_FACTOR * _COST.get(key, 0.0))
+        if cached.signature == signature or fresh_enough:
+            cached.checked = now
+            return cached
     started = time.perf_counter()
     fresh = await build(session)
     fresh.signature, fresh.built, fresh.checked = signature, now, now
     cache[lib.settings.database_url] = fresh
-    log.info("%s rebuilt in %.0f ms", type(fresh).__name__, (time.perf_counter() - started) * 1000)
+    _COST[key] = time.perf_counter() - started
+    log.info("%s rebuilt in %.0f ms", type(fresh).__name__, _COST[key] * 1000)
     return fresh
 
 
