@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import Rating, Series
@@ -87,6 +87,38 @@ class StoryHit:
         return data
 
 
+async def _hanging(
+    session: AsyncSession, ids: list[int]
+) -> tuple[dict[int, list[str]], dict[int, list[str]], dict[tuple[int, str], list[str]]]:
+    """Characters (header first, then by mentions), relationships (as listed) and tag labels (by
+    name) of the stories `ids`, in one round trip of (story, kind, text, tie-break, rank, past)."""
+    sc, rel, tag = StoryCharacter, StoryRelationship, StoryTag
+    header = case((sc.source == "header", 1_000_000), else_=0)
+    union = union_all(
+        select(
+            sc.story_id, literal("character"), sc.name, sc.name, header + sc.mentions, literal(False)
+        ).where(sc.story_id.in_(ids), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)),
+        select(rel.story_id, literal("relationship"), rel.key, literal(""), -rel.id, rel.past).where(
+            rel.story_id.in_(ids)
+        ),
+        select(tag.story_id, tag.kind, tag.label, tag.name, literal(0), literal(False)).where(
+            tag.story_id.in_(ids)
+        ),
+    )
+    chars: dict[int, list[str]] = defaultdict(list)
+    rels: dict[int, list[str]] = defaultdict(list)
+    labels: dict[tuple[int, str], list[str]] = defaultdict(list)
+    rows = sorted((await session.execute(union)).all(), key=lambda r: (r[0], r[1], -r[4], r[3]))
+    for story_id, kind, text, _tie, _rank, past in rows:
+        if kind == "character":
+            chars[story_id].append(text)
+        elif kind == "relationship":
+            rels[story_id].append(relationship_display(text, bool(past)))
+        else:
+            labels[(story_id, kind)].append(text)
+    return chars, rels, labels
+
+
 async def load_hits(
     session: AsyncSession, ids: list[int], scores: dict[int, float] | None = None, *, live_only: bool = True
 ) -> list[StoryHit]:
@@ -94,30 +126,15 @@ async def load_hits(
     if not ids:
         return []
     scores = scores or {}
-    stmt = select(Story).where(Story.id.in_(ids))
+    columns = (
+        Story.id, Story.title, Story.author, Story.rating_raw, Story.rating_level, Story.words,
+        Story.summary, Story.series_name, Story.series_part, Story.status, Story.published,
+    )  # fmt: skip
+    stmt = select(*columns).where(Story.id.in_(ids))  # columns, not ORM objects: 3x cheaper a page
     if live_only:
         stmt = stmt.where(Story.removed_at.is_(None))
-    stories = {s.id: s for s in (await session.scalars(stmt)).all()}
-    chars: dict[int, list[str]] = defaultdict(list)
-    sc = StoryCharacter
-    rows = await session.execute(
-        select(sc.story_id, sc.name)
-        .where(sc.story_id.in_(ids), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS))
-        .order_by(sc.story_id, (sc.source == "header").desc(), sc.mentions.desc(), sc.name)
-    )
-    for story_id, name in rows:
-        chars[story_id].append(name)
-    rels: dict[int, list[str]] = defaultdict(list)
-    rel = StoryRelationship
-    for story_id, key, past in await session.execute(
-        select(rel.story_id, rel.key, rel.past).where(rel.story_id.in_(ids)).order_by(rel.story_id, rel.id)
-    ):
-        rels[story_id].append(relationship_display(key, bool(past)))
-    labels: dict[tuple[int, str], list[str]] = defaultdict(list)
-    for story_id, kind, label in await session.execute(
-        select(StoryTag.story_id, StoryTag.kind, StoryTag.label).where(StoryTag.story_id.in_(ids))
-    ):
-        labels[(story_id, kind)].append(label)
+    stories = {s.id: s for s in (await session.execute(stmt)).all()}
+    chars, rels, labels = await _hanging(session, ids)
     hits = []
     for i in ids:
         s = stories.get(i)
