@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import re
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
@@ -94,6 +94,24 @@ def _text(node: Tag | None) -> str:
     return " ".join(node.get_text(" ").split()) if node is not None else ""
 
 
+def _tags(node: Tag, names: Iterable[str] | None = None) -> Iterator[Tag]:
+    """The elements under `node` in document order (as `find_all`, at a fraction of its cost)."""
+    wanted = frozenset(names) if names is not None else None
+    for el in node.descendants:
+        if isinstance(el, Tag) and (wanted is None or el.name in wanted):
+            yield el
+
+
+def _with_ids(node: Tag, idents: Iterable[str]) -> dict[str, list[Tag]]:
+    """The elements under `node` whose `id` is one of `idents` (one pass), in document order."""
+    found: dict[str, list[Tag]] = {ident: [] for ident in idents}
+    for el in _tags(node):
+        ident = el.get("id")
+        if isinstance(ident, str) and ident in found:
+            found[ident].append(el)
+    return found
+
+
 def _classes(el: Tag) -> list[str]:
     value = el.get("class") or []
     return value.split() if isinstance(value, str) else list(value)
@@ -104,7 +122,12 @@ def _classes(el: Tag) -> list[str]:
 
 def is_ao3(soup: BeautifulSoup) -> bool:
     """True when the page carries AO3's download preface (`<dl class="tags">`)."""
-    return soup.find("dl", class_="tags") is not None
+    return _tags_list(soup) is not None
+
+
+def _tags_list(soup: BeautifulSoup) -> Tag | None:
+    """The first `<dl class="tags">`."""
+    return next((dl for dl in _tags(soup, ("dl",)) if "tags" in _classes(dl)), None)
 
 
 def _label(dt: Tag) -> str:
@@ -168,7 +191,7 @@ def _read_stats(stats: str, raw: RawStory) -> None:
 def _blockquote_after(scopes: list[Tag], label: str) -> str | None:
     """The text of the blockquote that follows a `<p>Summary</p>`-style label inside `scopes`."""
     for scope in scopes:
-        for p in scope.find_all("p"):
+        for p in _tags(scope, ("p",)):
             if _text(p).lower() == label.lower():
                 quote = p.find_next_sibling("blockquote")
                 if quote is not None:
@@ -176,12 +199,12 @@ def _blockquote_after(scopes: list[Tag], label: str) -> str | None:
     return None
 
 
-def _chapter_text(soup: BeautifulSoup) -> str:
-    """Chapter headings and chapter text from every `#chapters` block, notes left out."""
+def _chapter_text(containers: list[Tag]) -> str:
+    """Chapter headings and chapter text from the `#chapters` blocks, notes left out."""
     parts: list[str] = []
-    for container in soup.find_all(id="chapters"):
+    for container in containers:
         taken: set[int] = set()
-        for el in container.find_all(["h2", "h3", "div"]):
+        for el in _tags(container, ("h2", "h3", "div")):
             if any(id(parent) in taken for parent in el.parents) or _inside_notes(el, container):
                 continue
             classes = _classes(el)
@@ -209,7 +232,7 @@ def _inside_notes(el: Tag, stop: Tag) -> bool:
 def read_ao3(soup: BeautifulSoup, fmt: SourceFormat = "ao3-html") -> RawStory:
     """An AO3 download (HTML, or an EPUB's documents joined into one soup) as a `RawStory`."""
     raw = RawStory(format=fmt)
-    dl = soup.find("dl", class_="tags")
+    dl = _tags_list(soup)
     if dl is not None:
         _read_tags(dl, raw)
     raw.title = _text(soup.find("h1")) or None
@@ -217,14 +240,15 @@ def read_ao3(soup: BeautifulSoup, fmt: SourceFormat = "ao3-html") -> RawStory:
     if byline is not None:
         authors = [_text(a) for a in byline.find_all("a", rel="author")]
         raw.author = ", ".join(a for a in authors if a) or re.sub(r"^by\s+", "", _text(byline)) or None
-    preface = soup.find_all(id="preface") or [soup]  # an EPUB splits the preface in two documents
+    ids = _with_ids(soup, ("preface", "endnotes", "chapters"))
+    preface = ids["preface"] or [soup]  # an EPUB splits the preface in two documents
     raw.summary = _blockquote_after(preface, "Summary")
     notes = [
         _blockquote_after(preface, "Notes"),
-        _blockquote_after(soup.find_all(id="endnotes"), "End Notes"),
+        _blockquote_after(ids["endnotes"], "End Notes"),
     ]
     raw.notes = [n for n in notes if n]
-    raw.body = _chapter_text(soup)
+    raw.body = _chapter_text(ids["chapters"])
     if not raw.body:
         raw.problems.append("no chapter text found in #chapters; used the whole page")
         raw.body = html_to_text(soup.body or soup)
