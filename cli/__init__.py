@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -45,7 +46,12 @@ def main(argv: Sequence[str]) -> int:
         parser.print_help()
         return 2
     try:
-        return int(asyncio.run(handler(args)) or 0)
+        code = int(asyncio.run(handler(args)) or 0)
+        sys.stdout.flush()
+        return code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `bot.py search --json | head`: the reader left; that is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

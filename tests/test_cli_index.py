@@ -10,6 +10,7 @@ from pathlib import Path
 
 from archive.model import JSON_KEYS
 from settings import ROOT
+from tests.conftest import SAMPLES_DIR as SAMPLES
 from tests.conftest import SEEDS_DIR, need
 
 
@@ -85,3 +86,19 @@ def test_index_prints_a_summary_with_failure_reasons(tmp_path: Path) -> None:
 
     missing = bot("--db", db_file, "index", tmp_path / "nowhere")
     assert missing.returncode == 1 and "nowhere" in missing.stderr
+
+
+def test_a_reader_that_leaves_early_is_not_an_error() -> None:
+    """`bot.py parse --json … | head -1`: the closed pipe ends the command quietly, no traceback."""
+    files = sorted(str(p) for p in SAMPLES.rglob("*") if p.is_file())
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bot.py"), "parse", *files, "--json"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first byte is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipeError" not in err
