@@ -69,9 +69,13 @@ def html_to_text(node: Tag | BeautifulSoup | None) -> str:
     return join_text(out)
 
 
+_SPACES = re.compile(r"[^\S \x01\x02][^\S\x01\x02]*| [^\S\x01\x02]+")
+"""A run of whitespace other than one plain space (a lone space is already what a run becomes)."""
+
+
 def join_text(pieces: Iterable[str]) -> str:
     """Collapse HTML whitespace and turn paragraph/line markers into blank lines and newlines."""
-    text = re.sub(r"[^\S\x01\x02]+", " ", "".join(pieces))
+    text = _SPACES.sub(" ", "".join(pieces))
     paragraphs: list[str] = []
     for block in text.split(_PARA):
         current: list[str] = []
