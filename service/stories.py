@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from typing import Any
@@ -18,6 +19,7 @@ from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.roster import Roster
 from db.keys import fold
 from db.models import IndexFailure, Story, StoryTag, StoryText
 from service.excerpts import Chunk, chunk_from, chunk_text
@@ -165,6 +167,15 @@ async def excerpt(lib: Library, story_id: int, *, limit: int = 2000, start: int 
     return chunk_from(body, start, limit) if start else chunk_text(body, limit)
 
 
+def fandom_counts(roster: Roster, labels: Iterable[tuple[int, str]]) -> list[tuple[str, int]]:
+    """Stories per fandom, most first, with the roster's spellings of one fandom counted as one
+    (`BtVS`, `Buffy: The Vampire Slayer` and `Buffy the Vampire Slayer (TV)` are one fandom)."""
+    stories: dict[str, set[int]] = {}
+    for story_id, label in labels:
+        stories.setdefault(roster.fandom_of(label) or label, set()).add(story_id)
+    return sorted(((name, len(ids)) for name, ids in stories.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
 async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
     """Totals, words, counts by rating level / fandom / format, authors and index failures."""
     live = Story.removed_at.is_(None)
@@ -194,13 +205,11 @@ async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> A
             ).all()
         )
         fandom_rows = await session.execute(
-            select(func.min(StoryTag.label), func.count())
+            select(StoryTag.story_id, StoryTag.label)
             .join(Story, Story.id == StoryTag.story_id)
             .where(StoryTag.kind == "fandom", *seen)
-            .group_by(StoryTag.name)
-            .order_by(func.count().desc(), StoryTag.name)
         )
-        by_fandom = [(str(label), int(c)) for label, c in fandom_rows]
+        by_fandom = fandom_counts(lib.roster, ((int(i), str(label)) for i, label in fandom_rows))
         failures = int(await session.scalar(select(func.count()).select_from(IndexFailure)) or 0)
     return ArchiveStats(
         stories=int(n),

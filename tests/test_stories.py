@@ -13,6 +13,7 @@ from service.stories import (
     author_choices,
     character_choices,
     excerpt,
+    fandom_counts,
     find_title,
     pairing_choices,
     resolve_story,
@@ -121,3 +122,8 @@ async def test_author_cache_follows_new_stories(library: Any) -> None:
     await fill_mini(library)
     invalidate(library)
     assert (await author_choices(library, "pen"))[0][1] == "Penelope Quill"
+
+
+def test_fandom_counts_fold_the_rosters_spellings_and_count_each_story_once(mini: Mini) -> None:
+    rows = [(1, "BtVS"), (1, "Buffy the Vampire Slayer (TV)"), (2, "Buffy: The Vampire Slayer"), (3, "Firefly")]
+    assert fandom_counts(mini.lib.roster, rows) == [("Buffy the Vampire Slayer", 2), ("Firefly", 1)]
