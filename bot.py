@@ -124,6 +124,9 @@ class Librarian(commands.Bot):
             report = await index_directory(self.lib)
             log.info("start-up index: %s", report.summary())
             await self.refresh_library()
+            from service.search import warm
+
+            await warm(self.lib)  # build the filter snapshots now, not in the first member's search
         except Exception:
             log.exception("the start-up index failed; serving the archive as it was")
         finally:
