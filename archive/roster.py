@@ -134,6 +134,7 @@ class _Tables:
     choices: dict[str, str] = field(default_factory=dict)  # normalised fuzzy choice -> canonical
     initials: dict[str, str] = field(default_factory=dict)
     ships: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    ship_labels: dict[str, str] = field(default_factory=dict)  # normalised ship name -> as written
     fandoms: dict[str, str] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
 
@@ -212,6 +213,7 @@ def _build(data: Mapping[str, Any]) -> tuple[str, list[str], list[str], _Tables]
         if normalise(str(ship)) in t.exact:
             p.append(f"ships.{ship}: the ship name is also a character name")
         t.ships[normalise(str(ship))] = tuple(sorted(set(found)))
+        t.ship_labels[normalise(str(ship))] = str(ship)
     fandoms: list[str] = []
     for label, aliases in (data.get("fandoms") or {}).items():
         fandoms.append(str(label))
@@ -307,6 +309,11 @@ class Roster:
             return exact
         hits = self.suggest(name, limit=1)
         return hits[0][0] if hits and hits[0][1] >= cutoff else None
+
+    @property
+    def ships(self) -> dict[str, tuple[str, ...]]:
+        """Every ship name as the roster file writes it (`Spuffy`), with its canonical members."""
+        return {self._t.ship_labels[key]: members for key, members in self._t.ships.items()}
 
     def ship(self, name: str) -> tuple[str, ...] | None:
         """The canonical members (sorted) of a ship name such as `Spuffy`, or None."""

@@ -328,3 +328,10 @@ def test_load_names_the_file(tmp_path) -> None:
     missing = tmp_path / "missing.yaml"
     with pytest.raises(RosterError, match=r"missing\.yaml"):
         Roster.load(missing)
+
+
+def test_ships_are_listed_as_written(roster: Roster) -> None:
+    ships = roster.ships
+    assert ships["Spuffy"] == ("Buffy Summers", "Spike")
+    assert ships["Tillow"] == ships["Willara"] == ("Tara Maclay", "Willow Rosenberg")
+    assert all(roster.ship(name) == members for name, members in ships.items())

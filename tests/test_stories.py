@@ -127,3 +127,8 @@ async def test_author_cache_follows_new_stories(library: Any) -> None:
 def test_fandom_counts_fold_the_rosters_spellings_and_count_each_story_once(mini: Mini) -> None:
     rows = [(1, "BtVS"), (1, "Buffy the Vampire Slayer (TV)"), (2, "Buffy: The Vampire Slayer"), (3, "Firefly")]
     assert fandom_counts(mini.lib.roster, rows) == [("Buffy the Vampire Slayer", 2), ("Firefly", 1)]
+
+
+async def test_pairing_autocomplete_offers_ship_names_from_a_prefix(mini: Mini) -> None:
+    choices = await pairing_choices(mini.lib, "Spu")
+    assert ("Spuffy (Buffy Summers/Spike)", "Buffy Summers/Spike") in choices
