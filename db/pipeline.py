@@ -223,8 +223,8 @@ class Writer:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._thread, self._batch_in_tx, fn, items)
-        except Exception:  # the commit itself failed: store them one by one as before
-            log.warning("a batch of %s stories could not be committed; storing one by one", len(items))
+        except Exception as exc:  # the transaction itself failed: store them one by one as before
+            log.warning("a batch of %s stories failed (%s); storing them one by one", len(items), exc)
             return [await self._settled(fn, args) for args in items]
 
     async def _settled(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T | Exception:

@@ -1,0 +1,47 @@
+"""The indexer commits stories in batches, a savepoint each: a story that cannot be stored fails
+alone (nothing of it is left behind) and the rest of its batch is stored with a consistent FTS index.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from archive.model import StoryMeta
+from archive.parse import parse_story
+from db.models import Story
+from db.pipeline import Writer
+from db.store import write_story
+from tests.conftest import SEEDS_DIR, need
+
+
+async def test_a_story_that_fails_inside_a_batch_fails_alone(library: Any) -> None:
+    seeds = sorted(need(SEEDS_DIR).iterdir())
+    metas = [parse_story(p.read_bytes(), p.name, library.roster) for p in seeds]
+
+    def store(session: Session, meta: StoryMeta, fail: bool) -> int:
+        story_id, _ = write_story(
+            session, meta, path=meta.path, size=1, mtime=0.0, sha256="0" * 64, roster=library.roster
+        )
+        if fail:  # after its rows (and FTS entries) were written: they must all be rolled back
+            raise RuntimeError("disk on fire")
+        return story_id
+
+    async with Writer(library) as writer:
+        results = await writer.run_batch(store, [(meta, i == 1) for i, meta in enumerate(metas)])
+
+    assert isinstance(results[1], RuntimeError)
+    assert all(isinstance(r, int) for i, r in enumerate(results) if i != 1)
+    async with library.transaction() as session:
+        paths = set(await session.scalars(select(Story.path)))
+        await session.execute(text("INSERT INTO story_fts(story_fts) VALUES ('integrity-check')"))
+        body_word = metas[0].body.split()[0]
+        hits = (
+            await session.execute(
+                text("SELECT count(*) FROM story_fts WHERE story_fts MATCH :q"), {"q": f'"{body_word}"'}
+            )
+        ).scalar()
+    assert paths == {m.path for i, m in enumerate(metas) if i != 1}
+    assert hits >= 1
