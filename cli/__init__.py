@@ -18,7 +18,21 @@ from collections.abc import Sequence
 
 COMMAND_MODULES = ("cli.index", "cli.query", "cli.curate")
 COMMANDS = frozenset(
-    {"parse", "index", "search", "title", "excerpt", "rec", "similar", "stats", "add", "remove", "restore", "history", "sync"}
+    {
+        "parse",
+        "index",
+        "search",
+        "title",
+        "excerpt",
+        "rec",
+        "similar",
+        "stats",
+        "add",
+        "remove",
+        "restore",
+        "history",
+        "sync",
+    }
 )
 
 

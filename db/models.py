@@ -65,7 +65,9 @@ class Story(Base):
     series_name: Mapped[str | None] = mapped_column(String(256), index=True)
     series_part: Mapped[int | None] = mapped_column(Integer)
     part: Mapped[int | None] = mapped_column(Integer)
-    meta: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # full parsed StoryMeta JSON (pre-override)
+    meta: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict
+    )  # full parsed StoryMeta JSON (pre-override)
     problems: Mapped[list[Any]] = mapped_column(JSON, default=list)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -172,7 +174,9 @@ class Override(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
-    field: Mapped[str] = mapped_column(String(32))  # title|author|rating|relationships|characters|tags|summary|series
+    field: Mapped[str] = mapped_column(
+        String(32)
+    )  # title|author|rating|relationships|characters|tags|summary|series
     value: Mapped[Any] = mapped_column(JSON)
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_name: Mapped[str | None] = mapped_column(String(128))

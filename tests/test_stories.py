@@ -125,7 +125,12 @@ async def test_author_cache_follows_new_stories(library: Any) -> None:
 
 
 def test_fandom_counts_fold_the_rosters_spellings_and_count_each_story_once(mini: Mini) -> None:
-    rows = [(1, "BtVS"), (1, "Buffy the Vampire Slayer (TV)"), (2, "Buffy: The Vampire Slayer"), (3, "Firefly")]
+    rows = [
+        (1, "BtVS"),
+        (1, "Buffy the Vampire Slayer (TV)"),
+        (2, "Buffy: The Vampire Slayer"),
+        (3, "Firefly"),
+    ]
     assert fandom_counts(mini.lib.roster, rows) == [("Buffy the Vampire Slayer", 2), ("Firefly", 1)]
 
 
