@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from cli.common import print_json
-from cli.index import _story_files
-from cli.query import _print_hit, _run
+from cli.index import story_files
+from cli.query import print_hit, with_library
 from service import curate
 from service.curate import Actor, CurateError
 from service.library import Library
@@ -41,7 +41,7 @@ def register(subparsers: Any) -> None:
     add.add_argument("--rating", help="the rating to store: G, PG-13, Teen, Mature, NC-17, ...")
     add.add_argument("--pairing", help="pairings to store: Spike/Willow, Buffy & Faith")
     add.add_argument("--yes", action="store_true", help="do not ask: add every file that passes the checks")
-    add.set_defaults(handler=_run(run_add))
+    add.set_defaults(handler=with_library(run_add))
 
     remove = subparsers.add_parser(
         "remove",
@@ -51,17 +51,17 @@ def register(subparsers: Any) -> None:
     )
     remove.add_argument("story", metavar="STORY", help="the story's id or title")
     remove.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    remove.set_defaults(handler=_run(run_remove))
+    remove.set_defaults(handler=with_library(run_remove))
 
     restore = subparsers.add_parser("restore", help="bring a removed story back")
     restore.add_argument("story", metavar="STORY", help="the removed story's id or title")
-    restore.set_defaults(handler=_run(run_restore))
+    restore.set_defaults(handler=with_library(run_restore))
 
     history = subparsers.add_parser("history", help="the audit trail: who changed what, when")
     history.add_argument("story", nargs="?", metavar="STORY", help="only this story (id or title)")
     history.add_argument("--limit", type=int, default=50, help="at most this many entries (default 50)")
     history.add_argument("--json", action="store_true", help="print JSON")
-    history.set_defaults(handler=_run(run_history))
+    history.set_defaults(handler=with_library(run_history))
 
 
 def _ask(question: str) -> bool:
@@ -78,7 +78,7 @@ async def _add_one(lib: Library, file: Path, options: dict[str, Any], args: argp
     upload = await curate.prepare_add(lib, file.name, data, options)
     if not args.yes:
         print(f"== {file}")
-        _print_hit(upload.card)
+        print_hit(upload.card)
         print("   " + " ".join(upload.opening.split())[:300])
         if not _ask("Add it?"):
             raise CurateError("not confirmed")
@@ -96,7 +96,7 @@ async def run_add(lib: Library, args: argparse.Namespace) -> int:
         "rating": args.rating,
         "relationships": args.pairing,
     }
-    files, _ = _story_files(args.files)
+    files, _ = story_files(args.files)
     added: list[tuple[Path, str]] = []
     refused: list[tuple[Path, str]] = []
     bar = tqdm(files, desc="adding", unit="file", file=sys.stderr, disable=not args.yes or len(files) < 2)
@@ -120,7 +120,7 @@ async def run_remove(lib: Library, args: argparse.Namespace) -> int:
     from service.stories import resolve_story
 
     hit = await resolve_story(lib, args.story)
-    _print_hit(hit)
+    print_hit(hit)
     if not args.yes and not _ask("Remove it? (restore brings it back)"):
         print("nothing was removed")
         return 1

@@ -83,7 +83,7 @@ async def run_index(args: argparse.Namespace) -> int:
     return 0
 
 
-def _story_files(arguments: list[str]) -> tuple[list[Path], bool]:
+def story_files(arguments: list[str]) -> tuple[list[Path], bool]:
     """The files to parse (folders expanded, sorted) and whether the answer is a list."""
     from db.indexer import STORY_SUFFIXES
 
@@ -159,7 +159,7 @@ async def run_parse(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         roster = None
-    files, as_list = _story_files(args.files)
+    files, as_list = story_files(args.files)
     metas: list[StoryMeta] = []
     status = 0
     for file in files:

@@ -74,7 +74,7 @@ def query_from_args(args: argparse.Namespace) -> SearchQuery:
     )
 
 
-def _run(body: Callable[[Library, argparse.Namespace], Awaitable[int]]) -> Handler:
+def with_library(body: Callable[[Library, argparse.Namespace], Awaitable[int]]) -> Handler:
     """Open the library, run `body`, close it; a QueryError becomes a message and exit code 1."""
 
     async def handler(args: argparse.Namespace) -> int:
@@ -100,7 +100,7 @@ def _line(hit: StoryHit, n: int | None = None) -> str:
     )
 
 
-def _print_hit(hit: StoryHit, n: int | None = None, extra: str | None = None) -> None:
+def print_hit(hit: StoryHit, n: int | None = None, extra: str | None = None) -> None:
     print(_line(hit, n))
     details = hit.relationships or hit.characters[:4]
     if details or hit.tags:
@@ -135,7 +135,7 @@ async def _search(lib: Library, args: argparse.Namespace) -> int:
     if not args.json:
         start = (result.page - 1) * max(1, min(args.per_page, 50))
         for n, hit in enumerate(result.hits, start + 1):
-            _print_hit(hit, n)
+            print_hit(hit, n)
     return 0
 
 
@@ -179,7 +179,7 @@ async def _rec(lib: Library, args: argparse.Namespace) -> int:
         print_json(result.hit.to_json())
         _note(result.line, True)
     else:
-        _print_hit(result.hit)
+        print_hit(result.hit)
         print(result.line)
     return 0
 
@@ -197,7 +197,7 @@ async def _similar(lib: Library, args: argparse.Namespace) -> int:
     if not found:
         print("  nothing close enough yet.")
     for n, s in enumerate(found, 1):
-        _print_hit(s.hit, n, extra=f"why: {s.reason}")
+        print_hit(s.hit, n, extra=f"why: {s.reason}")
     return 0
 
 
@@ -230,32 +230,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sort", choices=SORTS, default="best", help="order of the results (default: best)")
     p.add_argument("--page", type=int, default=1, help="page number (default 1)")
     p.add_argument("--per-page", type=int, default=5, help="stories per page (default 5, at most 50)")
-    p.set_defaults(handler=_run(_search))
+    p.set_defaults(handler=with_library(_search))
 
     p = subparsers.add_parser("title", help="find a story by (part of) its title")
     p.add_argument("query", help="the title, or what you remember of it")
     p.add_argument("--limit", type=int, default=10, help="at most this many (default 10)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_run(_title))
+    p.set_defaults(handler=with_library(_title))
 
     p = subparsers.add_parser("excerpt", help="print one 2000-character part of a story")
     p.add_argument("title", help="the story's title (or its id)")
     p.add_argument("--chunk", type=int, default=1, help="which part, from 1 (default 1)")
     p.add_argument("--limit", type=int, default=2000, help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_run(_excerpt))
+    p.set_defaults(handler=with_library(_excerpt))
 
     p = subparsers.add_parser("rec", help="a random story matching the filters")
     _filters(p)
     p.add_argument("--place", default="cli", help=argparse.SUPPRESS)
-    p.set_defaults(handler=_run(_rec))
+    p.set_defaults(handler=with_library(_rec))
 
     p = subparsers.add_parser("similar", help="stories like the one named")
     p.add_argument("title", help="the story's title (or its id)")
     p.add_argument("--limit", type=int, default=5, help="at most this many (default 5)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_run(_similar))
+    p.set_defaults(handler=with_library(_similar))
 
     p = subparsers.add_parser("stats", help="what the archive holds")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.set_defaults(handler=_run(_stats))
+    p.set_defaults(handler=with_library(_stats))

@@ -24,9 +24,9 @@ from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
 from cogs.errors import reply_ephemeral
 from cogs.transformers import (
     Choices,
-    _service_autocomplete,
     author_autocomplete,
     pairing_autocomplete,
+    service_autocomplete,
 )
 from cogs.views import Confirm, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
@@ -41,8 +41,8 @@ RATING_CHOICES = [
     for name in ("General Audiences", "Teen And Up Audiences", "Mature", "Explicit", "Not Rated")
 ]
 FIELD_CHOICES = [app_commands.Choice(name=f, value=f) for f in OVERRIDE_FIELDS]
-removed_autocomplete = _service_autocomplete(curate.removed_choices, "removed story")
-any_title_autocomplete = _service_autocomplete(stories.title_choices, "title")
+removed_autocomplete = service_autocomplete(curate.removed_choices, "removed story")
+any_title_autocomplete = service_autocomplete(stories.title_choices, "title")
 """Every live title, whatever the channel: mods curate stories of every rating (replies are private)."""
 
 

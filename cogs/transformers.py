@@ -63,7 +63,7 @@ async def title_autocomplete(interaction: discord.Interaction, current: str) -> 
         return []
 
 
-def _service_autocomplete(fetch: Fetch, what: str) -> Autocomplete:
+def service_autocomplete(fetch: Fetch, what: str) -> Autocomplete:
     """An autocomplete callback asking `fetch(lib, typed, limit=25)` for (name, value) pairs."""
 
     async def autocomplete(interaction: discord.Interaction, current: str) -> Choices:
@@ -77,6 +77,6 @@ def _service_autocomplete(fetch: Fetch, what: str) -> Autocomplete:
     return autocomplete
 
 
-character_autocomplete = _service_autocomplete(stories.character_choices, "character")
-pairing_autocomplete = _service_autocomplete(stories.pairing_choices, "pairing")
-author_autocomplete = _service_autocomplete(stories.author_choices, "author")
+character_autocomplete = service_autocomplete(stories.character_choices, "character")
+pairing_autocomplete = service_autocomplete(stories.pairing_choices, "pairing")
+author_autocomplete = service_autocomplete(stories.author_choices, "author")
