@@ -155,8 +155,8 @@ async def _acks(fake: Any, manifest: list[dict[str, Any]], n: int) -> list[Row]:
             await sent.response(timeout=10)
             callback = next(r for r in sent.requests() if r.route == "callback")
             by_label.setdefault(label, []).append((callback.at - sent.dispatched_at) * 1000)
-            with contextlib.suppress(AssertionError, TimeoutError):
-                await sent.settle(quiet=0.05, timeout=10)  # let followups finish before the next one
+            with contextlib.suppress(Exception):  # answered: let its followups finish (an idle bot)
+                await sent.settle(quiet=0.5, timeout=10)
         except Exception as exc:  # one broken command must not hide the others' figures
             failures.setdefault(label, []).append(f"{type(exc).__name__}: {exc}"[:160])
     rows = []
