@@ -70,6 +70,7 @@ class Archive(LibrarianCog):
         await self._ranking(interaction, "Most-written pairings", stories.top_pairings)
 
     async def _ranking(self, interaction: discord.Interaction, title: str, fetch: Any) -> None:
+        await interaction.response.defer(thinking=True)  # counting over every story can pass 200 ms
         allowed = allowed_levels_for(interaction.channel)
         rows = await fetch(self.lib, limit=TOP_LIMIT, allowed_levels=allowed)
         footer = SFW_FOOTER if allowed is not None else None
