@@ -250,6 +250,17 @@ def test_ffn_info_line(roster: Roster) -> None:
     assert_story_intact(meta)
 
 
+def test_ffn_info_line_with_a_bare_status_word(roster: Roster) -> None:
+    """FanFiction.net writes a finished story as `… - Published: 3/4/2005 - Complete - id: 123`."""
+    text = (
+        "Rated: Fiction T - English - Romance - [Buffy S., Spike] - Words: 1,234 - "
+        "Published: 3/4/2005 - Complete - id: 123\n\n" + STORY
+    )
+    meta = parse(text, roster=roster)
+    assert meta.status == "complete"
+    assert "Complete" not in {c.name for c in meta.characters}
+
+
 def test_fanficfare_export_with_crlf_and_wrapping() -> None:
     lines = [
         "", "", "", "Fog", "", "by Nightlight", "", "",

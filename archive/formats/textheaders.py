@@ -251,6 +251,9 @@ def store(raw: RawStory, field: str, label: str, value: str) -> None:
             raw.part = number
 
 
+_FFN_STATUS = re.compile(r"complete[d]?|in[- ]progress|incomplete", re.IGNORECASE)
+
+
 def read_ffn_line(line: str, raw: RawStory) -> None:
     """Fill `raw` from a FanFiction.net info line (`Rated: T - English - Romance/Angst - [W, T] ...`)."""
     pieces = [p.strip() for p in re.split(r"\s+-\s+", line.strip()) if p.strip()]
@@ -265,6 +268,9 @@ def read_ffn_line(line: str, raw: RawStory) -> None:
                 store(raw, label, label, value)
             elif label == "chapters" and value.isdigit() and int(value) == 1:
                 pass
+            continue
+        if _FFN_STATUS.fullmatch(piece):  # the site writes a finished story's status without a label
+            raw.status = piece
             continue
         unlabelled += 1
         genres = [g.strip() for g in re.split(r"/(?!comfort)", piece, flags=re.IGNORECASE)]
