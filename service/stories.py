@@ -167,13 +167,13 @@ async def excerpt(lib: Library, story_id: int, *, limit: int = 2000, start: int 
     return chunk_from(body, start, limit) if start else chunk_text(body, limit)
 
 
-def fandom_counts(roster: Roster, labels: Iterable[tuple[int, str]]) -> list[tuple[str, int]]:
-    """Stories per fandom, most first, with the roster's spellings of one fandom counted as one
-    (`BtVS`, `Buffy: The Vampire Slayer` and `Buffy the Vampire Slayer (TV)` are one fandom)."""
-    stories: dict[str, set[int]] = {}
-    for story_id, label in labels:
-        stories.setdefault(roster.fandom_of(label) or label, set()).add(story_id)
-    return sorted(((name, len(ids)) for name, ids in stories.items()), key=lambda kv: (-kv[1], kv[0]))
+def fandom_groups(roster: Roster, labels: Iterable[str]) -> dict[str, list[str]]:
+    """The stored fandom labels grouped by the fandom the roster reads them as (`BtVS`, `Buffy: The
+    Vampire Slayer` and `Buffy the Vampire Slayer (TV)` are one fandom); unknown labels stand alone."""
+    groups: dict[str, list[str]] = {}
+    for label in labels:
+        groups.setdefault(roster.fandom_of(label) or label, []).append(label)
+    return groups
 
 
 async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
@@ -204,12 +204,25 @@ async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> A
                 await session.execute(select(Story.format, func.count()).where(*seen).group_by(Story.format))
             ).all()
         )
-        fandom_rows = await session.execute(
-            select(StoryTag.story_id, StoryTag.label)
-            .join(Story, Story.id == StoryTag.story_id)
-            .where(StoryTag.kind == "fandom", *seen)
+        fandom_tag = [StoryTag.kind == "fandom", Story.id == StoryTag.story_id, *seen]
+        per_label = dict(
+            (
+                await session.execute(
+                    select(StoryTag.label, func.count()).where(*fandom_tag).group_by(StoryTag.label)
+                )
+            ).all()
         )
-        by_fandom = fandom_counts(lib.roster, ((int(i), str(label)) for i, label in fandom_rows))
+        by_fandom = []
+        for fandom, labels in fandom_groups(lib.roster, per_label).items():
+            if len(labels) == 1:
+                n_fandom = int(per_label[labels[0]])
+            else:  # a story may carry two spellings of one fandom: count it once
+                distinct = select(func.count(func.distinct(StoryTag.story_id))).where(
+                    *fandom_tag, StoryTag.label.in_(labels)
+                )
+                n_fandom = int(await session.scalar(distinct) or 0)
+            by_fandom.append((fandom, n_fandom))
+        by_fandom.sort(key=lambda kv: (-kv[1], kv[0]))
         failures = int(await session.scalar(select(func.count()).select_from(IndexFailure)) or 0)
     return ArchiveStats(
         stories=int(n),

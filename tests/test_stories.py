@@ -6,14 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from db.models import StoryTag
 from service.hits import invalidate
 from service.query import QueryError
 from service.stories import (
     author_choices,
     character_choices,
     excerpt,
-    fandom_counts,
+    fandom_groups,
     find_title,
     pairing_choices,
     resolve_story,
@@ -124,16 +126,29 @@ async def test_author_cache_follows_new_stories(library: Any) -> None:
     assert (await author_choices(library, "pen"))[0][1] == "Penelope Quill"
 
 
-def test_fandom_counts_fold_the_rosters_spellings_and_count_each_story_once(mini: Mini) -> None:
-    rows = [
-        (1, "BtVS"),
-        (1, "Buffy the Vampire Slayer (TV)"),
-        (2, "Buffy: The Vampire Slayer"),
-        (3, "Firefly"),
-    ]
-    assert fandom_counts(mini.lib.roster, rows) == [("Buffy the Vampire Slayer", 2), ("Firefly", 1)]
+def test_fandom_groups_fold_the_rosters_spellings(mini: Mini) -> None:
+    labels = ["BtVS", "Buffy the Vampire Slayer (TV)", "Buffy: The Vampire Slayer", "Firefly"]
+    assert fandom_groups(mini.lib.roster, labels) == {
+        "Buffy the Vampire Slayer": ["BtVS", "Buffy the Vampire Slayer (TV)", "Buffy: The Vampire Slayer"],
+        "Firefly": ["Firefly"],
+    }
 
 
 async def test_pairing_autocomplete_offers_ship_names_from_a_prefix(mini: Mini) -> None:
     choices = await pairing_choices(mini.lib, "Spu")
     assert ("Spuffy (Buffy Summers/Spike)", "Buffy Summers/Spike") in choices
+
+
+@pytest.mark.corpus
+async def test_stats_count_each_story_once_per_fandom(archive_library: Any) -> None:
+    lib = archive_library
+    async with lib.sessions() as session:
+        rows = (
+            await session.execute(select(StoryTag.story_id, StoryTag.label).where(StoryTag.kind == "fandom"))
+        ).all()
+    expected: dict[str, set[int]] = {}
+    for story_id, label in rows:
+        expected.setdefault(lib.roster.fandom_of(label) or label, set()).add(story_id)
+    result = await stats(lib)
+    assert dict(result.by_fandom) == {name: len(ids) for name, ids in expected.items()}
+    assert len(dict(result.by_fandom)) < len({label for _id, label in rows})  # spellings were folded
