@@ -175,6 +175,9 @@ class Vocabulary:
     characters: list[tuple[str, int]]
     character_labels: dict[str, str] = field(default_factory=dict)  # folded -> stored name
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, name) -> live stories
+    derived: dict[tuple[str, frozenset[str] | None], Any] = field(default_factory=dict)
+    """Figures computed from the same archive state on first use (rankings, totals per age gate);
+    they are dropped with the snapshot when the archive changes."""
     built: float = 0.0
     checked: float = 0.0
     signature: tuple[int, ...] = ()

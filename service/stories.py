@@ -177,7 +177,17 @@ def fandom_groups(roster: Roster, labels: Iterable[str]) -> dict[str, list[str]]
 
 
 async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
-    """Totals, words, counts by rating level / fandom / format, authors and index failures."""
+    """Totals, words, counts by rating level / fandom / format, authors and index failures; kept
+    with the vocabulary snapshot, so they are counted again only after the archive changed."""
+    vocab = await vocabulary(lib)
+    key = ("stats", allowed_levels)
+    if key not in vocab.derived:
+        vocab.derived[key] = await count_stats(lib, allowed_levels)
+    return vocab.derived[key]  # type: ignore[no-any-return]
+
+
+async def count_stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
+    """`stats`, counted now from the database (seven scans of the stories table)."""
     live = Story.removed_at.is_(None)
     seen = [live] + ([Story.rating_level.in_(sorted(allowed_levels))] if allowed_levels is not None else [])
     async with lib.sessions() as session:
@@ -242,7 +252,13 @@ async def top_characters(
 ) -> list[tuple[str, int]]:
     """The most-written characters (header, or named often enough in the text), with story counts."""
     async with lib.sessions() as session:
-        return (await count_characters(session, allowed_levels))[:limit]
+        vocab = await vocabulary(lib, session)
+        if allowed_levels is None:
+            return vocab.characters[:limit]
+        key = ("characters", allowed_levels)
+        if key not in vocab.derived:
+            vocab.derived[key] = await count_characters(session, allowed_levels)
+        return list(vocab.derived[key][:limit])
 
 
 async def top_pairings(
@@ -250,7 +266,13 @@ async def top_pairings(
 ) -> list[tuple[str, int]]:
     """The most-written relationships (`Spike/Willow Rosenberg`, `Buffy Summers & Faith Lehane`)."""
     async with lib.sessions() as session:
-        return (await count_pairings(session, allowed_levels))[:limit]
+        vocab = await vocabulary(lib, session)
+        if allowed_levels is None:
+            return vocab.pairings[:limit]
+        key = ("pairings", allowed_levels)
+        if key not in vocab.derived:
+            vocab.derived[key] = await count_pairings(session, allowed_levels)
+        return list(vocab.derived[key][:limit])
 
 
 def _choice(name: str, value: str) -> tuple[str, str]:

@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from db.models import StoryTag
 from service.hits import invalidate
-from service.query import QueryError
+from service.query import QueryError, SearchQuery
+from service.search import search
 from service.stories import (
     author_choices,
     character_choices,
@@ -152,3 +153,20 @@ async def test_stats_count_each_story_once_per_fandom(archive_library: Any) -> N
     result = await stats(lib)
     assert dict(result.by_fandom) == {name: len(ids) for name, ids in expected.items()}
     assert len(dict(result.by_fandom)) < len({label for _id, label in rows})  # spellings were folded
+
+
+async def test_cached_totals_and_rankings_follow_a_mod_removal(archive_library: Any) -> None:
+    """Stats and rankings are kept with the snapshot: a removal (from any process) shows at once."""
+    from service.curate import Actor, remove_story
+
+    lib = archive_library
+    sfw = frozenset({"general", "teen"})
+    before, pairs_before = await stats(lib), dict(await top_pairings(lib, 500, allowed_levels=sfw))
+    victim = next(
+        h for h in (await search(lib, SearchQuery(per_page=50, allowed_levels=sfw))).hits if h.relationships
+    )
+    await remove_story(lib, victim.id, Actor(1, "mod"))
+    after, pairs_after = await stats(lib), dict(await top_pairings(lib, 500, allowed_levels=sfw))
+    assert after.stories == before.stories - 1
+    key = victim.relationships[0]
+    assert pairs_after.get(key, 0) == pairs_before[key] - 1
