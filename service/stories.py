@@ -9,7 +9,6 @@ miss). It must not import Discord or parse files; title matching is `service.tit
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
@@ -362,22 +361,19 @@ async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) ->
 
 # --- title autocomplete, age gated (added by the bot engineer for cogs/transformers.py) ----------
 
-LEVELS_SECONDS = 30.0
-"""How long the story -> rating level map used to gate title suggestions may be reused."""
-_LEVELS: dict[str, tuple[float, int, dict[int, str]]] = {}
-
 
 async def _levels(lib: Library) -> dict[int, str]:
-    """Every live story's rating level, cached briefly (autocomplete asks on every keystroke)."""
-    now = time.monotonic()
-    cached = _LEVELS.get(lib.settings.database_url)
-    if cached and cached[1] == len(lib.titles) and now - cached[0] < LEVELS_SECONDS:
-        return cached[2]
-    async with lib.sessions() as session:
-        rows = await session.execute(select(Story.id, Story.rating_level).where(Story.removed_at.is_(None)))
-        levels = {int(story_id): str(level) for story_id, level in rows}
-    _LEVELS[lib.settings.database_url] = (now, len(lib.titles), levels)
-    return levels
+    """Every live story's rating level, kept with the vocabulary snapshot (autocomplete asks on every
+    keystroke; the snapshot notices any change to the archive within seconds)."""
+    vocab = await vocabulary(lib)
+    key = ("levels", None)
+    if key not in vocab.derived:
+        async with lib.sessions() as session:
+            rows = await session.execute(
+                select(Story.id, Story.rating_level).where(Story.removed_at.is_(None))
+            )
+            vocab.derived[key] = {int(story_id): str(level) for story_id, level in rows}
+    return vocab.derived[key]  # type: ignore[no-any-return]
 
 
 async def title_choices(
