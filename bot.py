@@ -126,8 +126,10 @@ class Librarian(commands.Bot):
             log.info("start-up index: %s", report.summary())
             await self.refresh_library()
             from service.search import warm
+            from service.stories import rating_levels
 
             await warm(self.lib)  # build the filter snapshots now, not in the first member's search
+            await rating_levels(self.lib)  # and the age gate title autocomplete reads
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's
             # sight so a full collection never pauses a command for a few hundred milliseconds.
             gc.collect()

@@ -362,7 +362,7 @@ async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) ->
 # --- title autocomplete, age gated (added by the bot engineer for cogs/transformers.py) ----------
 
 
-async def _levels(lib: Library) -> dict[int, str]:
+async def rating_levels(lib: Library) -> dict[int, str]:
     """Every live story's rating level, kept with the vocabulary snapshot (autocomplete asks on every
     keystroke; the snapshot notices any change to the archive within seconds)."""
     vocab = await vocabulary(lib)
@@ -385,7 +385,7 @@ async def title_choices(
     """
     allowed = None
     if allowed_levels is not None:
-        levels = await _levels(lib)
+        levels = await rating_levels(lib)
 
         def allowed(story_id: int) -> bool:
             return levels.get(story_id) in allowed_levels
