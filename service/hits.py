@@ -26,6 +26,7 @@ from service.library import Library
 
 log = logging.getLogger(__name__)
 S = TypeVar("S", bound="Snapshot")
+T = TypeVar("T")
 
 HIT_KEYS: tuple[str, ...] = (
     "id",
@@ -324,7 +325,24 @@ async def _build(session: AsyncSession) -> Vocabulary:
         characters,
         character_labels,
         counts,
+        derived={("pairings", None): pairings, ("characters", None): characters},
     )
+
+
+async def snapshot_figure(
+    lib: Library,
+    name: str,
+    allowed_levels: frozenset[str] | None,
+    compute: Callable[[AsyncSession], Awaitable[T]],
+) -> T:
+    """A figure counted once per archive state (per age gate) and kept with the vocabulary snapshot:
+    `compute(session)` runs only when the snapshot has none, i.e. after the archive changed."""
+    async with lib.sessions() as session:
+        vocab = await vocabulary(lib, session)
+        key = (name, allowed_levels)
+        if key not in vocab.derived:
+            vocab.derived[key] = await compute(session)
+        return vocab.derived[key]  # type: ignore[no-any-return]
 
 
 async def vocabulary(lib: Library, session: AsyncSession | None = None) -> Vocabulary:

@@ -27,6 +27,7 @@ from service.hits import (
     count_characters,
     count_pairings,
     load_hits,
+    snapshot_figure,
     vocabulary,
 )
 from service.library import Library
@@ -178,11 +179,9 @@ def fandom_groups(roster: Roster, labels: Iterable[str]) -> dict[str, list[str]]
 async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
     """Totals, words, counts by rating level / fandom / format, authors and index failures; kept
     with the vocabulary snapshot, so they are counted again only after the archive changed."""
-    vocab = await vocabulary(lib)
-    key = ("stats", allowed_levels)
-    if key not in vocab.derived:
-        vocab.derived[key] = await count_stats(lib, allowed_levels)
-    return vocab.derived[key]  # type: ignore[no-any-return]
+    return await snapshot_figure(
+        lib, "stats", allowed_levels, lambda _session: count_stats(lib, allowed_levels)
+    )
 
 
 async def count_stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
@@ -250,28 +249,18 @@ async def top_characters(
     lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
 ) -> list[tuple[str, int]]:
     """The most-written characters (header, or named often enough in the text), with story counts."""
-    async with lib.sessions() as session:
-        vocab = await vocabulary(lib, session)
-        if allowed_levels is None:
-            return vocab.characters[:limit]
-        key = ("characters", allowed_levels)
-        if key not in vocab.derived:
-            vocab.derived[key] = await count_characters(session, allowed_levels)
-        return list(vocab.derived[key][:limit])
+    rows = await snapshot_figure(
+        lib, "characters", allowed_levels, lambda s: count_characters(s, allowed_levels)
+    )
+    return list(rows[:limit])
 
 
 async def top_pairings(
     lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
 ) -> list[tuple[str, int]]:
     """The most-written relationships (`Spike/Willow Rosenberg`, `Buffy Summers & Faith Lehane`)."""
-    async with lib.sessions() as session:
-        vocab = await vocabulary(lib, session)
-        if allowed_levels is None:
-            return vocab.pairings[:limit]
-        key = ("pairings", allowed_levels)
-        if key not in vocab.derived:
-            vocab.derived[key] = await count_pairings(session, allowed_levels)
-        return list(vocab.derived[key][:limit])
+    rows = await snapshot_figure(lib, "pairings", allowed_levels, lambda s: count_pairings(s, allowed_levels))
+    return list(rows[:limit])
 
 
 def _choice(name: str, value: str) -> tuple[str, str]:
@@ -365,15 +354,12 @@ async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) ->
 async def rating_levels(lib: Library) -> dict[int, str]:
     """Every live story's rating level, kept with the vocabulary snapshot (autocomplete asks on every
     keystroke; the snapshot notices any change to the archive within seconds)."""
-    vocab = await vocabulary(lib)
-    key = ("levels", None)
-    if key not in vocab.derived:
-        async with lib.sessions() as session:
-            rows = await session.execute(
-                select(Story.id, Story.rating_level).where(Story.removed_at.is_(None))
-            )
-            vocab.derived[key] = {int(story_id): str(level) for story_id, level in rows}
-    return vocab.derived[key]  # type: ignore[no-any-return]
+
+    async def read(session: AsyncSession) -> dict[int, str]:
+        rows = await session.execute(select(Story.id, Story.rating_level).where(Story.removed_at.is_(None)))
+        return {int(story_id): str(level) for story_id, level in rows}
+
+    return await snapshot_figure(lib, "levels", None, read)
 
 
 async def title_choices(
