@@ -118,18 +118,13 @@ class Librarian(commands.Bot):
         log.info("synced %s commands to test guild %s", len(synced), guild_id)
 
     async def _index_on_start(self) -> None:
-        """Index new and changed files in `stories/` in the background, then refresh the caches."""
+        """Index new and changed files in `stories/` in the background, then build the archive's views."""
         try:
             from db.indexer import index_directory
 
             report = await index_directory(self.lib)
             log.info("start-up index: %s", report.summary())
-            await self.refresh_library()
-            from service.search import warm
-            from service.stories import rating_levels
-
-            await warm(self.lib)  # build the filter snapshots now, not in the first member's search
-            await rating_levels(self.lib)  # and the age gate title autocomplete reads
+            await self.lib.views.warm()  # every in-memory view now, not in the first member's command
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's
             # sight so a full collection never pauses a command for a few hundred milliseconds.
             gc.collect()
@@ -138,13 +133,6 @@ class Librarian(commands.Bot):
             log.exception("the start-up index failed; serving the archive as it was")
         finally:
             self.index_done.set()
-
-    async def refresh_library(self) -> None:
-        """Reload what is cached in memory after the archive changed: titles, names for autocomplete."""
-        from service.hits import invalidate
-
-        await self.lib.reload_titles()
-        invalidate(self.lib)
 
     async def _announce_ready(self) -> None:
         await self.wait_until_ready()

@@ -244,3 +244,16 @@ class IndexFailure(Base):
     path: Mapped[str] = mapped_column(String(1024), primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ArchiveChanges(Base):
+    """One row counting every write to the archive's stories and index failures, from any process.
+
+    Kept by triggers (see `db/changes.py`), so the service's in-memory views can tell in one read
+    that something changed, including a story re-indexed in place.
+    """
+
+    __tablename__ = "archive_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changes: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -1,8 +1,8 @@
 """Mods curate the archive: add a confirmed upload, correct a story's metadata, reset it, remove it
 (the file is moved aside, never destroyed), restore it, and read the audit trail.
 
-Owns each change and its `audit_log` entry, written in one transaction, and keeping `lib.titles` and
-the vocabulary cache in step. Corrections are stored as overrides, so they survive re-indexing and
+Owns each change and its `audit_log` entry, written in one transaction, then `lib.refresh()` so
+every in-memory view (`service.views`) has it. Corrections are stored as overrides, so they survive re-indexing and
 edits of the file. The checks on what is sent (names, formats, duplicates, quota) are
 `service.uploads`'s. The bot and the CLI call the same functions with an `Actor`. It must not import
 Discord: who counts as a mod is the cog's decision; this module trusts the actor it is given.
@@ -29,7 +29,6 @@ from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from db.overrides import apply_overrides
 from db.store import save_story
-from service.hits import invalidate
 from service.library import Library
 from service.query import QueryError
 from service.stories import StoryCard, resolve_story, story_card
@@ -127,12 +126,9 @@ async def _store(
     )
 
 
-def _in_step(lib: Library, story_id: int, title: str | None) -> None:
-    if title is None:
-        lib.titles.remove(story_id)
-    else:
-        lib.titles.add(story_id, title)
-    invalidate(lib)
+async def _in_step(lib: Library) -> None:
+    """Every in-memory view learns of the change at once (other processes within seconds)."""
+    await lib.refresh()
 
 
 async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
@@ -166,7 +162,7 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
         file.unlink(missing_ok=True)
         raise
     log.info("%s added story %s (%s) as %s", actor.name, story.id, story.title, path)
-    _in_step(lib, story.id, story.title)
+    await _in_step(lib)
     return await story_card(lib, story.id)
 
 
@@ -213,7 +209,7 @@ async def edit_story(lib: Library, story_id: int, field_name: str, value: Any, a
         _audit(
             session, actor, "edit", story_id, stored.title, field=field_name, value=clean, previous=previous
         )
-    _in_step(lib, story_id, stored.title)
+    await _in_step(lib)
     return await story_card(lib, story_id)
 
 
@@ -229,7 +225,7 @@ async def reset_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
         await session.execute(delete(Override).where(Override.story_id == story_id))
         stored = await _store(session, lib, meta, story.path, file, sha)
         _audit(session, actor, "reset", story_id, stored.title, dropped={f: v for f, v in rows})
-    _in_step(lib, story_id, stored.title)
+    await _in_step(lib)
     return await story_card(lib, story_id)
 
 
@@ -258,7 +254,7 @@ async def remove_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             move_file(dest, src)
         raise
     log.info("%s removed story %s (%s)", actor.name, story_id, story.title)
-    _in_step(lib, story_id, None)
+    await _in_step(lib)
     return await story_card(lib, story_id)
 
 
@@ -294,7 +290,7 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             move_file(dest, src)
         raise
     log.info("%s restored story %s (%s)", actor.name, story_id, stored.title)
-    _in_step(lib, story_id, stored.title)
+    await _in_step(lib)
     return await story_card(lib, story_id)
 
 

@@ -1,9 +1,9 @@
 """The filter index: the live archive's filterable facts held in memory as numpy arrays, so a search
 over 50,000 stories filters, counts and sorts in a few milliseconds.
 
-Owns `Facets` (one snapshot per database: story columns, and per character / relationship member /
-tag / author the positions of the stories that have it) and when it is rebuilt (the live archive
-changed, `invalidate`, or see `service.hits.cached_snapshot`). Why not SQL: a broad filter (a
+Owns `Facets` (a snapshot: story columns, and per character / relationship member / tag / author
+the positions of the stories that have it) and how it is built; when it is rebuilt, and the one
+copy in memory, are `service.views.ArchiveViews`'s. Why not SQL: a broad filter (a
 character in half the stories) costs SQLite a row lookup per match in the wide `stories` table, so
 counting and ranking 25,000 matches took 40-130 ms of CPU; here it is a mask over one array. SQL
 stays the source of truth (snapshots are built from it; the page's stories are read from it).
@@ -23,8 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
 from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.hits import MIN_MENTIONS, cached_snapshot
-from service.library import Library
+from service.hits import MIN_MENTIONS
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +52,6 @@ class Facets:
     tags: dict[tuple[str, str], Positions]  # (kind, folded name) -> positions
     authors: dict[str, Positions]
     series: dict[str, Positions]
-    signature: tuple[int, ...] = ()
-    built: float = 0.0
-    checked: float = 0.0
 
     @property
     def size(self) -> int:
@@ -266,16 +262,3 @@ async def _fill_tags(session: AsyncSession, facets: Facets) -> None:
     for story_id, kind, name in rows:
         groups[(kind, name)].append(story_id)
     facets.tags = {key: facets.positions_of(ids) for key, ids in groups.items()}
-
-
-_CACHE: dict[str, Facets] = {}
-
-
-def invalidate(lib: Library) -> None:
-    """Forget the snapshot (call after adding, editing or removing stories)."""
-    _CACHE.pop(lib.settings.database_url, None)
-
-
-async def facets(lib: Library, session: AsyncSession) -> Facets:
-    """The current snapshot (see `service.hits.cached_snapshot` for when it is rebuilt)."""
-    return await cached_snapshot(_CACHE, lib, session, build)

@@ -1,5 +1,5 @@
 """The Librarian service context: one object holding the engine, session factory, roster and the
-in-memory title index, shared by the bot and the CLI.
+archive's in-memory views (`lib.views`, see `service.views`), shared by the bot and the CLI.
 
 Owns start-up order (engine -> migrations -> roster -> title index) and shutdown. It must not
 import Discord. Service functions receive a `Library` (or a session plus the pieces they need).
@@ -18,6 +18,7 @@ from archive.roster import Roster
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
 from service.titles import TitleIndex
+from service.views import ArchiveViews
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,32 +26,38 @@ log = logging.getLogger(__name__)
 
 @dataclass(slots=True)
 class Library:
-    """Everything a command needs to answer: settings, database, roster, title index."""
+    """Everything a command needs to answer: settings, database, roster, the archive's views."""
 
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     roster: Roster
-    titles: TitleIndex
+    views: ArchiveViews
 
     @classmethod
     async def open(cls, settings: Settings, *, load_titles: bool = True) -> Library:
-        """Connect, apply migrations, load the roster and (by default) the title index."""
+        """Connect, apply migrations, load the roster and (by default) the title index now; without
+        it the views are built on first use."""
         engine = create_engine(settings.database_url)
         await upgrade(engine)
         roster = Roster.load(settings.roster_file)
         sessions = create_sessionmaker(engine)
-        titles = TitleIndex()
-        lib = cls(settings=settings, engine=engine, sessions=sessions, roster=roster, titles=titles)
+        lib = cls(
+            settings=settings, engine=engine, sessions=sessions, roster=roster, views=ArchiveViews(sessions)
+        )
         if load_titles:
-            await lib.reload_titles()
+            await lib.views.refresh(force=True)
         return lib
 
-    async def reload_titles(self) -> None:
-        """Rebuild the in-memory title index from the database (after a bulk index run)."""
-        async with self.sessions() as session:
-            await self.titles.load(session)
-        log.info("title index holds %s titles", len(self.titles))
+    @property
+    def titles(self) -> TitleIndex:
+        """The title index as it is now; service code asks `await lib.views.title_index()`."""
+        return self.views.titles
+
+    async def refresh(self) -> None:
+        """Bring every in-memory view in step with the archive now (after this process changed it:
+        an index run, a curation). Other processes' changes are noticed without it."""
+        await self.views.refresh(force=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -21,7 +21,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import RecHistory, RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.facets import Facets, facets
+from service.facets import Facets
 from service.hits import MIN_MENTIONS, StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError, SearchQuery
@@ -180,7 +180,7 @@ async def similar(
     """Stories most like `story_id`: shared relationships, characters, tags, fandoms (the rarer in
     the archive, the more they count, tf-idf style), plus a bonus for the same series or author."""
     async with lib.sessions() as session:
-        fx = await facets(lib, session)
+        fx = await lib.views.facets()
         features = await _features(session, fx, story_id)
         score = np.zeros(fx.size)
         for f in features:

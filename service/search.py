@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.fts import FTS_TABLE, fts_search, to_match_query
 from db.keys import fold
-from service.facets import Facets, facets, fetch_all
-from service.hits import StoryHit, Vocabulary, load_hits, vocabulary
+from service.facets import Facets, fetch_all
+from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.query import (
     SORTS,
@@ -36,6 +36,7 @@ from service.query import (
     resolve_label,
     resolve_pairing,
 )
+from service.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +178,7 @@ async def _people(
     filters: list[Filter] = []
     characters: list[str] = []
     names_asked = [*q.characters, *q.exclude_characters, *q.pairings, *q.exclude_pairings]
-    known = (await vocabulary(lib, session)).character_labels if names_asked else {}
+    known = (await lib.views.vocabulary()).character_labels if names_asked else {}
     for names, exclude in ((q.characters, False), (q.exclude_characters, True)):
         for name in dict.fromkeys(names):
             canon = resolve_character(lib.roster, name, known=known)
@@ -247,7 +248,7 @@ def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolve
 async def compile_query(lib: Library, session: AsyncSession, q: SearchQuery) -> Compiled:
     """Resolve every name in `q` and turn it into filters; raises QueryError in plain words."""
     resolved: list[str] = []
-    fx = await facets(lib, session)
+    fx = await lib.views.facets()
     people, characters = await _people(lib, session, fx, q, resolved)
     filters = [
         Filter("live", "", np.ones(fx.size, dtype=bool), facets=fx),
@@ -255,7 +256,7 @@ async def compile_query(lib: Library, session: AsyncSession, q: SearchQuery) -> 
         *_ratings(fx, q, resolved),
     ]
     if q.authors or q.tags or q.fandoms or q.exclude_tags or q.exclude_fandoms:
-        filters += _labels(lib, fx, q, await vocabulary(lib, session), resolved)
+        filters += _labels(lib, fx, q, await lib.views.vocabulary(), resolved)
     if q.words_min is not None:
         filters.append(Filter("words", f"at least {q.words_min} words", fx.words >= q.words_min))
     if q.words_max is not None:
@@ -373,11 +374,3 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
     reason = empty_reason(compiled, hidden) if total == 0 else None
     pages = max(1, -(-total // per_page))
     return SearchResult(hits, total, page, pages, hidden, compiled.resolved, reason)
-
-
-async def warm(lib: Library) -> None:
-    """Build the vocabulary and the filter index now (about a second at 50,000 stories), so the
-    first search after start-up or a bulk index does not pay for it."""
-    async with lib.sessions() as session:
-        await vocabulary(lib, session)
-        await facets(lib, session)

@@ -22,16 +22,10 @@ from archive.roster import Roster
 from db.keys import fold
 from db.models import IndexFailure, Story, StoryTag, StoryText
 from service.excerpts import Chunk, chunk_from, chunk_text
-from service.hits import (
-    StoryHit,
-    count_characters,
-    count_pairings,
-    load_hits,
-    snapshot_figure,
-    vocabulary,
-)
+from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError, resolve_pairing
+from service.vocabulary import count_characters, count_pairings
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +86,8 @@ async def find_title(
     """Stories whose title matches `text`, best first (typos and half-remembered titles welcome)."""
     if not text or not text.strip():
         return []
-    matches = lib.titles.find(text, limit * 3 if allowed_levels is not None else limit)
+    index = await lib.views.title_index()
+    matches = index.find(text, limit * 3 if allowed_levels is not None else limit)
     scores = {m.story_id: float(m.score) for m in matches}
     async with lib.sessions() as session:
         hits = await load_hits(session, list(scores), scores)
@@ -114,8 +109,9 @@ async def resolve_story(
     if hit is None:
         found = await find_title(lib, text, limit=5)
         if not found:
+            index = await lib.views.title_index()
             raise QueryError(
-                f"No story title matches {text!r}.", [m.title for m in lib.titles.complete(text, limit=5)]
+                f"No story title matches {text!r}.", [m.title for m in index.complete(text, limit=5)]
             )
         visible = [h for h in found if not _gated(h.rating.level, allowed_levels)]
         if found[0] not in visible:
@@ -179,9 +175,7 @@ def fandom_groups(roster: Roster, labels: Iterable[str]) -> dict[str, list[str]]
 async def stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
     """Totals, words, counts by rating level / fandom / format, authors and index failures; kept
     with the vocabulary snapshot, so they are counted again only after the archive changed."""
-    return await snapshot_figure(
-        lib, "stats", allowed_levels, lambda _session: count_stats(lib, allowed_levels)
-    )
+    return await lib.views.figure("stats", allowed_levels, lambda _session: count_stats(lib, allowed_levels))
 
 
 async def count_stats(lib: Library, allowed_levels: frozenset[str] | None = None) -> ArchiveStats:
@@ -249,9 +243,7 @@ async def top_characters(
     lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
 ) -> list[tuple[str, int]]:
     """The most-written characters (header, or named often enough in the text), with story counts."""
-    rows = await snapshot_figure(
-        lib, "characters", allowed_levels, lambda s: count_characters(s, allowed_levels)
-    )
+    rows = await lib.views.figure("characters", allowed_levels, lambda s: count_characters(s, allowed_levels))
     return list(rows[:limit])
 
 
@@ -259,7 +251,7 @@ async def top_pairings(
     lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
 ) -> list[tuple[str, int]]:
     """The most-written relationships (`Spike/Willow Rosenberg`, `Buffy Summers & Faith Lehane`)."""
-    rows = await snapshot_figure(lib, "pairings", allowed_levels, lambda s: count_pairings(s, allowed_levels))
+    rows = await lib.views.figure("pairings", allowed_levels, lambda s: count_pairings(s, allowed_levels))
     return list(rows[:limit])
 
 
@@ -302,7 +294,7 @@ def _rank_names(prefix: str, names: list[str], limit: int) -> list[str]:
 
 async def character_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
     """Autocomplete for a character: roster names, the most-written first."""
-    vocab = await vocabulary(lib)
+    vocab = await lib.views.vocabulary()
     written = [n for n, _c in vocab.characters]
     names = list(dict.fromkeys(written + sorted(lib.roster.names)))
     exact = lib.roster.resolve(prefix) if prefix.strip() else None
@@ -313,7 +305,7 @@ async def character_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES)
 async def pairing_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
     """Autocomplete for a pairing: what was typed (resolved), ship names, the most-written pairings."""
     limit = min(limit, MAX_CHOICES)
-    vocab = await vocabulary(lib)
+    vocab = await lib.views.vocabulary()
     out: list[tuple[str, str]] = []
     if any(sep in prefix for sep in "/&") or lib.roster.ship(prefix):
         try:
@@ -343,23 +335,12 @@ def _ships(lib: Library) -> dict[str, tuple[str, ...]]:
 
 async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:
     """Autocomplete for an author: authors in the archive, the most prolific first."""
-    vocab = await vocabulary(lib)
+    vocab = await lib.views.vocabulary()
     names = [a for a, _c in vocab.authors]
     return [_choice(n, n) for n in _rank_names(prefix, names, min(limit, MAX_CHOICES))]
 
 
 # --- title autocomplete, age gated (added by the bot engineer for cogs/transformers.py) ----------
-
-
-async def rating_levels(lib: Library) -> dict[int, str]:
-    """Every live story's rating level, kept with the vocabulary snapshot (autocomplete asks on every
-    keystroke; the snapshot notices any change to the archive within seconds)."""
-
-    async def read(session: AsyncSession) -> dict[int, str]:
-        rows = await session.execute(select(Story.id, Story.rating_level).where(Story.removed_at.is_(None)))
-        return {int(story_id): str(level) for story_id, level in rows}
-
-    return await snapshot_figure(lib, "levels", None, read)
 
 
 async def title_choices(
@@ -371,10 +352,11 @@ async def title_choices(
     """
     allowed = None
     if allowed_levels is not None:
-        levels = await rating_levels(lib)
+        levels = await lib.views.rating_levels()
 
         def allowed(story_id: int) -> bool:
             return levels.get(story_id) in allowed_levels
 
-    matches = lib.titles.complete(prefix, min(limit, MAX_CHOICES), allowed=allowed)
+    index = await lib.views.title_index()
+    matches = index.complete(prefix, min(limit, MAX_CHOICES), allowed=allowed)
     return [_choice(m.display, str(m.story_id)) for m in matches]

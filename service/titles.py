@@ -103,6 +103,23 @@ class TitleIndex:
         rows = await session.execute(select(Story.id, Story.title).where(Story.removed_at.is_(None)))
         self.reset((int(sid), str(title or "")) for sid, title in rows)
 
+    def sync(self, items: Iterable[tuple[int, str]]) -> int:
+        """Make the index hold exactly `items` (story id, title), re-keying only what differs from
+        what it holds now; returns how many titles were added, changed or dropped."""
+        wanted = dict(items)
+        if not self._slot_of or len(wanted) < len(self._slot_of) // 2:
+            self.reset(wanted.items())
+            return len(wanted)
+        changed = 0
+        for story_id in [sid for sid in self._slot_of if sid not in wanted]:
+            self.remove(story_id)
+            changed += 1
+        for story_id, title in wanted.items():
+            if self.title_of(story_id) != title:
+                self.add(story_id, title)
+                changed += 1
+        return changed
+
     def add(self, story_id: int, title: str) -> None:
         """Index `title` for `story_id`; an id already present is replaced."""
         self.remove(story_id)

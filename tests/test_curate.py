@@ -134,7 +134,7 @@ async def test_options_become_overrides_that_survive_reindexing_and_file_edits(l
     file.write_text(HANDMADE.replace("Rating: PG-13", "Rating: G") + "\n\nOne more line.", encoding="utf-8")
     report = await index_directory(library)
     assert report.updated == ["uploads/stacks.txt"]
-    await library.reload_titles()
+    await library.refresh()
     card = await story_card(library, story_id)
     assert (card.title, card.author, card.rating.level) == ("Midnight Shelving", "Card Catalogue", "explicit")
     assert card.relationships == ["Spike/Willow Rosenberg"]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_sessionmaker
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from db.models import Base, Story
 from db.store import stored_files
 
@@ -100,7 +101,7 @@ async def test_upgrade_twice_is_a_no_op_and_data_survives(tmp_path: Path) -> Non
             files = await stored_files(session)
     finally:
         await engine.dispose()
-    assert versions == ["0001"]
+    assert versions == ScriptDirectory.from_config(alembic_config()).get_heads()  # one head, applied
     assert list(files) == ["a.txt"]
 
 
@@ -135,3 +136,29 @@ async def test_sessions_keep_objects_readable_after_commit(tmp_path: Path) -> No
             assert story.title == "Readable"  # no lazy refresh needed (expire_on_commit=False)
     finally:
         await engine.dispose()
+
+
+async def test_the_change_counter_moves_with_every_write_and_only_then(tmp_path: Path) -> None:
+    from sqlalchemy import update
+
+    from db.changes import change_count
+
+    engine = create_engine(_url(tmp_path / "db.sqlite"))
+    sessions = create_sessionmaker(engine)
+    try:
+        await upgrade(engine)
+        async with sessions() as session:
+            start = await change_count(session)
+        async with sessions() as session, session.begin():
+            story = Story(path="c.txt", file_hash="2" * 64, format="markdown", title="One", title_key="one")
+            session.add(story)
+        async with sessions() as session:
+            added = await change_count(session)
+            assert await change_count(session) == added  # reading moves nothing
+        async with sessions() as session, session.begin():
+            await session.execute(update(Story).values(title="Two"))  # in place: same id, same count
+        async with sessions() as session:
+            edited = await change_count(session)
+    finally:
+        await engine.dispose()
+    assert start < added < edited

@@ -200,7 +200,7 @@ async def fill_mini(lib: Any) -> Mini:
             )
             ids[letter] = story.id
         await session.execute(update(Story).where(Story.id == ids["L"]).values(removed_at=datetime.now(UTC)))
-    await lib.reload_titles()
+    await lib.refresh()
     return Mini(lib, ids)
 
 
@@ -424,8 +424,6 @@ async def test_paging_covers_everything_once(mini: Mini) -> None:
 
 
 async def test_mod_removal_shows_at_once_and_counts_after_refresh(mini: Mini) -> None:
-    from service.hits import invalidate
-
     q = SearchQuery(pairings=["Spillow"], per_page=50)
     assert (await search(mini.lib, q)).total == 3
     async with mini.lib.transaction() as session:
@@ -434,7 +432,7 @@ async def test_mod_removal_shows_at_once_and_counts_after_refresh(mini: Mini) ->
         )
     stale = await search(mini.lib, q)  # the snapshot may still count it, but it is never shown
     assert mini.ids["A"] not in [h.id for h in stale.hits]
-    invalidate(mini.lib)  # what service.curate does after a removal
+    await mini.lib.refresh()  # what service.curate does after a removal
     fresh = await search(mini.lib, q)
     assert fresh.total == 2 and mini.ids["A"] not in [h.id for h in fresh.hits]
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from db.models import StoryTag
-from service.hits import invalidate
 from service.query import QueryError, SearchQuery
 from service.search import search
 from service.stories import (
@@ -123,7 +122,7 @@ async def test_choices_are_short_few_and_relevant(mini: Mini) -> None:
 async def test_author_cache_follows_new_stories(library: Any) -> None:
     assert await author_choices(library, "pen") == []
     await fill_mini(library)
-    invalidate(library)
+    await library.refresh()
     assert (await author_choices(library, "pen"))[0][1] == "Penelope Quill"
 
 

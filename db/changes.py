@@ -1,0 +1,37 @@
+"""The archive's change counter: one number that grows with every write to `stories` or
+`index_failures`, whichever process makes it (the bot, `bot.py add`, `bot.py index`, curation).
+
+Owns the triggers that keep `archive_changes.changes` (migration 0002 runs `CHANGES_V1_DDL`) and
+`change_count`, the one cheap read the service's in-memory views compare to know they are stale
+(a story re-indexed in place changes neither the number of stories nor the newest id, so counting
+rows would miss it). It must not import the service layer or Discord.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import ArchiveChanges
+
+_BUMP = "UPDATE archive_changes SET changes = changes + 1 WHERE id = 1;"
+_WATCHED = (("stories", "stories"), ("index_failures", "index_failures"))
+
+CHANGES_V1_DDL: tuple[str, ...] = (
+    "INSERT INTO archive_changes (id, changes) VALUES (1, 0)",
+    *(
+        f"CREATE TRIGGER {name}_changed_{suffix} AFTER {event} ON {table} BEGIN {_BUMP} END"
+        for name, table in _WATCHED
+        for suffix, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE"))
+    ),
+)
+"""The SQLite statements migration 0002 runs (frozen: a later change needs a new migration)."""
+
+CHANGES_V1_DROP: tuple[str, ...] = tuple(
+    f"DROP TRIGGER IF EXISTS {name}_changed_{suffix}" for name, _ in _WATCHED for suffix in ("ai", "au", "ad")
+)
+
+
+async def change_count(session: AsyncSession) -> int:
+    """How many writes the archive has seen (0 on a database without the counter row)."""
+    return int(await session.scalar(select(ArchiveChanges.changes).where(ArchiveChanges.id == 1)) or 0)

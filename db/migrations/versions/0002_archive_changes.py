@@ -1,0 +1,42 @@
+"""The archive's change counter: `archive_changes` and the triggers that bump it on every write to
+`stories` and `index_failures` (see `db/changes.py`), so any process's change reaches the bot's
+in-memory views, including a story re-indexed in place.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-27
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from db.changes import CHANGES_V1_DDL, CHANGES_V1_DROP
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "archive_changes",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("changes", sa.BigInteger, nullable=False),
+    )
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in CHANGES_V1_DDL:
+            op.execute(statement)
+    else:
+        op.execute(CHANGES_V1_DDL[0])
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        for statement in CHANGES_V1_DROP:
+            op.execute(statement)
+    op.drop_table("archive_changes")

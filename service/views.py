@@ -1,0 +1,185 @@
+"""The archive's derived in-memory views, all in one place: the title index, the rating map that
+gates title autocomplete, the vocabulary (names, labels, counts), the filter index (`Facets`) and
+the figures counted from them (totals, rankings per age gate).
+
+Owns `ArchiveViews` (one per `Library`, at `lib.views`) and its one `refresh()`: every view is
+rebuilt here and nowhere else. The key is the archive's change counter (`db.changes`), which every
+write to the stories, from any process, moves, so a story added or re-indexed by `bot.py add` or
+`bot.py index` while the bot runs reaches every view within `RECHECK_SECONDS`. Titles and the
+rating map are brought up to date at once (only the stories that changed are re-keyed); the other
+views are rebuilt on their next use. While a bulk index keeps the counter moving, a costly view is
+rebuilt at most every `REBUILD_COST_FACTOR` build-times (`MAX_STALE_SECONDS` at most), unless a
+change made here asks for it at once (`refresh(force=True)`). It must not import Discord, and
+commands never cache a view themselves: they ask this object each time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from db.changes import change_count
+from service.facets import Facets, fetch_all
+from service.facets import build as build_facets
+from service.titles import TitleIndex
+from service.vocabulary import Vocabulary, build_vocabulary
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RECHECK_SECONDS = 1.5
+"""How long the views are trusted before the change counter is read again (one indexed read)."""
+REBUILD_COST_FACTOR = 20.0
+"""A stale view is kept for this many times what its last build cost, while the archive moves."""
+MAX_STALE_SECONDS = 30.0
+"""…but never longer than this."""
+
+_LIVE_TITLES = "SELECT id, title, rating_level FROM stories WHERE removed_at IS NULL"
+
+
+@dataclass(slots=True)
+class _Slot(Generic[T]):
+    """One lazily built view and the archive state it was built from."""
+
+    name: str
+    value: T | None = None
+    signature: int = -1
+    built: float = 0.0
+    cost: float = 0.0
+    forced: bool = False
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+class ArchiveViews:
+    """Every derived in-memory view of one archive, refreshed together from its change counter."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+        self.titles = TitleIndex()
+        """The title index as it is now (`title_index()` refreshes first; this does not)."""
+        self._levels: dict[int, str] = {}
+        self._signature = -1
+        self._checked = -math.inf
+        self._check_lock = asyncio.Lock()
+        self._vocabulary: _Slot[Vocabulary] = _Slot("vocabulary")
+        self._facets: _Slot[Facets] = _Slot("filter index")
+        self._figures: dict[tuple[str, frozenset[str] | None], _Slot[Any]] = {}
+
+    @property
+    def signature(self) -> int:
+        """The change count the views were last brought up to (-1: never)."""
+        return self._signature
+
+    # ---- the one refresh ---------------------------------------------------------------------
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Bring the views in step with the archive; True when it had changed.
+
+        Reads the change counter (at most every RECHECK_SECONDS unless `force`); when it moved,
+        re-keys the titles and rating levels that changed and marks the other views stale. `force`
+        (after a change made in this process: a curation, an index run) reads the counter now and
+        has every stale view rebuilt on its next use, whatever it costs.
+        """
+        if not force and time.monotonic() - self._checked < RECHECK_SECONDS:
+            return False
+        async with self._check_lock:
+            if not force and time.monotonic() - self._checked < RECHECK_SECONDS:
+                return False  # another task looked while this one waited
+            async with self._sessions() as session:
+                signature = await change_count(session)
+                changed = signature != self._signature
+                if changed:
+                    await self._sync_titles(session)
+            self._signature, self._checked = signature, time.monotonic()
+        if changed and force:
+            for slot in self._slots():
+                slot.forced = True
+        return changed
+
+    async def _sync_titles(self, session: AsyncSession) -> None:
+        started = time.perf_counter()
+        rows = await fetch_all(session, _LIVE_TITLES)
+        first = self._signature < 0
+        changed = self.titles.sync((int(sid), str(title or "")) for sid, title, _level in rows)
+        self._levels = {int(sid): str(level) for sid, _title, level in rows}
+        log.log(
+            logging.INFO if first else logging.DEBUG,
+            "title index holds %s titles (%s changed, %.0f ms)",
+            len(self.titles),
+            changed,
+            (time.perf_counter() - started) * 1000,
+        )
+
+    def _slots(self) -> list[_Slot[Any]]:
+        return [self._vocabulary, self._facets, *self._figures.values()]
+
+    # ---- asking for a view ---------------------------------------------------------------------
+
+    async def title_index(self) -> TitleIndex:
+        """The title index, current to within RECHECK_SECONDS."""
+        await self.refresh()
+        return self.titles
+
+    async def rating_levels(self) -> dict[int, str]:
+        """Every live story's rating level, by story id (what gates title autocomplete)."""
+        await self.refresh()
+        return self._levels
+
+    async def vocabulary(self) -> Vocabulary:
+        """Authors, tags, fandoms, characters and pairings of the live archive, with counts."""
+        return await self._get(self._vocabulary, build_vocabulary)
+
+    async def facets(self) -> Facets:
+        """The filter index searches and recs run on."""
+        return await self._get(self._facets, build_facets)
+
+    async def figure(
+        self,
+        name: str,
+        allowed_levels: frozenset[str] | None,
+        compute: Callable[[AsyncSession], Awaitable[T]],
+    ) -> T:
+        """A figure counted once per archive state (and age gate): `compute(session)` runs only
+        when the archive changed since it last ran."""
+        key = (name, allowed_levels)
+        slot = self._figures.get(key)
+        if slot is None:
+            slot = self._figures[key] = _Slot(name)
+        return await self._get(slot, compute)  # type: ignore[no-any-return]
+
+    async def warm(self) -> None:
+        """Build every view now (about a second at 50,000 stories), so no member's command pays."""
+        await self.refresh(force=True)
+        await self.vocabulary()
+        await self.facets()
+
+    def _fresh(self, slot: _Slot[Any]) -> bool:
+        if slot.value is None:
+            return False
+        if slot.signature == self._signature:
+            return True
+        if slot.forced:
+            return False
+        age = time.monotonic() - slot.built
+        return age < min(MAX_STALE_SECONDS, REBUILD_COST_FACTOR * slot.cost)
+
+    async def _get(self, slot: _Slot[T], build: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        await self.refresh()
+        if not self._fresh(slot):
+            async with slot.lock:
+                if not self._fresh(slot):  # not rebuilt by another task meanwhile
+                    signature, started = self._signature, time.perf_counter()
+                    async with self._sessions() as session:
+                        value = await build(session)
+                    slot.value, slot.signature, slot.forced = value, signature, False
+                    slot.built, slot.cost = time.monotonic(), time.perf_counter() - started
+                    log.info("%s rebuilt in %.0f ms", slot.name, slot.cost * 1000)
+        assert slot.value is not None
+        return slot.value
