@@ -5,6 +5,7 @@ registers them once (`bot.add_dynamic_items(*DYNAMIC_ITEMS)`) and old messages k
 Who may press: anyone who can see the message. **Read** and **Continue** post the text publicly in the
 channel, naming who asked (no ping); **More like this** answers only the presser (ephemeral), as it is
 a personal list. Age gating is checked again on every press, against the channel pressed in.
+**Continue** is defined beside the posting it continues (`cogs.reading`) and registered here.
 It must not fetch or cut text itself: `service.stories` does; `cogs.reading` posts it.
 """
 
@@ -17,11 +18,10 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from cogs.errors import report
-from cogs.gating import allowed_levels_for
-from service import stories
+from cogs.reading import ContinueButton, continue_view, lib_and_levels, post_parts, send_similar
 
 if TYPE_CHECKING:
-    from service.library import Library
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +30,6 @@ def _button(custom_id: str, label: str, emoji: str) -> discord.ui.Button[Any]:
     return discord.ui.Button(
         label=label, emoji=emoji, custom_id=custom_id, style=discord.ButtonStyle.secondary
     )
-
-
-def _lib_and_levels(interaction: discord.Interaction) -> tuple[Library, frozenset[str] | None]:
-    """The library, and what the channel pressed in may show."""
-    return interaction.client.lib, allowed_levels_for(interaction.channel)  # type: ignore[attr-defined]
 
 
 class ReadButton(
@@ -53,46 +48,10 @@ class ReadButton(
         return cls(int(match["story"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        from cogs.reading import post_parts
-
         try:
-            lib, allowed = _lib_and_levels(interaction)
+            lib, allowed = lib_and_levels(interaction)
             await post_parts(
                 interaction, lib, str(self.story_id), 0, allowed_levels=allowed, for_presser=True
-            )
-        except Exception as error:
-            await report(interaction, error)
-
-
-class ContinueButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]],
-    template=r"librarian:continue:(?P<story>[0-9]+):(?P<part>[0-9]+)",
-):
-    """Under an excerpt: post the next parts (anyone may press; the button moves to the newest part)."""
-
-    def __init__(self, story_id: int, part: int) -> None:
-        super().__init__(_button(f"librarian:continue:{story_id}:{part}", "Continue", "➡️"))
-        self.story_id = story_id
-        self.part = part
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
-    ) -> ContinueButton:
-        return cls(int(match["story"]), int(match["part"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        from cogs.reading import post_parts
-
-        try:
-            lib, allowed = _lib_and_levels(interaction)
-            await stories.resolve_story(
-                lib, self.story_id, allowed_levels=allowed
-            )  # may refuse: keep the button
-            # Take the button off the message it was pressed on, so the story continues from the end.
-            await interaction.response.edit_message(view=None)
-            await post_parts(
-                interaction, lib, str(self.story_id), self.part, allowed_levels=allowed, for_presser=True
             )
         except Exception as error:
             await report(interaction, error)
@@ -114,10 +73,8 @@ class SimilarButton(
         return cls(int(match["story"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
-        from cogs.reading import send_similar
-
         try:
-            lib, allowed = _lib_and_levels(interaction)
+            lib, allowed = lib_and_levels(interaction)
             await interaction.response.defer(ephemeral=True, thinking=True)
             await send_similar(interaction, lib, str(self.story_id), allowed_levels=allowed, ephemeral=True)
         except Exception as error:
@@ -135,8 +92,4 @@ def card_view(story_id: int) -> discord.ui.View:
     return view
 
 
-def continue_view(story_id: int, part: int) -> discord.ui.View:
-    """The Continue button under the last part posted (`part` is the next, 0-based)."""
-    view = discord.ui.View(timeout=None)
-    view.add_item(ContinueButton(story_id, part))
-    return view
+__all__ = ["DYNAMIC_ITEMS", "ContinueButton", "ReadButton", "SimilarButton", "card_view", "continue_view"]

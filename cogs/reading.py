@@ -9,13 +9,15 @@ not decide who may see a story (`allowed_levels` comes from the channel, via `co
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+import re
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord.utils import escape_markdown
 
-from cogs.buttons import continue_view
 from cogs.embeds import fit_message, shorten, similar_embed
+from cogs.errors import report
+from cogs.gating import allowed_levels_for
 from cogs.views import send_first
 from service import recs, stories
 from service.excerpts import render_chunk
@@ -89,3 +91,54 @@ async def send_similar(
     hit = await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
     similar = await recs.similar(lib, hit.id, limit=5, allowed_levels=allowed_levels)
     await send_first(interaction, embed=similar_embed(hit, similar), ephemeral=ephemeral)
+
+
+def lib_and_levels(interaction: discord.Interaction) -> tuple[Library, frozenset[str] | None]:
+    """The library, and what the channel a button was pressed in may show."""
+    return interaction.client.lib, allowed_levels_for(interaction.channel)  # type: ignore[attr-defined]
+
+
+class ContinueButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"librarian:continue:(?P<story>[0-9]+):(?P<part>[0-9]+)",
+):
+    """Under an excerpt: post the next parts (anyone may press; the button moves to the newest part)."""
+
+    def __init__(self, story_id: int, part: int) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label="Continue",
+                emoji="➡️",
+                custom_id=f"librarian:continue:{story_id}:{part}",
+                style=discord.ButtonStyle.secondary,
+            )
+        )
+        self.story_id = story_id
+        self.part = part
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Button[Any], match: re.Match[str], /
+    ) -> ContinueButton:
+        return cls(int(match["story"]), int(match["part"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            lib, allowed = lib_and_levels(interaction)
+            await stories.resolve_story(
+                lib, self.story_id, allowed_levels=allowed
+            )  # may refuse: keep the button
+            # Take the button off the message it was pressed on, so the story continues from the end.
+            await interaction.response.edit_message(view=None)
+            await post_parts(
+                interaction, lib, str(self.story_id), self.part, allowed_levels=allowed, for_presser=True
+            )
+        except Exception as error:
+            await report(interaction, error)
+
+
+def continue_view(story_id: int, part: int) -> discord.ui.View:
+    """The Continue button under the last part posted (`part` is the next, 0-based)."""
+    view = discord.ui.View(timeout=None)
+    view.add_item(ContinueButton(story_id, part))
+    return view
