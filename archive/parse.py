@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 from archive.decode import decode
 from archive.formats.textheaders import title_from_name
 from archive.model import CharacterCount, RawStory, Relationship, Series, StoryMeta
+from archive.names import MIN_MENTIONS
+from archive.pairings import split_pairing, split_pieces
 from archive.ratings import parse_rating
 from archive.series import parse_series
 
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 
 UNREADABLE = "unreadable: "
 """Prefix of the problem that marks a file the indexer must report as failed."""
-MIN_TEXT_MENTIONS = 2
+MIN_TEXT_MENTIONS = MIN_MENTIONS  # the one threshold, `archive.names`
 """A character only inferred from the text must be named at least this often to count."""
 
 
@@ -229,9 +231,6 @@ def dedupe(items: list[str]) -> list[str]:
     return out
 
 
-_SPLIT_PAIR = re.compile(r"\s*(?:/|&|\+|\s+x\s+)\s*", re.IGNORECASE)
-
-
 def _relationships(pairings: list[str], roster: Roster | None, problems: list[str]) -> list[Relationship]:
     found: dict[str, Relationship] = {}
     for text in pairings:
@@ -251,11 +250,13 @@ def _relationships(pairings: list[str], roster: Roster | None, problems: list[st
 def _plain_relationships(text: str) -> list[Relationship]:
     """Without a roster: keep names as written, split on `/`, `&` and ` x `."""
     out = []
-    for piece in re.split(r"\s*[,;]\s*", text):
-        names = sorted({n.strip(" .") for n in _SPLIT_PAIR.split(piece) if n.strip(" .")})
+    for piece in split_pieces(text):
+        split = split_pairing(piece)
+        if split is None:
+            continue
+        names = sorted({n.strip(" .") for n in split[0] if n.strip(" .")})
         if len(names) >= 2:
-            kind = "platonic" if "&" in piece and "/" not in piece else "romantic"
-            out.append(Relationship(tuple(names), kind, piece.strip()))
+            out.append(Relationship(tuple(names), split[1], piece))
     return out
 
 

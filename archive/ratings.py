@@ -1,19 +1,51 @@
-"""Ratings as fans write them, mapped onto Librarian's one scale.
+"""The rating vocabulary: ratings as fans write them, mapped onto Librarian's one scale, and how
+each level is spelt back to people. Every rating label in the code is spelt here.
 
 Owns the table of rating labels from every system fan archives used (MPAA-style G/PG-13/NC-17,
-FanFiction.net K/K+/T/M/MA, AO3's audience names, the FictionRatings FR13/FR15/FR18/FR21/FRAO)
-and `parse_rating`, which separates a rating from genre words written after it
-(`PG 13, angst, heartache`). Pure text in, values out: no I/O, no database, no Discord.
+FanFiction.net K/K+/T/M/MA, AO3's audience names, the FictionRatings FR13/FR15/FR18/FR21/FRAO),
+`parse_rating`, which separates a rating from genre words written after it
+(`PG 13, angst, heartache`), the order of the levels (`RANK`) and their names for people
+(`LEVEL_NAMES`, `SHORT_NAMES`, `EXAMPLES`, `choice_name`), which the cogs, the CLI and the daily rec
+show. Pure text in, values out: no I/O, no database, no Discord.
 """
 
 from __future__ import annotations
 
 import re
 
-from archive.model import Rating, RatingLevel
+from archive.model import RATING_LEVELS, Rating, RatingLevel
 
-RANK: dict[str, int] = {"general": 0, "teen": 1, "mature": 2, "explicit": 3, "not_rated": 4}
-"""Order of the levels for filtering; `not_rated` sorts last (gated like `explicit`)."""
+RANK: dict[str, int] = {level: rank for rank, level in enumerate(RATING_LEVELS)}
+"""Order of the levels for filtering (general 0 .. not_rated 4); `not_rated` sorts last (gated like
+`explicit`). Stored as `stories.rating_rank`."""
+
+SAFE_LEVELS: frozenset[str] = frozenset({"general", "teen"})
+"""What a channel that is not age-restricted may show (mature, explicit and not rated are gated)."""
+
+LEVEL_NAMES: dict[str, str] = {
+    "general": "General Audiences",
+    "teen": "Teen And Up Audiences",
+    "mature": "Mature",
+    "explicit": "Explicit",
+    "not_rated": "Not Rated",
+}
+"""Each level by its full name (AO3's audience names): what a mod picks for a story."""
+SHORT_NAMES: dict[str, str] = {**LEVEL_NAMES, "teen": "Teen And Up"}
+"""Each level where room is short: a card's field, a list, the stats."""
+EXAMPLES: dict[str, str] = {"general": "G", "teen": "PG-13", "mature": "R", "explicit": "NC-17"}
+"""The familiar MPAA-style label for each level, shown beside its name in pickers."""
+
+
+def choice_name(level: str) -> str:
+    """A level as a picker offers it: `Teen And Up (PG-13)`, `Not Rated`."""
+    example = EXAMPLES.get(level)
+    return f"{SHORT_NAMES[level]} ({example})" if example else SHORT_NAMES[level]
+
+
+def at_most(level: str) -> str:
+    """The ceiling filter as members type it: `at most teen`."""
+    return f"at most {level}"
+
 
 _LABELS: dict[str, tuple[str, ...]] = {
     "general": ("g", "pg", "k", "k+", "generalaudiences", "gen", "general", "allages", "everyone"),

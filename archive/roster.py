@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from archive.model import Relationship, RelationshipKind
+from archive.names import fold
+from archive.pairings import split_pairing, split_pieces
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +50,7 @@ _NAME_PARTICLES = frozenset(
      "agent", "mayor", "detective", "sir", "lady", "lord"}
 )  # fmt: skip
 
-_TOP_SPLIT = re.compile(r"\s*[,;\n|]\s*")
 _AND_SPLIT = re.compile(r"\s+and\s+", re.IGNORECASE)
-_X_SPLIT = re.compile(r"\s+[xX×]\s+")
 _BRACKETED = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _DECORATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|“[^”]*”")
 
@@ -81,11 +80,8 @@ class RosterError(ValueError):
 
 
 def normalise(text: str) -> str:
-    """A matching key: case-folded, accents removed, apostrophes dropped, other punctuation spaced."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
-    text = re.sub(r"['’`]", "", text)
-    return " ".join(re.sub(r"[^\w]+|_", " ", text).split())
+    """A matching key: the one name folding, `archive.names.fold`."""
+    return fold(text)
 
 
 def tidy_name(name: str) -> str:
@@ -346,7 +342,7 @@ class Roster:
     @staticmethod
     def _pieces(text: str) -> list[str]:
         pieces: list[str] = []
-        for part in _TOP_SPLIT.split(text):
+        for part in split_pieces(text):
             halves = _AND_SPLIT.split(part)
             if len(halves) > 1 and all(re.search(r"[/&]|\s[xX×]\s", h) for h in halves):
                 pieces.extend(halves)
@@ -378,12 +374,11 @@ class Roster:
         kind: RelationshipKind = "platonic" if words & _PLATONIC_WORDS else "romantic"
         if normalise(core) in _NO_PAIRING or not core:
             return None
-        if "/" in core:
-            members = core.split("/")
-        elif "&" in core:
-            members, kind = core.split("&"), "platonic"
-        elif _X_SPLIT.search(core):
-            members = _X_SPLIT.split(core)
+        split = split_pairing(core)
+        if split is not None:
+            members = split[0]
+            if split[1] == "platonic":
+                kind = "platonic"
         elif _AND_SPLIT.search(core):
             members = _AND_SPLIT.split(core)
         else:

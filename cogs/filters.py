@@ -13,6 +13,8 @@ from typing import Any
 
 from discord import app_commands
 
+from archive.model import RATING_LEVELS
+from archive.ratings import at_most, choice_name
 from cogs.transformers import (
     Choices,
     author_autocomplete,
@@ -41,15 +43,11 @@ DESCRIPTIONS: dict[str, str] = {
 
 FILTER_NAMES: tuple[str, ...] = tuple(DESCRIPTIONS)
 
-RATING_WORDS = [
-    ("General Audiences (G)", "general"),
-    ("Teen And Up (PG-13)", "teen"),
-    ("Mature (R)", "mature"),
-    ("Explicit (NC-17)", "explicit"),
-    ("Not Rated", "not_rated"),
-    ("At most Teen (General or Teen)", "at most teen"),
-    ("At most Mature", "at most mature"),
+RATING_WORDS = [(choice_name(level), level) for level in RATING_LEVELS] + [
+    ("At most Teen (General or Teen)", at_most("teen")),
+    ("At most Mature", at_most("mature")),
 ]
+"""What the rating option offers as members type (the names are spelt in `archive.ratings`)."""
 SORT_CHOICES = [
     app_commands.Choice(name="Best match", value="best"),
     app_commands.Choice(name="Newest", value="newest"),

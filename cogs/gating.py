@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-SAFE_LEVELS: frozenset[str] = frozenset({"general", "teen"})
+from archive.ratings import SAFE_LEVELS as RATINGS_SAFE
+
+SAFE_LEVELS: frozenset[str] = RATINGS_SAFE
 """What every channel may show. `None` (everything) is reserved for age-restricted channels."""
 
 GATED_WORDS = "rated mature, explicit or not rated"

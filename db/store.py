@@ -3,7 +3,7 @@ the character, relationship and tag tables), with a mod's overrides applied on t
 
 Owns how a story's metadata maps onto the schema. A story is updated in place by its `path`, so
 its id (and every override, rec and audit entry pointing at it) survives a re-index. The caller
-owns the transaction (the indexer uses one per story). Writes are plain Core statements with bound
+owns the transaction (the indexer writes a batch per transaction, a savepoint per story). Writes are plain Core statements with bound
 parameters (cached once, executemany for children) because the indexer stores thousands of stories
 a run. It must not parse files or import Discord; the FTS index follows `story_texts` by triggers
 (see `db/fts.py`).
@@ -19,7 +19,8 @@ from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from archive.model import RATING_LEVELS, StoryMeta
+from archive.model import StoryMeta
+from archive.ratings import RANK
 from db.keys import fold
 from db.models import (
     Override,
@@ -35,8 +36,8 @@ from db.overrides import apply_overrides
 
 log = logging.getLogger(__name__)
 
-RATING_RANK: dict[str, int] = {level: rank for rank, level in enumerate(RATING_LEVELS)}
-"""general 0, teen 1, mature 2, explicit 3, not_rated 4."""
+RATING_RANK = RANK
+"""general 0, teen 1, mature 2, explicit 3, not_rated 4 (`archive.ratings.RANK`)."""
 
 _STORIES = Story.__table__
 _TEXTS = StoryText.__table__

@@ -25,6 +25,7 @@ from typing import Literal, Protocol
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.ratings import SAFE_LEVELS
 from db.models import DailyRecConfig, RecHistory, Story
 from service.dailytime import parse_post_time, parse_timezone, post_instant, utc_now, zone
 from service.library import Library
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 
 OutcomeKind = Literal["posted", "retry", "disabled", "empty"]
 
-CHANNEL_SAFE_LEVELS: frozenset[str] = frozenset({"general", "teen"})
+CHANNEL_SAFE_LEVELS: frozenset[str] = SAFE_LEVELS
 """What a channel that is not age-restricted may be posted (the rule `cogs.gating` applies)."""
 KIND = "daily"
 

@@ -22,8 +22,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
+from archive.names import MIN_MENTIONS
 from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.hits import MIN_MENTIONS
 
 log = logging.getLogger(__name__)
 

@@ -17,6 +17,7 @@ from sqlalchemy import case, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import Rating, Series
+from archive.names import MIN_MENTIONS
 from db.models import Story, StoryCharacter, StoryRelationship, StoryTag
 
 log = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ HIT_KEYS: tuple[str, ...] = (
     "score",
 )
 """Exactly the keys each story carries in the CLI's JSON lists."""
-MIN_MENTIONS = 2
-"""A character inferred from the text counts once the text names them this often (header: always)."""
 
 
 def relationship_display(key: str, past: bool) -> str:

@@ -18,6 +18,7 @@ from typing import Literal, Protocol
 from rapidfuzz import fuzz, process, utils
 
 from archive.model import RATING_LEVELS, RatingLevel
+from archive.pairings import split_pairing
 from archive.ratings import RANK, level_of, parse_rating
 from db.keys import fold
 
@@ -35,7 +36,6 @@ _CEILING = re.compile(
     r"|^(?P<label2>.+?)\s+(?:or|and)\s+(?:below|lower|under|less)$",
     re.IGNORECASE,
 )
-_X_SEPARATOR = re.compile(r"\s+[x×]\s+", re.IGNORECASE)
 
 
 class QueryError(ValueError):
@@ -138,14 +138,8 @@ def resolve_character(roster: RosterLike, name: str, *, known: Mapping[str, str]
 
 
 def _pairing_parts(text: str) -> tuple[list[str], PairingKind | None] | None:
-    """Split `A/B`, `A & B`, `A x B`; None when the text has no separator."""
-    if "&" in text:
-        return text.split("&"), "platonic"
-    if "/" in text:
-        return text.split("/"), "romantic"
-    if _X_SEPARATOR.search(text):
-        return _X_SEPARATOR.split(text), "romantic"
-    return None
+    """Split `A/B`, `A & B`, `A x B` (`archive.pairings`, as the parser does); None without a separator."""
+    return split_pairing(text)
 
 
 def _from_ship(roster: RosterLike, text: str) -> PairingSpec | None:

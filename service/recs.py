@@ -20,9 +20,10 @@ import numpy as np
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.names import MIN_MENTIONS
 from db.models import RecHistory, RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
 from service.facets import Facets
-from service.hits import MIN_MENTIONS, StoryHit, load_hits
+from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError, SearchQuery
 from service.search import compile_query, count, empty_reason, top_k

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from archive.names import strip_accents
+
 ARTICLES = frozenset({"the", "a", "an"})
 
 ABBREVIATIONS: dict[str, str] = {
@@ -46,8 +48,6 @@ ABBREVIATIONS: dict[str, str] = {
 """Words (as typed, already folded) spelled out in both titles and queries, so `fwd` finds
 "Forward" and "Part 2" finds "Part Two"."""
 
-# Letters NFKD does not take apart.
-_LETTERS = str.maketrans({"ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "æ": "ae", "œ": "oe", "ı": "i"})
 _NO_APOSTROPHES = str.maketrans(dict.fromkeys("'’ʼ`´‘"))
 _SPLIT = re.compile(r"[\W_]+")
 _SYMBOLS = re.compile(r"\s*(&|\+|\bw/)\s*")
@@ -59,10 +59,7 @@ def fold(text: str) -> str:
 
     Articles are kept: this is the form "as typed", used for as-you-type prefixes.
     """
-    text = text.casefold()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_LETTERS)
+    text = strip_accents(text)
     if "&" in text or "+" in text or "w/" in text:
         text = _SYMBOLS.sub(lambda m: _SYMBOL_WORDS[m.group(1)], text)
     text = text.translate(_NO_APOSTROPHES)

@@ -25,13 +25,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import Series, StoryMeta
+from archive.names import MIN_MENTIONS
 from archive.parse import parse_story, unreadable_reason
 from archive.ratings import level_of
 from db.indexer import STORY_SUFFIXES
 from db.keys import fold
 from db.models import AuditEntry, Story, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
-from service.hits import MIN_MENTIONS, relationship_display
+from service.hits import relationship_display
 from service.library import Library
 from service.query import QueryError
 from service.stories import StoryCard

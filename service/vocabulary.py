@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.names import MIN_MENTIONS
 from db.keys import fold
 from db.models import Story, StoryCharacter, StoryRelationship, StoryTag
-from service.hits import MIN_MENTIONS
 
 
 @dataclass(slots=True)
