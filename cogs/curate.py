@@ -1,7 +1,7 @@
 """`/story add|edit|reset|remove|restore|history`: mods curate the archive from Discord.
 
-Owns who is a mod (the configured `MOD_ROLE`, by name or id, or the Manage Server permission; checked
-in every command, since `default_permissions` only hides the command), the upload's size check before
+Every command carries `@mod_only()` (`cogs.checks`: who is a mod, refused through the one error
+handler) and its story options autocomplete for mods only. Owns the upload's size check before
 downloading, the preview with Confirm / Cancel, and how the audit trail reads (Discord timestamps,
 paged). Every reply is private to the mod. It must not check, parse, store or move anything itself:
 `service.curate` and `service.uploads` do, and say why when they refuse.
@@ -17,9 +17,10 @@ from discord import app_commands
 from discord.ext import commands
 from discord.utils import escape_markdown
 
+from archive.ratings import LEVEL_NAMES
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
-from cogs.checks import is_mod, mods_only
+from cogs.checks import is_mod, mod_autocomplete, mod_only
 from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
 from cogs.errors import reply_ephemeral
 from cogs.transformers import (
@@ -36,19 +37,14 @@ from service.curate import Actor, AuditRecord, CurateError
 log = logging.getLogger(__name__)
 
 HISTORY_PER_PAGE = 10
-RATING_CHOICES = [
-    app_commands.Choice(name=name, value=name)
-    for name in ("General Audiences", "Teen And Up Audiences", "Mature", "Explicit", "Not Rated")
-]
+RATING_CHOICES = [app_commands.Choice(name=name, value=name) for name in LEVEL_NAMES.values()]
 FIELD_CHOICES = [app_commands.Choice(name=f, value=f) for f in OVERRIDE_FIELDS]
-removed_autocomplete = service_autocomplete(curate.removed_choices, "removed story")
-any_title_autocomplete = service_autocomplete(stories.title_choices, "title")
-"""Every live title, whatever the channel: mods curate stories of every rating (replies are private)."""
+removed_autocomplete = mod_autocomplete(service_autocomplete(curate.removed_choices, "removed story"))
+any_title_autocomplete = mod_autocomplete(service_autocomplete(stories.title_choices, "title"))
+"""Every live title, whatever the channel, for mods only: mods curate stories of every rating (replies
+are private); a member typing here sees nothing."""
 
-
-def refusal(mod_role: str | None) -> str:
-    """What a member who is not a mod reads."""
-    return mods_only(mod_role, "change the archive")
+__all__ = ["Curate", "is_mod"]
 
 
 def when(at: datetime, style: str = "R") -> str:
@@ -88,11 +84,9 @@ class Curate(LibrarianCog):
         default_permissions=discord.Permissions(manage_guild=True),
     )
 
-    async def _actor(self, interaction: discord.Interaction) -> Actor | None:
-        """The mod running the command, or None after telling a member they may not."""
-        if not is_mod(interaction, self.lib.settings.mod_role):
-            await reply_ephemeral(interaction, refusal(self.lib.settings.mod_role))
-            return None
+    @staticmethod
+    def _actor(interaction: discord.Interaction) -> Actor:
+        """The mod running the command (`@mod_only()` has let them through)."""
         user = interaction.user
         return Actor(user.id, getattr(user, "display_name", None) or user.name, interaction.guild_id)
 
@@ -111,6 +105,7 @@ class Curate(LibrarianCog):
     @app_commands.autocomplete(
         title=new_title_autocomplete, author=author_autocomplete, pairing=pairing_autocomplete
     )
+    @mod_only()
     async def add(
         self,
         interaction: discord.Interaction,
@@ -123,9 +118,7 @@ class Curate(LibrarianCog):
         tags: str | None = None,
         summary: str | None = None,
     ) -> None:
-        actor = await self._actor(interaction)
-        if actor is None:
-            return
+        actor = self._actor(interaction)
         left, until = await curate.adds_left(self.lib, actor)
         if not left:
             later = f" You can add again {when(until)}." if until else ""
@@ -180,10 +173,9 @@ class Curate(LibrarianCog):
     )
     @app_commands.choices(field=FIELD_CHOICES)
     @app_commands.autocomplete(story=any_title_autocomplete)
+    @mod_only()
     async def edit(self, interaction: discord.Interaction, story: str, field: str, value: str) -> None:
-        actor = await self._actor(interaction)
-        if actor is None:
-            return
+        actor = self._actor(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         story_id = await curate.resolve_any(self.lib, story)
         card = await curate.edit_story(self.lib, story_id, field, value, actor)
@@ -199,10 +191,9 @@ class Curate(LibrarianCog):
     )
     @app_commands.describe(story="The story (pick one from the list, or type its title)")
     @app_commands.autocomplete(story=any_title_autocomplete)
+    @mod_only()
     async def reset(self, interaction: discord.Interaction, story: str) -> None:
-        actor = await self._actor(interaction)
-        if actor is None:
-            return
+        actor = self._actor(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         card = await curate.reset_story(self.lib, await curate.resolve_any(self.lib, story), actor)
         await send_first(
@@ -215,10 +206,9 @@ class Curate(LibrarianCog):
     @story.command(name="remove", description="Take a story out of the archive (its file is kept aside).")
     @app_commands.describe(story="The story (pick one from the list, or type its title)")
     @app_commands.autocomplete(story=any_title_autocomplete)
+    @mod_only()
     async def remove(self, interaction: discord.Interaction, story: str) -> None:
-        actor = await self._actor(interaction)
-        if actor is None:
-            return
+        actor = self._actor(interaction)
         card = await stories.story_card(self.lib, (await stories.resolve_story(self.lib, story)).id)
         question = "Remove this story? It leaves search at once; `/story restore` can bring it back."
         answer = await Confirm(interaction.user.id).ask(interaction, question, embed=card_embed(card))
@@ -234,10 +224,9 @@ class Curate(LibrarianCog):
     @story.command(name="restore", description="Bring a removed story back into the archive.")
     @app_commands.describe(story="The removed story (pick one from the list, or type its title)")
     @app_commands.autocomplete(story=removed_autocomplete)
+    @mod_only()
     async def restore(self, interaction: discord.Interaction, story: str) -> None:
-        actor = await self._actor(interaction)
-        if actor is None:
-            return
+        actor = self._actor(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
         card = await curate.restore_story(self.lib, await curate.resolve_removed(self.lib, story), actor)
         content = f"Restored story #{card.id}."
@@ -246,9 +235,8 @@ class Curate(LibrarianCog):
     @story.command(name="history", description="Who added, corrected, removed or restored what, and when.")
     @app_commands.describe(story="Only this story's history (default: the whole archive)")
     @app_commands.autocomplete(story=any_title_autocomplete)
+    @mod_only()
     async def history(self, interaction: discord.Interaction, story: str | None = None) -> None:
-        if await self._actor(interaction) is None:
-            return
         story_id = await curate.resolve_any(self.lib, story) if story else None
         records = await curate.history(self.lib, story_id)
         heading = f"History of story #{story_id}" if story_id is not None else "Archive history"

@@ -22,9 +22,11 @@ from discord import app_commands
 from discord.ext import commands, tasks
 from discord.utils import escape_markdown, format_dt
 
+from archive.model import RATING_LEVELS
+from archive.ratings import choice_name
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
-from cogs.checks import is_mod, mods_only
+from cogs.checks import mod_only
 from cogs.embeds import card_embed, fit_message, notice_embed, shorten
 from cogs.errors import reply_ephemeral
 from cogs.gating import GATED_WORDS, is_age_restricted
@@ -40,12 +42,10 @@ log = logging.getLogger(__name__)
 
 NO_PINGS = discord.AllowedMentions.none()
 MAX_RATING_CHOICES = [
-    app_commands.Choice(name="General Audiences", value="general"),
-    app_commands.Choice(name="Teen And Up (PG-13)", value="teen"),
-    app_commands.Choice(name="Mature", value="mature"),
-    app_commands.Choice(name="Explicit", value="explicit"),
-    app_commands.Choice(name="Anything, not rated included", value="not_rated"),
-]
+    app_commands.Choice(name=choice_name(level), value=level)
+    for level in RATING_LEVELS
+    if level != "not_rated"
+] + [app_commands.Choice(name="Anything, not rated included", value="not_rated")]
 COMMON_ZONES = ("UTC", "Europe/London", "America/New_York", "America/Los_Angeles", "Australia/Sydney")
 
 
@@ -197,12 +197,6 @@ class DailyRec(LibrarianCog):
             log.exception("the daily rec tick failed; the next tick tries again")
             return []
 
-    async def _mod(self, interaction: discord.Interaction, what: str) -> bool:
-        if is_mod(interaction, self.lib.settings.mod_role):
-            return True
-        await reply_ephemeral(interaction, mods_only(self.lib.settings.mod_role, what))
-        return False
-
     async def _nsfw(self, channel_id: int) -> bool:
         try:
             return await self.publisher.channel_nsfw(channel_id)
@@ -236,6 +230,7 @@ class DailyRec(LibrarianCog):
     @app_commands.autocomplete(
         timezone=timezone_autocomplete, character=character_autocomplete, pairing=pairing_autocomplete
     )
+    @mod_only("change the daily rec")
     async def set_(
         self,
         interaction: discord.Interaction,
@@ -246,8 +241,6 @@ class DailyRec(LibrarianCog):
         character: str | None = None,
         pairing: str | None = None,
     ) -> None:
-        if not await self._mod(interaction, "change the daily rec"):
-            return
         assert interaction.guild_id is not None
         missing = missing_permissions(channel)
         if missing:
@@ -267,9 +260,8 @@ class DailyRec(LibrarianCog):
         await self._show(interaction, "✅ Daily rec saved.")
 
     @dailyrec.command(name="off", description="Mods: stop the daily rec (its history is kept).")
+    @mod_only("change the daily rec")
     async def off(self, interaction: discord.Interaction) -> None:
-        if not await self._mod(interaction, "change the daily rec"):
-            return
         assert interaction.guild_id is not None
         who = getattr(interaction.user, "display_name", None) or interaction.user.name
         if await self.service.disable(interaction.guild_id, f"turned off by {who}", by=who):
@@ -288,9 +280,8 @@ class DailyRec(LibrarianCog):
     @dailyrec.command(
         name="now", description="Mods: post a daily rec right away (the daily one still comes)."
     )
+    @mod_only("post the daily rec")
     async def now(self, interaction: discord.Interaction) -> None:
-        if not await self._mod(interaction, "post the daily rec"):
-            return
         assert interaction.guild_id is not None
         await interaction.response.defer(ephemeral=True, thinking=True)
         outcome = await self.service.post_now(interaction.guild_id, self.clock())

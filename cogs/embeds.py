@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 import discord
 from discord.utils import escape_markdown
 
+from archive.ratings import SHORT_NAMES
 from service.hits import StoryHit
 from service.recs import SimilarHit
 from service.stories import StoryCard
@@ -29,13 +30,8 @@ EMBED_TOTAL_MAX = 6000
 MESSAGE_MAX = 2000
 EMPTY = "—"
 
-RATING_NAMES: dict[str, str] = {
-    "general": "General Audiences",
-    "teen": "Teen And Up",
-    "mature": "Mature",
-    "explicit": "Explicit",
-    "not_rated": "Not Rated",
-}
+RATING_NAMES: dict[str, str] = SHORT_NAMES
+"""Each level as a card or list shows it (spelt in `archive.ratings`)."""
 RATING_COLOURS: dict[str, discord.Colour] = {
     "general": discord.Colour(0x6AA84F),  # green
     "teen": discord.Colour(0xF1C232),  # yellow / amber
@@ -173,7 +169,8 @@ def card_embed(card: StoryCard) -> discord.Embed:
     """The story card: everything known about one story, coloured by its rating."""
     level = card.rating.level
     summary = escape_markdown(card.summary) if card.summary else "*No summary.*"
-    embed = discord.Embed(title=card.title, description=summary, colour=rating_colour(level))
+    title = shorten(escape_markdown(card.title), 256)
+    embed = discord.Embed(title=title, description=summary, colour=rating_colour(level))
     embed.set_author(name=f"by {card.author or 'anonymous'}")
     embed.add_field(name="Rating", value=rating_label(level, card.rating.raw), inline=True)
     embed.add_field(name="Length", value=words_label(card.words), inline=True)

@@ -41,6 +41,13 @@ from service.vocabulary import Vocabulary
 log = logging.getLogger(__name__)
 
 MAX_TEXT = 500
+MAX_NAME = 200
+"""The longest name a filter takes (character, pairing, author, tag, fandom, rating): no real one is
+near it, and fuzzy-matching 10,000 characters against the vocabulary took seconds."""
+_NAMED = (
+    "characters", "exclude_characters", "pairings", "exclude_pairings", "ratings", "exclude_ratings",
+    "authors", "fandoms", "exclude_fandoms", "tags", "exclude_tags",
+)  # fmt: skip
 """Longest full-text query accepted (characters)."""
 MAX_PER_PAGE = 50
 
@@ -245,8 +252,20 @@ def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolve
     return filters
 
 
+def check_lengths(q: SearchQuery) -> None:
+    """Refuse, in plain words, a name longer than MAX_NAME in any filter (before any matching)."""
+    for option in _NAMED:
+        for name in getattr(q, option):
+            if len(name) > MAX_NAME:
+                what = option.removeprefix("exclude_").rstrip("s").replace("_", " ")
+                raise QueryError(f"That {what} is too long ({len(name):,} characters; at most {MAX_NAME}).")
+    if q.max_rating is not None and len(q.max_rating) > MAX_NAME:
+        raise QueryError(f"That rating is too long ({len(q.max_rating):,} characters; at most {MAX_NAME}).")
+
+
 async def compile_query(lib: Library, session: AsyncSession, q: SearchQuery) -> Compiled:
     """Resolve every name in `q` and turn it into filters; raises QueryError in plain words."""
+    check_lengths(q)
     resolved: list[str] = []
     fx = await lib.views.facets()
     people, characters = await _people(lib, session, fx, q, resolved)

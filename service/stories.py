@@ -25,6 +25,7 @@ from service.excerpts import Chunk, chunk_from, chunk_text
 from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError, resolve_pairing
+from service.titlekeys import title_key
 from service.vocabulary import count_characters, count_pairings
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,17 @@ def _gated(level: str, allowed_levels: frozenset[str] | None) -> bool:
     return allowed_levels is not None and level not in allowed_levels
 
 
-def hidden_error(title: str) -> QueryError:
+def hidden_error(title: str | None = None) -> QueryError:
+    """The refusal for a story the channel may not show. It names the story only when given a title,
+    i.e. when the member typed that title themselves: an id or a near miss never reveals one."""
+    if title is None:
+        return QueryError("That story is only available in age-restricted channels.")
     return QueryError(f"“{title}” is only available in age-restricted channels.")
+
+
+def _typed(text: str, title: str) -> bool:
+    """Whether `text` is `title` as a member would type it (case, accents, punctuation, articles aside)."""
+    return title_key(text)[1] == title_key(title)[1]
 
 
 async def find_title(
@@ -109,16 +119,13 @@ async def resolve_story(
     if hit is None:
         found = await find_title(lib, text, limit=5)
         if not found:
-            index = await lib.views.title_index()
-            raise QueryError(
-                f"No story title matches {text!r}.", [m.title for m in index.complete(text, limit=5)]
-            )
-        visible = [h for h in found if not _gated(h.rating.level, allowed_levels)]
-        if found[0] not in visible:
-            raise hidden_error(found[0].title)
+            suggestions = await title_choices(lib, text, limit=5, allowed_levels=allowed_levels)
+            raise QueryError(f"No story title matches {text!r}.", [name for name, _id in suggestions])
         hit = found[0]
+        if _gated(hit.rating.level, allowed_levels):
+            raise hidden_error(hit.title if _typed(text, hit.title) else None)
     if _gated(hit.rating.level, allowed_levels):
-        raise hidden_error(hit.title)
+        raise hidden_error()  # asked for by id: the member never typed its title
     return hit
 
 

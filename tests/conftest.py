@@ -9,6 +9,7 @@ import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from unittest.mock import AsyncMock, MagicMock, PropertyMock
 
 import discord
@@ -152,6 +153,23 @@ def make_interaction(
     interaction.edit_original_response = recorder("edit_original", False)
     interaction.delete_original_response = recorder("delete_original", False)
     return interaction
+
+
+async def invoke(command: Any, cog: object, interaction: Any, *args: object, **options: object) -> None:
+    """Run a slash command as the command tree does: its checks first (`@mod_only()` …), then its
+    callback; an error goes to the bot's one error handler (`cogs.errors.report`), as in Discord."""
+    from discord import app_commands
+
+    from cogs.errors import report
+
+    if interaction.client is None:  # in Discord, the interaction's client is the bot holding the cog
+        interaction.client = cog.bot  # type: ignore[attr-defined]
+    try:
+        if not await command._check_can_run(interaction):
+            raise app_commands.CheckFailure(f"The check functions for {command.name} failed.")
+        await command.callback(cog, interaction, *args, **options)
+    except Exception as error:
+        await report(interaction, error)
 
 
 def make_bot(lib: object) -> object:

@@ -13,12 +13,11 @@ import pytest
 from sqlalchemy import func, select
 
 from cogs.curate import Curate, is_mod
-from cogs.errors import report
 from cogs.views import Confirm, Paginator
 from db.models import AuditEntry, Story
 from service import curate
 from service.library import Library
-from tests.conftest import assert_within_limits, make_bot, make_interaction, make_settings
+from tests.conftest import assert_within_limits, invoke, make_bot, make_interaction, make_settings
 
 STORY = (
     "Title: Rain on the Bronze Roof\nAuthor: Gutter Spout\nRating: PG\nPairing: Xander/Anya\n"
@@ -60,11 +59,8 @@ async def stories_count(lib: Library) -> int:
 
 
 async def run(command: Any, cog: Curate, interaction: MagicMock, **options: Any) -> None:
-    """Call a command's callback; an error goes to the bot's one error handler, as in Discord."""
-    try:
-        await command.callback(cog, interaction, **options)
-    except Exception as error:
-        await report(interaction, error)
+    """Run a command as the tree does (checks, then callback; errors to the one error handler)."""
+    await invoke(command, cog, interaction, **options)
 
 
 async def answered(

@@ -14,7 +14,7 @@ from cogs.dailyrec import ChannelPublisher, DailyRec, timezone_autocomplete
 from service.dailyrec import PublishError, Schedule
 from service.library import Library
 from service.query import QueryError
-from tests.conftest import assert_within_limits, make_bot, make_interaction
+from tests.conftest import assert_within_limits, invoke, make_bot, make_interaction
 from tests.test_dailyrec import CHANNEL, GUILD, FakePublisher, add_stories
 
 NOW = datetime(2026, 5, 4, 7, 0, tzinfo=UTC)
@@ -74,7 +74,7 @@ async def test_members_may_not_change_or_post_the_daily_rec(setup: Any, command:
     cog, publisher, _clock, _ids = setup
     interaction = who(mod=False)
     args = (target(), "09:00") if command == "set_" else ()
-    await getattr(cog, command).callback(cog, interaction, *args)
+    await invoke(getattr(cog, command), cog, interaction, *args)
     [reply] = interaction.sent
     assert reply["ephemeral"] is True and "Manage Server" in reply["content"]
     assert await cog.service.schedule(GUILD) is None and publisher.posts == []
