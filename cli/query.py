@@ -202,7 +202,7 @@ async def _similar(lib: Library, args: argparse.Namespace) -> int:
 
 
 async def _stats(lib: Library, args: argparse.Namespace) -> int:
-    from service.stories import stats, top_characters, top_pairings
+    from service.archive_stats import stats, top_characters, top_pairings
 
     st = await stats(lib)
     if args.json:

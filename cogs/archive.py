@@ -2,7 +2,7 @@
 
 Owns how the archive's totals and its most-written characters and pairings are shown. Counts are age
 gated like everything else: outside age-restricted channels they cover general and teen stories only,
-and the reply says so. It must not count anything itself: `service.stories` does.
+and the reply says so. It must not count anything itself: `service.archive_stats` does.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
 from cogs.gating import GATED_WORDS, allowed_levels_for, hidden_note
 from cogs.views import Paginator
-from service import stories
-from service.stories import ArchiveStats
+from service import archive_stats
+from service.archive_stats import ArchiveStats
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +58,16 @@ class Archive(LibrarianCog):
     async def stats(self, interaction: discord.Interaction) -> None:
         await interaction.response.defer(thinking=True)
         allowed = allowed_levels_for(interaction.channel)
-        result = await stories.stats(self.lib, allowed_levels=allowed)
+        result = await archive_stats.stats(self.lib, allowed_levels=allowed)
         await interaction.followup.send(embed=stats_embed(result, gated=allowed is not None))
 
     @app_commands.command(name="characters", description="The most-written characters, with story counts.")
     async def characters(self, interaction: discord.Interaction) -> None:
-        await self._ranking(interaction, "Most-written characters", stories.top_characters)
+        await self._ranking(interaction, "Most-written characters", archive_stats.top_characters)
 
     @app_commands.command(name="pairings", description="The most-written pairings, with story counts.")
     async def pairings(self, interaction: discord.Interaction) -> None:
-        await self._ranking(interaction, "Most-written pairings", stories.top_pairings)
+        await self._ranking(interaction, "Most-written pairings", archive_stats.top_pairings)
 
     async def _ranking(self, interaction: discord.Interaction, title: str, fetch: Any) -> None:
         await interaction.response.defer(thinking=True)  # counting over every story can pass 200 ms

@@ -31,7 +31,7 @@ from cogs.transformers import (
 )
 from cogs.views import Confirm, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
-from service import curate, stories
+from service import choices, curate, stories
 from service.curate import Actor, AuditRecord, CurateError
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ HISTORY_PER_PAGE = 10
 RATING_CHOICES = [app_commands.Choice(name=name, value=name) for name in LEVEL_NAMES.values()]
 FIELD_CHOICES = [app_commands.Choice(name=f, value=f) for f in OVERRIDE_FIELDS]
 removed_autocomplete = mod_autocomplete(service_autocomplete(curate.removed_choices, "removed story"))
-any_title_autocomplete = mod_autocomplete(service_autocomplete(stories.title_choices, "title"))
+any_title_autocomplete = mod_autocomplete(service_autocomplete(choices.title_choices, "title"))
 """Every live title, whatever the channel, for mods only: mods curate stories of every rating (replies
 are private); a member typing here sees nothing."""
 

@@ -17,7 +17,7 @@ from discord import app_commands
 
 from cogs.embeds import shorten
 from cogs.gating import allowed_levels_for
-from service import stories
+from service import choices
 
 if TYPE_CHECKING:
     from service.library import Library
@@ -56,7 +56,7 @@ async def title_autocomplete(interaction: discord.Interaction, current: str) -> 
     try:
         lib = _lib(interaction)
         allowed = allowed_levels_for(interaction.channel)
-        matches = await stories.title_choices(lib, current, limit=MAX_CHOICES, allowed_levels=allowed)
+        matches = await choices.title_choices(lib, current, limit=MAX_CHOICES, allowed_levels=allowed)
         return to_choices(matches)
     except Exception:
         log.exception("title autocomplete failed for %r", current)
@@ -77,6 +77,6 @@ def service_autocomplete(fetch: Fetch, what: str) -> Autocomplete:
     return autocomplete
 
 
-character_autocomplete = service_autocomplete(stories.character_choices, "character")
-pairing_autocomplete = service_autocomplete(stories.pairing_choices, "pairing")
-author_autocomplete = service_autocomplete(stories.author_choices, "author")
+character_autocomplete = service_autocomplete(choices.character_choices, "character")
+pairing_autocomplete = service_autocomplete(choices.pairing_choices, "pairing")
+author_autocomplete = service_autocomplete(choices.author_choices, "author")

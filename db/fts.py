@@ -4,7 +4,8 @@ a safe MATCH expression, and the ranked search itself.
 `story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept in
 step by AFTER INSERT/UPDATE/DELETE triggers, so a story's text and its index change in the same
 transaction. User text reaches MATCH only through `to_match_query`, and always as a bound
-parameter. This module must not import Discord; the PostgreSQL equivalent (tsvector) is a TODO.
+parameter. This module must not import Discord. Full text needs SQLite (FTS5): no other database
+is supported for it today.
 """
 
 from __future__ import annotations

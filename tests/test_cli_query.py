@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 
 import cli.query
+from service.archive_stats import top_pairings
 from service.hits import HIT_KEYS
 from service.query import SearchQuery
 from service.search import search
-from service.stories import excerpt, top_pairings
+from service.stories import excerpt
 from settings import ROOT
 from tests.conftest import ROSTER_FILE
 from tests.test_search import Mini

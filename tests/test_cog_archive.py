@@ -9,7 +9,7 @@ import pytest
 
 from cogs.archive import Archive
 from cogs.views import Paginator
-from service import stories
+from service import archive_stats
 from tests.conftest import assert_within_limits, make_bot, make_interaction
 
 pytestmark = pytest.mark.corpus
@@ -34,7 +34,7 @@ async def test_stats_defers_then_counts_only_safe_stories_outside_nsfw(cog: Arch
     safe, every = sfw.sent[-1]["embed"], nsfw.sent[-1]["embed"]
     assert_within_limits(sfw.sent + nsfw.sent)
 
-    full = await stories.stats(cog.lib)
+    full = await archive_stats.stats(cog.lib)
     assert _number(every.description, "stories") == full.stories
     hidden = full.stories - _number(safe.description, "stories")
     assert hidden > 0, "the sample archive has mature/explicit stories"

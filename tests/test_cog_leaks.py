@@ -131,7 +131,8 @@ async def test_a_lone_surrogate_in_a_title_lookup_is_a_plain_answer(gated: tuple
     found = make_interaction(nsfw=True)
     await cog.fic.callback(cog, found, title="Crimson \ud800Ledger")
     assert found.sent[0]["embed"].title == SECRET
-    from service.stories import find_title, title_choices
+    from service.choices import title_choices
+    from service.stories import find_title
 
     assert isinstance(await find_title(lib, "\ud800"), list)
     assert isinstance(await title_choices(lib, "cri\ud800"), list)

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import RecHistory
+from service.archive_stats import stats
 from service.query import QueryError, SearchQuery
 from service.recs import RECENT_WINDOW, rec, similar
-from service.stories import stats
 from tests.test_search import Mini
 from tests.test_search import mini as mini
 

@@ -19,10 +19,10 @@ from archive.model import CharacterCount, Relationship, Series, StoryMeta
 from archive.ratings import parse_rating
 from db.models import Story
 from db.store import save_story
+from service.archive_stats import top_characters, top_pairings
 from service.hits import HIT_KEYS
 from service.query import QueryError, SearchQuery
 from service.search import search
-from service.stories import top_characters, top_pairings
 
 H, T = "header", "text"
 

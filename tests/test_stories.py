@@ -9,22 +9,11 @@ import pytest
 from sqlalchemy import select
 
 from db.models import StoryTag
+from service.archive_stats import fandom_groups, stats, top_characters, top_pairings
+from service.choices import author_choices, character_choices, pairing_choices
 from service.query import QueryError, SearchQuery
 from service.search import search
-from service.stories import (
-    author_choices,
-    character_choices,
-    excerpt,
-    fandom_groups,
-    find_title,
-    pairing_choices,
-    resolve_story,
-    stats,
-    story_body,
-    story_card,
-    top_characters,
-    top_pairings,
-)
+from service.stories import excerpt, find_title, resolve_story, story_body, story_card
 from tests.test_search import MINI, Mini, fill_mini
 from tests.test_search import mini as mini
 

@@ -12,9 +12,10 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from service.choices import author_choices, title_choices
 from service.library import Library
 from service.search import SearchQuery, search
-from service.stories import author_choices, find_title, title_choices
+from service.stories import find_title
 from settings import ROOT
 from tests.conftest import make_settings
 
