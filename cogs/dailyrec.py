@@ -31,14 +31,15 @@ from cogs.embeds import card_embed, fit_message, notice_embed, shorten
 from cogs.errors import reply_ephemeral
 from cogs.gating import GATED_WORDS, is_age_restricted
 from cogs.reading import PART_TEXT_MAX, part_header
-from cogs.transformers import Choices, character_autocomplete, pairing_autocomplete, to_choices
+from cogs.transformers import TimeZone, character_autocomplete, pairing_autocomplete, timezone_autocomplete
 from service import stories
 from service.dailyrec import DailyRecService, Outcome, Publisher, PublishError, Schedule, Status
-from service.dailytime import Clock, file_clock, timezone_names, utc_now
+from service.dailytime import Clock, file_clock, utc_now
 from service.excerpts import render_chunk
 from service.query import QueryError
 
 log = logging.getLogger(__name__)
+__all__ = ["ChannelPublisher", "DailyRec", "timezone_autocomplete"]
 
 NO_PINGS = discord.AllowedMentions.none()
 MAX_RATING_CHOICES = [
@@ -46,7 +47,6 @@ MAX_RATING_CHOICES = [
     for level in RATING_LEVELS
     if level != "not_rated"
 ] + [app_commands.Choice(name="Anything, not rated included", value="not_rated")]
-COMMON_ZONES = ("UTC", "Europe/London", "America/New_York", "America/Los_Angeles", "Australia/Sydney")
 
 
 def story_post(card: Any, opening: str | None) -> dict[str, Any]:
@@ -116,17 +116,6 @@ def missing_permissions(channel: Any) -> str | None:
     needed = {"view_channel": "View Channel", "send_messages": "Send Messages", "embed_links": "Embed Links"}
     lacking = [label for name, label in needed.items() if not getattr(perms, name)]
     return ", ".join(lacking) or None
-
-
-async def timezone_autocomplete(interaction: discord.Interaction, current: str) -> Choices:
-    """IANA zone names: those starting with what was typed first, then those containing it."""
-    typed = current.strip().casefold().replace(" ", "_")
-    if not typed:
-        return to_choices((z, z) for z in COMMON_ZONES)
-    names = timezone_names()
-    starts = [z for z in names if z.casefold().startswith(typed)]
-    within = [z for z in names if typed in z.casefold() and z not in starts]
-    return to_choices((z, z) for z in starts + within)
 
 
 def schedule_lines(status: Status, nsfw: bool) -> list[str]:
@@ -227,16 +216,14 @@ class DailyRec(LibrarianCog):
         pairing="Only stories with this pairing, e.g. Spike/Willow",
     )
     @app_commands.choices(max_rating=MAX_RATING_CHOICES)
-    @app_commands.autocomplete(
-        timezone=timezone_autocomplete, character=character_autocomplete, pairing=pairing_autocomplete
-    )
+    @app_commands.autocomplete(character=character_autocomplete, pairing=pairing_autocomplete)
     @mod_only("change the daily rec")
     async def set_(
         self,
         interaction: discord.Interaction,
         channel: discord.TextChannel,
         time: str,
-        timezone: str | None = None,
+        timezone: TimeZone | None = None,
         max_rating: str | None = None,
         character: str | None = None,
         pairing: str | None = None,

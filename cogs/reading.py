@@ -21,6 +21,7 @@ from cogs.gating import allowed_levels_for
 from cogs.views import send_first
 from service import recs, stories
 from service.excerpts import render_chunk
+from service.hits import StoryHit
 from service.query import QueryError
 
 if TYPE_CHECKING:
@@ -34,6 +35,13 @@ PART_TEXT_MAX = 1700
 HEADER_TITLE_MAX = 80
 
 
+async def _resolved(lib: Library, story: StoryHit | str, allowed_levels: frozenset[str] | None) -> StoryHit:
+    """The story itself: already resolved by a `Story` option, or an id from a button (gated again)."""
+    if isinstance(story, StoryHit):
+        return story
+    return await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
+
+
 def part_header(title: str, number: int, total: int, presser: str | None = None) -> str:
     """`📖 **Title** · part 2 of 9 · for Name` (number is 1-based)."""
     header = f"📖 **{escape_markdown(shorten(title, HEADER_TITLE_MAX))}** · part {number} of {total}"
@@ -45,7 +53,7 @@ def part_header(title: str, number: int, total: int, presser: str | None = None)
 async def post_parts(
     interaction: discord.Interaction,
     lib: Library,
-    story: str,
+    story: StoryHit | str,
     first: int,
     *,
     allowed_levels: frozenset[str] | None,
@@ -53,10 +61,10 @@ async def post_parts(
 ) -> None:
     """Post part `first` (0-based) of `story` and `read_followups` more, then a Continue button.
 
-    `story` is an id (from autocomplete or a button) or a typed title. The first part is the
+    `story` is the story (from a `Story` option) or an id (from a button), resolved and gated here. The first part is the
     interaction's response (or its follow-up when already answered); the rest are follow-ups.
     """
-    hit = await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
+    hit = await _resolved(lib, story, allowed_levels)
     parts = await stories.excerpt(lib, hit.id, limit=PART_TEXT_MAX)
     if not parts:
         raise QueryError(f"“{hit.title}” has no text I can show.")
@@ -82,13 +90,13 @@ async def post_parts(
 async def send_similar(
     interaction: discord.Interaction,
     lib: Library,
-    story: str,
+    story: StoryHit | str,
     *,
     allowed_levels: frozenset[str] | None,
     ephemeral: bool = False,
 ) -> None:
     """Answer with the stories most like `story`, each with the reason it was picked."""
-    hit = await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
+    hit = await _resolved(lib, story, allowed_levels)
     similar = await recs.similar(lib, hit.id, limit=5, allowed_levels=allowed_levels)
     await send_first(interaction, embed=similar_embed(hit, similar), ephemeral=ephemeral)
 

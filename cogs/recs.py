@@ -19,7 +19,7 @@ from cogs.embeds import card_embed, fit_message
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, build_query, pick_filters
 from cogs.gating import allowed_levels_for
 from cogs.reading import send_similar
-from cogs.transformers import title_autocomplete
+from cogs.transformers import Story
 from cogs.views import send_first
 from service import recs, stories
 
@@ -45,11 +45,11 @@ class Recs(LibrarianCog):
         name="rec", description="Recommend a story: any filters, or like: a story you enjoyed."
     )
     @app_commands.describe(**REC_DESCRIPTIONS)
-    @app_commands.autocomplete(like=title_autocomplete, **AUTOCOMPLETE)
+    @app_commands.autocomplete(**AUTOCOMPLETE)
     async def rec(
         self,
         interaction: discord.Interaction,
-        like: str | None = None,
+        like: Story | None = None,
         character: str | None = None,
         pairing: str | None = None,
         rating: str | None = None,

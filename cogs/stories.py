@@ -1,8 +1,8 @@
 """`/fic` (a story's card, with Read and More like this buttons) and `/read` (the story itself, in parts).
 
-Owns the two commands' options and replies. A title option takes what autocomplete offered (a story
-id) or any typed title, which the service resolves (fuzzy, with "did you mean"). It must not fetch or
-cut text itself: `cogs.reading` posts parts the service cut; `service.stories` finds the story.
+Owns the two commands' options and replies. A title option is a `Story` (`cogs.transformers`): what
+autocomplete offered (a story id) or any typed title, resolved and age gated before the command runs.
+It must not fetch or cut text itself: `cogs.reading` posts parts the service cut.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from cogs.buttons import card_view
 from cogs.embeds import card_embed
 from cogs.gating import allowed_levels_for
 from cogs.reading import post_parts
-from cogs.transformers import title_autocomplete
+from cogs.transformers import Story
 from service import stories
 
 log = logging.getLogger(__name__)
@@ -31,12 +31,9 @@ class Stories(LibrarianCog):
 
     @app_commands.command(name="fic", description="Show a story's card: rating, pairings, tags, summary.")
     @app_commands.describe(title="The story's title (pick one from the list, or type it)")
-    @app_commands.autocomplete(title=title_autocomplete)
-    async def fic(self, interaction: discord.Interaction, title: str) -> None:
-        allowed = allowed_levels_for(interaction.channel)
-        hit = await stories.resolve_story(self.lib, title, allowed_levels=allowed)
-        card = await stories.story_card(self.lib, hit.id)
-        await interaction.response.send_message(embed=card_embed(card), view=card_view(hit.id))
+    async def fic(self, interaction: discord.Interaction, title: Story) -> None:
+        card = await stories.story_card(self.lib, title.id)
+        await interaction.response.send_message(embed=card_embed(card), view=card_view(title.id))
 
     @app_commands.command(
         name="read", description="Read a story here, one part (up to 2000 characters) at a time."
@@ -45,8 +42,7 @@ class Stories(LibrarianCog):
         title="The story's title (pick one from the list, or type it)",
         chunk="Which part to start from (default: the first)",
     )
-    @app_commands.autocomplete(title=title_autocomplete)
-    async def read(self, interaction: discord.Interaction, title: str, chunk: Part | None = None) -> None:
+    async def read(self, interaction: discord.Interaction, title: Story, chunk: Part | None = None) -> None:
         allowed = allowed_levels_for(interaction.channel)
         await post_parts(interaction, self.lib, title, (chunk or 1) - 1, allowed_levels=allowed)
 

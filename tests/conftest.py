@@ -156,8 +156,9 @@ def make_interaction(
 
 
 async def invoke(command: Any, cog: object, interaction: Any, *args: object, **options: object) -> None:
-    """Run a slash command as the command tree does: its checks first (`@mod_only()` …), then its
-    callback; an error goes to the bot's one error handler (`cogs.errors.report`), as in Discord."""
+    """Run a slash command as the command tree does: its checks first (`@mod_only()` …), then each
+    typed option through its transformer (`Story`, `TimeZone` …), then its callback; an error goes to
+    the bot's one error handler (`cogs.errors.report`), as in Discord."""
     from discord import app_commands
 
     from cogs.errors import report
@@ -167,6 +168,9 @@ async def invoke(command: Any, cog: object, interaction: Any, *args: object, **o
     try:
         if not await command._check_can_run(interaction):
             raise app_commands.CheckFailure(f"The check functions for {command.name} failed.")
+        for name, value in list(options.items()):
+            if isinstance(value, str) and name in command._params:
+                options[name] = await command._params[name].transform(interaction, value)
         await command.callback(cog, interaction, *args, **options)
     except Exception as error:
         await report(interaction, error)

@@ -91,7 +91,7 @@ def test_card_colours_follow_ao3_and_everything_fits() -> None:
     assert fields["Series"] == "Second Best, part 12" and fields["Status"] == "In progress"
     assert "Spike/Willow Rosenberg" in fields["Relationships"]
     assert fields["Tags"].endswith("more")
-    assert embed.title == "Once More, *With* Feeling" and "someone" in embed.author.name
+    assert embed.title == r"Once More, \*With\* Feeling" and "someone" in embed.author.name  # escaped
 
 
 def test_results_list_one_field_per_story_with_one_line_summary() -> None:

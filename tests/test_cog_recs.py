@@ -9,7 +9,7 @@ from cogs.filters import AUTOCOMPLETE
 from cogs.recs import Recs
 from service.query import QueryError, SearchQuery
 from service.search import search
-from tests.conftest import assert_within_limits, make_bot, make_interaction
+from tests.conftest import assert_within_limits, invoke, make_bot, make_interaction
 
 pytestmark = pytest.mark.corpus
 
@@ -61,7 +61,7 @@ async def test_rec_like_lists_similar_stories_with_reasons(cog: Recs) -> None:
         0
     ]
     interaction = make_interaction(nsfw=True)
-    await cog.rec.callback(cog, interaction, like=str(seed.id))
+    await invoke(cog.rec, cog, interaction, like=str(seed.id))
     embed = interaction.sent[-1]["embed"]
     assert seed.title in embed.title and len(embed.fields) == 5
     assert all(f.value.startswith("↳ ") for f in embed.fields)

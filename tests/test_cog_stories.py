@@ -7,6 +7,7 @@ from pathlib import Path
 
 import discord
 import pytest
+from discord.utils import escape_markdown
 
 from cogs.buttons import ContinueButton, ReadButton, SimilarButton
 from cogs.embeds import RATING_COLOURS
@@ -16,9 +17,9 @@ from db.indexer import index_file
 from service import stories
 from service.excerpts import render_chunk
 from service.hits import StoryHit
-from service.query import QueryError, SearchQuery
+from service.query import SearchQuery
 from service.search import search
-from tests.conftest import assert_within_limits, make_bot, make_interaction
+from tests.conftest import assert_within_limits, invoke, make_bot, make_interaction
 
 pytestmark = pytest.mark.corpus
 
@@ -57,11 +58,11 @@ def _buttons(view: discord.ui.View) -> dict[str, str]:
 async def test_fic_shows_the_card_with_read_and_more_like_this(cog: Stories) -> None:
     hit = await _story(cog, ratings=["teen"], sort="longest")
     interaction = make_interaction()
-    await cog.fic.callback(cog, interaction, title=hit.title)
+    await invoke(cog.fic, cog, interaction, title=hit.title)
     [sent] = interaction.sent
     embed = sent["embed"]
     assert sent["via"] == "response" and not sent.get("ephemeral")
-    assert embed.title == hit.title and embed.colour == RATING_COLOURS["teen"]
+    assert embed.title == escape_markdown(hit.title) and embed.colour == RATING_COLOURS["teen"]
     assert any(f.name == "Rating" and f.value.startswith("Teen") for f in embed.fields)
     assert _buttons(sent["view"]) == {
         "Read": f"librarian:read:{hit.id}",
@@ -73,23 +74,26 @@ async def test_fic_shows_the_card_with_read_and_more_like_this(cog: Stories) -> 
 async def test_fic_accepts_the_id_autocomplete_sends(cog: Stories) -> None:
     hit = await _story(cog, ratings=["general"])
     interaction = make_interaction()
-    await cog.fic.callback(cog, interaction, title=str(hit.id))
-    assert interaction.sent[0]["embed"].title == hit.title
+    await invoke(cog.fic, cog, interaction, title=str(hit.id))
+    assert interaction.sent[0]["embed"].title == escape_markdown(hit.title)
 
 
 async def test_a_mature_story_is_refused_outside_nsfw_and_shown_inside(cog: Stories) -> None:
     hit = await _story(cog, ratings=["explicit"])
-    with pytest.raises(QueryError, match="age-restricted"):
-        await cog.fic.callback(cog, make_interaction(nsfw=False), title=str(hit.id))
+    outside = make_interaction(nsfw=False)
+    await invoke(cog.fic, cog, outside, title=str(hit.id))
+    [refusal] = outside.sent
+    assert refusal["ephemeral"] is True and "age-restricted" in refusal["content"]
+    assert hit.title not in refusal["content"], "asked for by id: the refusal never names the story"
     inside = make_interaction(nsfw=True)
-    await cog.fic.callback(cog, inside, title=str(hit.id))
+    await invoke(cog.fic, cog, inside, title=str(hit.id))
     assert inside.sent[0]["embed"].colour == RATING_COLOURS["explicit"]
 
 
 async def test_read_posts_the_first_part_then_followups_then_continue(cog: Stories) -> None:
     hit = await _story(cog, ratings=["general"], sort="longest")
     interaction = make_interaction()
-    await cog.read.callback(cog, interaction, title=str(hit.id))
+    await invoke(cog.read, cog, interaction, title=str(hit.id))
     followups = cog.lib.settings.read_followups
     assert [s["via"] for s in interaction.sent] == ["response"] + ["followup"] * followups
     parts = _parts(interaction.sent)
@@ -108,11 +112,12 @@ async def test_read_posts_the_first_part_then_followups_then_continue(cog: Stori
 async def test_read_from_a_chunk_and_past_the_end(cog: Stories) -> None:
     hit = await _story(cog, ratings=["general"], sort="longest")
     interaction = make_interaction()
-    await cog.read.callback(cog, interaction, title=str(hit.id), chunk=2)
+    await invoke(cog.read, cog, interaction, title=str(hit.id), chunk=2)
     parts = _parts(interaction.sent)
     assert parts[0][0] == 2
-    with pytest.raises(QueryError, match=f"ask for part 1 to {parts[0][1]}"):
-        await cog.read.callback(cog, make_interaction(), title=str(hit.id), chunk=parts[0][1] + 1)
+    past = make_interaction()
+    await invoke(cog.read, cog, past, title=str(hit.id), chunk=parts[0][1] + 1)
+    assert f"ask for part 1 to {parts[0][1]}" in past.sent[-1]["content"]
 
 
 async def test_continue_moves_the_button_and_posts_the_next_parts_for_the_presser(cog: Stories) -> None:
@@ -171,7 +176,7 @@ async def test_story_text_cannot_ping_anyone(cog: Stories, tmp_path: Path) -> No
     outcome = await index_file(cog.lib, story)
     assert outcome.status != "failed", outcome
     interaction = make_interaction()
-    await cog.read.callback(cog, interaction, title="Everyone Gets a Ping")
+    await invoke(cog.read, cog, interaction, title="Everyone Gets a Ping")
     for message in interaction.sent:
         text = message["content"]
         assert "@everyone" not in text and "@here" not in text and "<@123456789>" not in text
