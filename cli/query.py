@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from cli.common import print_json, settings_from_args
+from service.filter_table import FILTERS, Filter, to_query
 from service.hits import StoryHit
 from service.library import Library
 from service.query import SORTS, QueryError, SearchQuery
@@ -26,48 +27,48 @@ Handler = Callable[[argparse.Namespace], Awaitable[int]]
 
 
 def _filters(parser: argparse.ArgumentParser) -> None:
-    """The filter flags `search` and `rec` share."""
-    add = parser.add_argument
-    add("--character", action="append", default=[], help="a character the story features (repeatable)")
-    add("--not-character", action="append", default=[], help="leave out stories featuring this character")
-    add("--pairing", action="append", default=[], help="Spike/Willow, Spillow, W/S, Buffy & Faith, Spike/*")
-    add("--not-pairing", action="append", default=[], help="leave out stories with this pairing")
-    add("--rating", action="append", default=[], help="a rating in any system: PG-13, T, Teen And Up, NC17")
-    add("--max-rating", help="a ceiling: 'teen' means general or teen")
-    add("--not-rating", action="append", default=[], help="leave out this rating")
-    add("--author", action="append", default=[], help="stories by this author (close spellings work)")
-    add("--text", help="words to find in title, summary, tags or story text")
-    add("--words-min", type=int, help="at least this many words")
-    add("--words-max", type=int, help="at most this many words")
-    status = parser.add_mutually_exclusive_group()
-    status.add_argument("--complete", dest="complete", action="store_const", const=True, help="finished only")
-    status.add_argument("--wip", dest="complete", action="store_const", const=False, help="works in progress")
-    add("--fandom", action="append", default=[], help="stories from this fandom")
-    add("--not-fandom", action="append", default=[], help="leave out this fandom")
-    add("--tag", action="append", default=[], help="stories with this tag (repeatable)")
-    add("--not-tag", action="append", default=[], help="leave out stories with this tag")
-    add("--json", action="store_true", help="print JSON")
+    """The filter flags `search` and `rec` share, made from the one filter table."""
+    for f in FILTERS:
+        if f.flag is None:
+            continue
+        if f.kind == "complete":
+            status = parser.add_mutually_exclusive_group()
+            status.add_argument(f.flag, dest=f.field, action="store_const", const=True, help="finished only")
+            status.add_argument(
+                "--wip", dest=f.field, action="store_const", const=False, help="works in progress"
+            )
+        elif f.kind == "words":
+            parser.add_argument(f.flag, dest=f.field, type=int, metavar="N", help=_help(f))
+        elif f.kind in ("text", "ceiling"):
+            parser.add_argument(f.flag, dest=f.field, metavar=METAVARS[f.kind], help=_help(f))
+        else:
+            parser.add_argument(
+                f.flag, dest=f.field, action="append", default=[], help=_help(f) + " (repeatable)"
+            )
+    parser.add_argument("--json", action="store_true", help="print JSON")
+
+
+METAVARS = {
+    "names": "NAME",
+    "name": "NAME",
+    "rating": "RATING",
+    "ceiling": "RATING",
+    "text": "WORDS",
+    "words": "N",
+}
+
+
+def _help(f: Filter) -> str:
+    """The table's description as a CLI help line (lower case start, no comma-list advice)."""
+    text = f.description.replace(" (separate several with commas)", "")
+    return text[:1].lower() + text[1:]
 
 
 def query_from_args(args: argparse.Namespace) -> SearchQuery:
     """The SearchQuery the flags describe (the CLI sees every rating: no age gating)."""
-    return SearchQuery(
-        characters=args.character,
-        exclude_characters=args.not_character,
-        pairings=args.pairing,
-        exclude_pairings=args.not_pairing,
-        ratings=args.rating,
-        max_rating=args.max_rating,
-        exclude_ratings=args.not_rating,
-        authors=args.author,
-        text=args.text,
-        words_min=args.words_min,
-        words_max=args.words_max,
-        complete=args.complete,
-        fandoms=args.fandom,
-        exclude_fandoms=args.not_fandom,
-        tags=args.tag,
-        exclude_tags=args.not_tag,
+    return to_query(
+        vars(args),
+        typed=False,
         sort=getattr(args, "sort", "best"),
         page=getattr(args, "page", 1),
         per_page=getattr(args, "per_page", 5),

@@ -1,9 +1,9 @@
-"""The filter options `/search` and `/rec` share: their descriptions, autocomplete and the one function
-that turns the typed options into a `SearchQuery`.
+"""The filter options `/search` and `/rec` share, shaped for Discord from the one filter table
+(`service.filter_table`: names, descriptions, where each lands, how it is read): descriptions,
+autocomplete, the rating words offered, and the typed options turned into a `SearchQuery`.
 
-Owns the option names as members type them (comma-separated lists, `complete` as true/false) and
-where each lands in the query. It must not resolve names or search: `service.query` decides what the
-words mean and raises `QueryError` when it can't.
+Owns only what is Discord's: which autocomplete callback serves which kind of name. It must not
+resolve names or search: `service.query` decides what the words mean and raises `QueryError`.
 """
 
 from __future__ import annotations
@@ -22,26 +22,15 @@ from cogs.transformers import (
     pairing_autocomplete,
     to_choices,
 )
+from service.filter_table import SLASH, split, to_query
 from service.query import SearchQuery
 
-DESCRIPTIONS: dict[str, str] = {
-    "character": "Stories featuring these characters (separate several with commas)",
-    "pairing": "Stories with this pairing, e.g. Spike/Willow, Spuffy, W/S, Buffy & Faith, Spike/*",
-    "rating": "A rating in any system: General, Teen, PG-13, Mature, NC-17, or 'at most teen'",
-    "author": "Stories by this author",
-    "text": "Words to find in the title, summary, tags or story text",
-    "sort": "How to order the results (default: best match)",
-    "tag": "Stories with these tags (separate several with commas)",
-    "fandom": "Stories from this fandom, e.g. Angel",
-    "exclude_character": "Leave out stories featuring these characters",
-    "exclude_pairing": "Leave out stories with this pairing",
-    "exclude_tag": "Leave out stories with these tags",
-    "words_min": "At least this many words",
-    "words_max": "At most this many words",
-    "complete": "True: finished stories only; False: works in progress only",
+DESCRIPTIONS: dict[str, str] = {name: f.description for name, f in SLASH.items()} | {
+    "sort": "How to order the results (default: best match)"
 }
+"""Every `/search` option's description (the filters' from `service.filter_table`, plus sort)."""
 
-FILTER_NAMES: tuple[str, ...] = tuple(DESCRIPTIONS)
+FILTER_NAMES: tuple[str, ...] = tuple(SLASH)
 
 RATING_WORDS = [(choice_name(level), level) for level in RATING_LEVELS] + [
     ("At most Teen (General or Teen)", at_most("teen")),
@@ -66,22 +55,14 @@ async def rating_autocomplete(interaction: object, current: str) -> Choices:
     )
 
 
-AUTOCOMPLETE = {
+SUGGEST = {
     "character": character_autocomplete,
-    "exclude_character": character_autocomplete,
     "pairing": pairing_autocomplete,
-    "exclude_pairing": pairing_autocomplete,
     "author": author_autocomplete,
     "rating": rating_autocomplete,
 }
-
-
-def split(value: str | None, *, commas: bool = True) -> list[str]:
-    """A typed option as a list: comma-separated parts, trimmed, empties dropped."""
-    if not value or not value.strip():
-        return []
-    parts = value.split(",") if commas else [value]
-    return [p.strip() for p in parts if p.strip()]
+AUTOCOMPLETE = {name: SUGGEST[f.suggest] for name, f in SLASH.items() if f.suggest}
+"""Which filter options suggest names as members type (declared in the filter table)."""
 
 
 def pick_filters(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -96,31 +77,14 @@ def build_query(
     per_page: int = 5,
 ) -> SearchQuery:
     """The `SearchQuery` for the filter options a member filled in (the rest mean "any")."""
-    get = options.get
-    text = (get("text") or "").strip()
-    q = SearchQuery(
-        characters=split(get("character")),
-        exclude_characters=split(get("exclude_character")),
-        pairings=split(get("pairing")),
-        exclude_pairings=split(get("exclude_pairing")),
-        authors=split(get("author"), commas=False),
-        text=text or None,
-        words_min=get("words_min"),
-        words_max=get("words_max"),
-        complete=get("complete"),
-        fandoms=split(get("fandom")),
-        tags=split(get("tag")),
-        exclude_tags=split(get("exclude_tag")),
-        sort=getattr(get("sort"), "value", get("sort")) or "best",
+    sort = options.get("sort")
+    return to_query(
+        options,
+        typed=True,
+        sort=getattr(sort, "value", sort) or "best",
         per_page=per_page,
         allowed_levels=allowed_levels,
     )
-    rating = (get("rating") or "").strip()
-    if rating.casefold().startswith(("at most", "up to", "max")):
-        q.max_rating = rating
-    else:
-        q.ratings = split(rating)
-    return q
 
 
 def describe_query(q: SearchQuery) -> str:
@@ -142,3 +106,14 @@ def describe_query(q: SearchQuery) -> str:
     if q.text:
         parts.append(f'"{q.text}"')
     return " · ".join(parts)
+
+
+__all__ = [
+    "AUTOCOMPLETE",
+    "DESCRIPTIONS",
+    "FILTER_NAMES",
+    "build_query",
+    "describe_query",
+    "pick_filters",
+    "split",
+]
