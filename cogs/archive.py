@@ -18,7 +18,7 @@ from discord.ext import commands
 from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
 from cogs.gating import GATED_WORDS, allowed_levels_for, hidden_note
-from cogs.views import Paginator
+from cogs.views import ListPages, Paginator
 from service import archive_stats
 from service.archive_stats import ArchiveStats
 
@@ -31,22 +31,21 @@ SFW_FOOTER = (
 )
 
 
-def ranking_pages(title: str, rows: Sequence[tuple[str, int]], *, footer: str | None) -> tuple[int, Any]:
-    """(page count, render) for a numbered "name — N stories" list, PER_PAGE rows a page."""
-    pages = max((len(rows) + PER_PAGE - 1) // PER_PAGE, 1)
+def ranking_pages(title: str, rows: Sequence[tuple[str, int]], *, footer: str | None) -> ListPages[Any]:
+    """A numbered "name — N stories" list, PER_PAGE rows a page."""
 
-    async def render(page: int) -> discord.Embed:
+    def render(shown: Sequence[tuple[str, int]], page: int, pages: int) -> discord.Embed:
         start = (page - 1) * PER_PAGE
         lines = [
             f"**{n}.** {discord.utils.escape_markdown(name)} — {count:,} {'story' if count == 1 else 'stories'}"
-            for n, (name, count) in enumerate(rows[start : start + PER_PAGE], start=start + 1)
+            for n, (name, count) in enumerate(shown, start=start + 1)
         ]
         embed = discord.Embed(title=title, colour=LIST_COLOUR, description="\n".join(lines) or "Nothing yet.")
         text = f"Page {page}/{pages}" + (f" · {footer}" if footer else "")
         embed.set_footer(text=text)
         return fit(embed)
 
-    return pages, render
+    return ListPages(rows, PER_PAGE, render)
 
 
 class Archive(LibrarianCog):
@@ -74,8 +73,7 @@ class Archive(LibrarianCog):
         allowed = allowed_levels_for(interaction.channel)
         rows = await fetch(self.lib, limit=TOP_LIMIT, allowed_levels=allowed)
         footer = SFW_FOOTER if allowed is not None else None
-        pages, render = ranking_pages(title, rows, footer=footer)
-        await Paginator(interaction.user.id, pages, render).start(interaction)
+        await Paginator(interaction.user.id, ranking_pages(title, rows, footer=footer)).start(interaction)
 
 
 def _count_lines(

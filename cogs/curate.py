@@ -10,6 +10,7 @@ paged). Every reply is private to the mod. It must not check, parse, store or mo
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 import discord
@@ -29,7 +30,7 @@ from cogs.transformers import (
     pairing_autocomplete,
     service_autocomplete,
 )
-from cogs.views import Confirm, Paginator, send_first
+from cogs.views import Confirm, ListPages, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
 from service import choices, curate, stories
 from service.curate import Actor, AuditRecord, CurateError
@@ -240,16 +241,15 @@ class Curate(LibrarianCog):
         story_id = await curate.resolve_any(self.lib, story) if story else None
         records = await curate.history(self.lib, story_id)
         heading = f"History of story #{story_id}" if story_id is not None else "Archive history"
-        pages = max((len(records) + HISTORY_PER_PAGE - 1) // HISTORY_PER_PAGE, 1)
 
-        async def render(page: int) -> discord.Embed:
-            rows = records[(page - 1) * HISTORY_PER_PAGE : page * HISTORY_PER_PAGE]
+        def render(rows: Sequence[AuditRecord], page: int, pages: int) -> discord.Embed:
             lines = "\n".join(history_line(r) for r in rows) or "Nothing has happened yet."
             embed = discord.Embed(title=heading, description=lines, colour=LIST_COLOUR)
             embed.set_footer(text=f"Page {page}/{pages} · {len(records):,} entries")
             return fit(embed)
 
-        await Paginator(interaction.user.id, pages, render).start(interaction, ephemeral=True)
+        source = ListPages(records, HISTORY_PER_PAGE, render)
+        await Paginator(interaction.user.id, source).start(interaction, ephemeral=True)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -19,7 +19,7 @@ from cogs.base import LibrarianCog
 from cogs.embeds import notice_embed, results_embed
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, SORT_CHOICES, build_query, describe_query, pick_filters
 from cogs.gating import allowed_levels_for, hidden_note
-from cogs.views import Paginator, send_first
+from cogs.views import Paginator, RenderedPages, send_first
 from service.library import Library
 from service.query import SearchQuery
 from service.search import SearchResult
@@ -68,7 +68,7 @@ async def send_results(
             notes=result_notes(result),
         )
 
-    await Paginator(interaction.user.id, first.pages, render).start(interaction)
+    await Paginator(interaction.user.id, RenderedPages(first.pages, render)).start(interaction)
 
 
 class Search(LibrarianCog):

@@ -1,15 +1,18 @@
-"""The two reusable views: a Previous/Next paginator and a Confirm/Cancel confirmation.
+"""The two reusable views: a Previous/Next paginator and a Confirm/Cancel confirmation, and the one
+shape a paginator pages through (`PageSource`: a page count and `render(page)`; `ListPages` cuts a
+list into pages, `RenderedPages` wraps a render callback).
 
 Owns who may press (only the member who ran the command; anyone else gets a polite ephemeral
 refusal) and what happens on timeout (the buttons are disabled by editing the message). It must not
-know what a page holds: the paginator asks a render callback for page N.
+know what a page holds: the paginator asks its page source for page N.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
 import discord
 
@@ -18,6 +21,44 @@ from cogs.errors import ANSWERED, report
 log = logging.getLogger(__name__)
 
 PageRenderer = Callable[[int], Awaitable[discord.Embed]]
+Row = TypeVar("Row")
+
+
+class PageSource(Protocol):
+    """What a paginator pages through: how many pages, and page N (1-based) as an embed."""
+
+    @property
+    def pages(self) -> int: ...
+
+    async def render(self, page: int) -> discord.Embed: ...
+
+
+@dataclass(slots=True)
+class RenderedPages:
+    """`pages` pages, each rendered on demand by `render_page(page)` (e.g. asking the service again)."""
+
+    pages: int
+    render_page: PageRenderer
+
+    async def render(self, page: int) -> discord.Embed:
+        return await self.render_page(page)
+
+
+@dataclass(slots=True)
+class ListPages(Generic[Row]):
+    """`rows` cut into pages of `per_page`; `render_rows(rows, page, pages)` draws one page."""
+
+    rows: Sequence[Row]
+    per_page: int
+    render_rows: Callable[[Sequence[Row], int, int], discord.Embed]
+
+    @property
+    def pages(self) -> int:
+        return max((len(self.rows) + self.per_page - 1) // self.per_page, 1)
+
+    async def render(self, page: int) -> discord.Embed:
+        start = (page - 1) * self.per_page
+        return self.render_rows(self.rows[start : start + self.per_page], page, self.pages)
 
 
 class OwnedView(discord.ui.View):
@@ -66,16 +107,28 @@ async def send_first(interaction: discord.Interaction, **kwargs: Any) -> None:
 
 
 class Paginator(OwnedView):
-    """Previous / Next through `pages` pages rendered on demand by `render(page)` (1-based)."""
+    """Previous / Next through a `PageSource` (or `pages` pages drawn by a `render(page)` callback)."""
 
     def __init__(
-        self, owner_id: int, pages: int, render: PageRenderer, *, page: int = 1, timeout: float = 300.0
+        self,
+        owner_id: int,
+        source: PageSource | int,
+        render: PageRenderer | None = None,
+        *,
+        page: int = 1,
+        timeout: float = 300.0,
     ):
         super().__init__(owner_id, timeout=timeout)
-        self.pages = max(pages, 1)
+        if isinstance(source, int):
+            assert render is not None, "Paginator(owner, pages, render) or Paginator(owner, source)"
+            source = RenderedPages(source, render)
+        self.source = source
+        self.pages = max(source.pages, 1)
         self.page = min(max(page, 1), self.pages)
-        self.render = render
         self._refresh()
+
+    async def render(self, page: int) -> discord.Embed:
+        return await self.source.render(page)
 
     def _refresh(self) -> None:
         self.previous.disabled = self.page <= 1
