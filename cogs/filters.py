@@ -30,7 +30,8 @@ DESCRIPTIONS: dict[str, str] = {name: f.description for name, f in SLASH.items()
 }
 """Every `/search` option's description (the filters' from `service.filter_table`, plus sort)."""
 
-FILTER_NAMES: tuple[str, ...] = tuple(SLASH)
+FILTER_NAMES: tuple[str, ...] = (*SLASH, "sort")
+"""The options `pick_filters` keeps: every filter, and the sort."""
 
 RATING_WORDS = [(choice_name(level), level) for level in RATING_LEVELS] + [
     ("At most Teen (General or Teen)", at_most("teen")),

@@ -65,3 +65,11 @@ def test_each_filter_lands_in_the_same_field_from_discord_and_the_cli(
 def test_a_typed_ceiling_is_a_max_rating() -> None:
     assert build_query({"rating": "at most teen"}).max_rating == "at most teen"
     assert query_from_args(parse("--max-rating", "teen")).max_rating == "teen"
+
+
+def test_the_sort_and_the_filters_survive_picking_from_a_commands_arguments() -> None:
+    from cogs.filters import pick_filters
+
+    arguments = {"self": object(), "interaction": object(), "sort": "longest", "exclude_tag": "fluff"}
+    q = build_query(pick_filters(arguments))
+    assert (q.sort, q.exclude_tags) == ("longest", ["fluff"])
