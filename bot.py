@@ -120,10 +120,10 @@ class Librarian(commands.Bot):
     async def _index_on_start(self) -> None:
         """Index new and changed files in `stories/` in the background, then build the archive's views."""
         try:
-            from db.indexer import index_directory
+            from service.indexer import index_directory
 
             report = await index_directory(self.lib)
-            log.info("start-up index: %s", report.summary())
+            log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             await self.lib.views.warm()  # every in-memory view now, not in the first member's command
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's
             # sight so a full collection never pauses a command for a few hundred milliseconds.
