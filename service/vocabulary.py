@@ -9,6 +9,7 @@ Owns `Vocabulary`, how it is counted from the database (`build_vocabulary`) and 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,9 @@ class Vocabulary:
     characters: list[tuple[str, int]]
     character_labels: dict[str, str] = field(default_factory=dict)  # folded -> stored name
     counts: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, name) -> live stories
+    derived: dict[tuple[str, Any], Any] = field(default_factory=dict)
+    """What is worked out from this snapshot on first use (tag groups); dropped with the snapshot
+    when `service.views` rebuilds it."""
 
 
 def _seen(allowed_levels: frozenset[str] | None) -> list[ColumnElement[bool]]:
