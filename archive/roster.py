@@ -21,6 +21,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from archive.model import Relationship, RelationshipKind
+from archive.safeyaml import load_bounded
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,7 @@ class Roster:
     def load(cls, path: Path) -> Roster:
         """Read a roster file (YAML); `RosterError` names the file and every bad entry."""
         try:
-            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
+            data = load_bounded(Path(path).read_text(encoding="utf-8"), _UniqueKeyLoader)  # a SafeLoader
         except (OSError, yaml.YAMLError) as exc:
             raise RosterError([f"cannot read it: {exc}"], str(path)) from exc
         roster = cls.from_dict(data if data is not None else {}, source=str(path))
