@@ -18,7 +18,9 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from archive.decode import decode
+from archive.fandoms import fandoms_in_text, fandoms_of_path
 from archive.formats.textheaders import title_from_name
+from archive.language import detect_language, language_name
 from archive.model import CharacterCount, RawStory, Relationship, Series, StoryMeta
 from archive.ratings import parse_rating
 from archive.series import parse_series
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 UNREADABLE = "unreadable: "
 """Prefix of the problem that marks a file the indexer must report as failed."""
 MIN_TEXT_MENTIONS = 2
+MIN_FANDOM_MENTIONS = 3
+"""A story with no stated fandom takes the roster's when two of its people are named this often."""
 """A character only inferred from the text must be named at least this often to count."""
 
 
@@ -154,8 +158,13 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     problems = list(raw.problems)
     rating, rating_tags = parse_rating(raw.rating)
     body = raw.body.strip("\n")
+    fandoms = find_fandoms(raw, path)
     relationships = _relationships(raw.pairings, roster, problems)
-    characters = _characters(raw.characters, relationships, body, roster, raw.fandoms)
+    characters = _characters(raw.characters, relationships, body, roster, fandoms)
+    if not fandoms and roster is not None and roster.fandoms:
+        known = [c for c in characters if c.mentions >= MIN_FANDOM_MENTIONS]
+        if len(known) >= 2:  # two of the roster's people, named often: the roster's fandom
+            fandoms = [roster.fandoms[0]]
     if raw.series_name or raw.series_part is not None:
         series = Series(_clean(raw.series_name), raw.series_part)
     else:
@@ -177,19 +186,29 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         tags=dedupe([*raw.tags, *rating_tags]),
         summary=_clean(raw.summary),
         warnings=dedupe(raw.warnings),
-        fandoms=dedupe(raw.fandoms),
+        fandoms=fandoms,
         series=series,
-        season=_clean(raw.season),
+        season=_clean((raw.season or "").strip().rstrip(".")),
         spoilers=_clean(raw.spoilers),
         words=raw.words if raw.words and raw.words > 0 else count_words(body),
         status=normalise_status(raw.status),
         published=normalise_date(raw.published),
-        language=_clean(raw.language),
+        language=language_name(_clean(raw.language)) or detect_language(body),
         notes=dedupe(raw.notes),
         body=body,
         part=part,
         problems=problems,
     )
+
+
+def find_fandoms(raw: RawStory, path: str) -> list[str]:
+    """The fandoms a story states (`Fandom:`, tags), else those its notes name in full (a
+    disclaimer), else the one its folder names (`btvs/`)."""
+    stated = dedupe(raw.fandoms)
+    if stated:
+        return stated
+    named = fandoms_in_text("\n".join(raw.notes))
+    return named or fandoms_of_path(path)
 
 
 _CONTACT = re.compile(r"\s*[(<\[]?(?:mailto:)?[\w.+-]+@[\w-]+\.[\w.]+[)>\]]?")

@@ -177,8 +177,17 @@ def _read_tags(tags: list[str], raw: RawStory) -> None:
             raw.tags.append(tag.strip())
 
 
+_SELF_LABEL = re.compile(r"^\s*(?:title|name)\s*[=:]\s*[\"'“]?(?P<value>.*?)[\"'”]?\s*$", re.IGNORECASE)
+
+
+def _unlabelled(value: str | None) -> str | None:
+    """`title="Tea and Sympathy"` (an exporter's bug: the value repeats its key) -> `Tea and Sympathy`."""
+    match = _SELF_LABEL.match(value or "")
+    return (match.group("value").strip() or None) if match else value
+
+
 def _fill(data: dict[str, Any], raw: RawStory) -> None:
-    raw.title = _text_value(data.get("title"))
+    raw.title = _unlabelled(_text_value(data.get("title")))
     raw.author = _text_value(data.get("author"))
     raw.published = _date_value(data.get("published") or data.get("date"))
     raw.summary = _text_value(data.get("summary"))
@@ -188,10 +197,41 @@ def _fill(data: dict[str, Any], raw: RawStory) -> None:
     raw.warnings = _list(data.get("warnings"))
     raw.fandoms = [from_slug(f, acronyms=True) for f in _list(data.get("fandoms") or data.get("fandom"))]
     raw.pairings = _list(data.get("pairing") or data.get("pairings"))
-    if data.get("series"):
-        raw.series_name = from_slug(str(data["series"]))
+    series = data.get("series") or data.get("collection")
+    if isinstance(series, str | int) and str(series).strip():
+        raw.series_name = from_slug(str(series))
     raw.spoilers = _text_value(data.get("spoilers"))
     _read_tags(_list(data.get("tags")), raw)
+
+
+def _strip_top(body: str, raw: RawStory) -> str:
+    """Headings and a `By X` line above the story (the title and by-line repeated under the front
+    matter) are not story: the by-line is the author when none was given, a part heading the part."""
+    from archive.formats.textheaders import by_line
+    from archive.series import part_from_heading
+
+    lines = body.split("\n")
+    index, headings, authors = 0, 0, 0
+    while index < len(lines) and index < 12:
+        stripped = lines[index].strip()
+        heading = _HEADING.match(lines[index])
+        author = by_line(stripped.strip("*_")) if stripped else None
+        if not stripped:
+            pass
+        elif heading and headings < 3:
+            headings += 1
+            text = heading.group(1).strip()
+            raw.title = raw.title or text
+            raw.part = raw.part if raw.part is not None else part_from_heading(text)
+        elif author is not None:
+            authors += 1
+            raw.author = raw.author or author
+        else:
+            break
+        index += 1
+    if index >= len(lines) or not authors:
+        return body  # headings alone stay: a chapter heading in the text is the author's
+    return "\n".join(lines[index:])
 
 
 def read_frontmatter(text: str, name: str) -> RawStory:
@@ -211,6 +251,8 @@ def read_frontmatter(text: str, name: str) -> RawStory:
             raw.problems.append(f"front matter is not valid YAML ({first_line}); read it line by line")
             data = read_loose_yaml(block)
         _fill(data, raw)
+    if not _HTML_BODY.search(body):
+        body = _strip_top(body, raw)
     raw.body = (
         html_to_text(parse_html(body, raw.problems)) if _HTML_BODY.search(body) else markdown_to_text(body)
     )

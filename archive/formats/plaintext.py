@@ -31,6 +31,7 @@ def read_text(text: str, name: str) -> RawStory:
     if _ENTITY.search(text):
         text = html.unescape(text)
     lines = [line.rstrip() for line in text.split("\n")]
+    lines = [part for line in lines[:_HEADER_LINES] for part in th.split_labels(line)] + lines[_HEADER_LINES:]
     markdown = name.lower().endswith((".md", ".markdown"))
     if _is_fanficfare(lines):
         return _read_fanficfare(lines)
@@ -62,6 +63,37 @@ def _is_prose(line: str) -> bool:
     return len(re.findall(r"[a-z][.!?][\"”’']?\s+[A-Z\"“]", stripped)) >= 2
 
 
+_LABEL_LIKE = re.compile(r"^[A-ZА-ЯЁ][^\W\d_]*(?:[ '’/-][^\W\d_]+){0,2}\s?:(?:\s|$)")
+_UNFINISHED = re.compile(r"(?:[,&/(\-–—]|\b(?:and|or|with|the|of|a|und|y|e|et|и))\s*$", re.IGNORECASE)
+_NAME = re.compile(
+    r"^[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]*(?:\s+(?:[A-ZÀ-ÖØ-ÞА-ЯЁ][\w'’.-]*|de|van|von|der|la|le|di|da)){0,3}$"
+)
+
+
+def _name_like(line: str) -> bool:
+    """A pen name on its own line: `Anna S`, `M. R. Holloway`; not a sentence, not a heading."""
+    return (
+        bool(_NAME.match(line))
+        and len(line) <= 40
+        and not re.search(r"\d", line)
+        and part_from_heading(line) is None
+        and not th.is_clutter(line)
+        and line.lower().split()[0] not in ("the", "a", "an", "chapter", "part", "prologue", "epilogue")
+    )
+
+
+def _title_cased(line: str) -> bool:
+    """A short line in title case (`Never Say Never`, `After the Fall`): a title, not a sentence."""
+    words = line.strip('*_"“”').split()
+    if not words or len(words) > 10 or len(line) > 70 or line.endswith((".", ",", ";", ":")):
+        return False
+    if th.is_clutter(line) or th.is_separator(line) or _LABEL_LIKE.match(line):
+        return False
+    big = [w for w in words if w.lower() not in th.SMALL_WORDS]
+    capital = sum(1 for w in big if w[:1].isupper() or not w[:1].isalpha())
+    return words[0][:1].isupper() and bool(big) and capital >= max(1, len(big) * 0.75)
+
+
 def _title_like(line: str, *, quoted: bool = False) -> bool:
     stripped = line.strip()
     return (
@@ -88,6 +120,9 @@ class _HeaderScan:
         self.title_line: int | None = None
         self.last_free: str | None = None
         self.empty_label = False  # the last label had no value yet
+        self.last_line = ""  # the previous non-blank header line, to tell a wrapped value
+        self.author_line: int | None = None  # an unlabelled name under the title
+        self.block_value = False  # the value began on the line under its label (`Summary:` alone)
 
     def run(self) -> RawStory:
         start = self._scan()
@@ -140,6 +175,10 @@ class _HeaderScan:
                 blank_before = True
                 index += 1
                 continue
+            if th.is_clutter(stripped):  # page furniture: never a title, never story
+                self.field = None
+                index += 1
+                continue
             if th.is_separator(stripped):
                 if seen_text and not self._label_follows(index + 1):
                     return index + 1
@@ -154,8 +193,8 @@ class _HeaderScan:
                 field, name, value = label
                 th.store(raw, field, name, value)
                 self._found((field, name) if field not in ("ignored", "part") else None)
-                self.empty_label = not value
-            elif self.field is not None and not blank_before:
+                self.empty_label = self.block_value = not value
+            elif self.field is not None and not blank_before and self._continues(line, stripped):
                 self._continue(stripped)
             elif self._ffn_follows(index + 1) and raw.summary is None and self.fields:
                 raw.summary = stripped  # FanFiction.net copies: title, by, summary, info line
@@ -163,6 +202,7 @@ class _HeaderScan:
             elif not self._free_line(stripped, seen_text, blank_before, index):
                 return index
             seen_text, blank_before = True, False
+            self.last_line = stripped
             index += 1
         if index >= _HEADER_LINES:
             self.fields = 0  # too long to be a header: treat the file as story
@@ -171,6 +211,25 @@ class _HeaderScan:
     def _found(self, field: tuple[str, str] | None) -> None:
         self.fields += 1
         self.field = field
+
+    def _continues(self, line: str, stripped: str) -> bool:
+        """Whether a line wraps the previous header value: indented, or the value was left
+        unfinished (a dangling comma or `and`, a label with no value yet, a line long enough to
+        have been wrapped). Never a line that reads as a new label or, for short fields, as prose."""
+        assert self.field is not None
+        field = self.field[0]
+        if _LABEL_LIKE.match(stripped) or part_from_heading(stripped) is not None:
+            return False
+        if self.empty_label or line[:1] in " \t" or (self.block_value and field in ("summary", "notes")):
+            return True
+        if field not in ("summary", "notes") and _is_prose(stripped):
+            return False
+        last = self.last_line
+        if _UNFINISHED.search(last):
+            return True
+        if field in ("summary", "notes"):
+            return len(last) >= 55
+        return len(last) >= 65 and not last.endswith((".", "!", "?", '"', "”"))
 
     def _continue(self, stripped: str) -> None:
         """A wrapped header value: append to the field the previous line started (or fill a
@@ -195,6 +254,9 @@ class _HeaderScan:
         self.field = None
         if not seen_text:
             heading = _MD_HEADING.match(stripped) if self.markdown else None
+            if th.looks_like_note(stripped) and not _is_prose(stripped) and self._header_follows(index + 1):
+                raw.notes.append(stripped)  # `Written for X's challenge:` above the header
+                return True
             if heading:
                 raw.title, self.title_line = heading.group("text"), index
                 return True
@@ -204,6 +266,11 @@ class _HeaderScan:
             if _title_like(stripped, quoted=True) and self._header_follows(index + 1):
                 raw.title, self.title_line = stripped.strip('*_# "“”'), index
                 return True
+            if _title_like(stripped) and self._name_follows(index + 1):
+                raw.title, self.title_line = stripped.strip('*_# "“”'), index
+                raw.author, self.author_line = self.lines[index + 1].strip(), index + 1
+                self.fields += 1
+                return True
             return False
         kind = self._classify_free(stripped, blank_before, index)
         self.last_free = kind
@@ -211,6 +278,20 @@ class _HeaderScan:
 
     def _classify_free(self, stripped: str, blank_before: bool, index: int) -> str | None:
         raw = self.raw
+        if index == self.author_line:
+            return "author"
+        if part_from_heading(stripped) is not None and raw.part is None and len(stripped) < 60:
+            raw.part = part_from_heading(stripped)  # `Part Thirteen` under the by-line
+            return "part"
+        by_next = index + 1 < len(self.lines) and th.by_line(self.lines[index + 1]) is not None
+        if (
+            raw.title is None
+            and self.fields > 0
+            and _title_cased(stripped)
+            and (by_next or self._body_follows(index + 1))
+        ):
+            raw.title, self.title_line = stripped.strip('*_# "“”'), index  # the title line before the body
+            return "title"
         if th.is_subtitle(stripped) and self.title_line is not None and index == self.title_line + 1:
             raw.notes.append(stripped)
         elif (author := th.by_line(stripped)) is not None and raw.author is None:
@@ -224,6 +305,14 @@ class _HeaderScan:
             raw.series = stripped.rstrip(".")
             self.fields += 1
             return "series"
+        elif (
+            not blank_before
+            and self.field is None
+            and self.fields
+            and _LABEL_LIKE.match(stripped)
+            and len(stripped) < 200
+        ):
+            raw.notes.append(stripped)  # a label this reader does not know, inside the header block
         elif th.is_contact(stripped) or (th.looks_like_note(stripped) and not _is_prose(stripped)):
             raw.notes.append(stripped)
         elif not blank_before and self.last_free == "note" and len(stripped) < 200:
@@ -256,6 +345,22 @@ class _HeaderScan:
                 return True
             if looked >= 3 or _is_prose(stripped):
                 return False
+        return False
+
+    def _name_follows(self, index: int) -> bool:
+        """`Anna S` right under a title line, then a blank line: an unlabelled by-line."""
+        if index + 1 >= len(self.lines) or self.lines[index + 1].strip():
+            return False
+        return _name_like(self.lines[index].strip())
+
+    def _body_follows(self, index: int) -> bool:
+        """A blank line, then text that is not another header line: the body starts there."""
+        if index >= len(self.lines) or self.lines[index].strip():
+            return False
+        for line in self.lines[index : index + 6]:
+            if line.strip():
+                stripped = line.strip()
+                return not (th.label_of(stripped) or th.by_line(stripped) or th.FFN_LINE.match(stripped))
         return False
 
     def _ffn_follows(self, index: int) -> bool:

@@ -88,6 +88,15 @@ for _field, _labels in {
     "published": ("published", "date", "posted", "date posted", "written", "completed"),
     "part": ("part", "chapter"),
     "ignored": (
+        "user",
+        "mood",
+        "current mood",
+        "music",
+        "current music",
+        "location",
+        "current location",
+        "posted by",
+        "size",
         "updated",
         "packaged",
         "chapters",
@@ -103,13 +112,154 @@ for _field, _labels in {
 }.items():
     for _label in _labels:
         _FIELDS[_label] = _field
+# The same labels in the languages fandom archives are often written in (German, Spanish, Italian,
+# French, Portuguese, Russian), plus the looser English ones mailing lists used.
+for _field, _labels in {
+    "title": ("titel", "título", "titulo", "titolo", "titre", "название", "заголовок", "назва"),
+    "author": (
+        "autor",
+        "autora",
+        "autore",
+        "autrice",
+        "auteur",
+        "auteure",
+        "autorin",
+        "escritor",
+        "escritora",
+        "автор",
+        "авторы",
+        "verfasser",
+        "schreiber",
+    ),
+    "pairings": (
+        "pareja",
+        "parejas",
+        "coppia",
+        "coppie",
+        "casal",
+        "casais",
+        "pairings",
+        "пейринг",
+        "пэйринг",
+        "пейринги",
+        "пара",
+        "пары",
+        "paarung",
+        "paarungen",
+        "emparejamiento",
+    ),
+    "rating": (
+        "clasificación",
+        "clasificacion",
+        "classificação",
+        "classificacao",
+        "classement",
+        "classificazione",
+        "valutazione",
+        "рейтинг",
+        "bewertung",
+        "altersfreigabe",
+        "alter",
+        "calificación",
+        "calificacion",
+        "avaliação",
+        "note du rating",
+    ),
+    "summary": (
+        "zusammenfassung",
+        "inhalt",
+        "inhaltsangabe",
+        "beschreibung",
+        "resumen",
+        "sinopsis",
+        "riassunto",
+        "trama",
+        "introduzione",
+        "résumé",
+        "resume",
+        "sinopse",
+        "resumo",
+        "описание",
+        "саммари",
+        "аннотация",
+        "краткое содержание",
+    ),
+    "notes": (
+        "anmerkung",
+        "anmerkungen",
+        "notiz",
+        "notas",
+        "nota",
+        "nota del autor",
+        "note de l'auteur",
+        "remarque",
+        "remarques",
+        "note dell'autore",
+        "примечание",
+        "примечания",
+        "дисклеймер",
+        "посвящение",
+        "artist",
+        "art",
+        "artists",
+        "cover",
+        "beta-reader",
+        "betareader",
+        "бета",
+        "гамма",
+        "aviso legal",
+        "nota de autor",
+        "notas de autor",
+        "agradecimientos",
+    ),
+    "warnings": (
+        "warnungen",
+        "warnung",
+        "advertencias",
+        "advertencia",
+        "avvertimenti",
+        "avvertenze",
+        "avertissement",
+        "avertissements",
+        "avisos",
+        "aviso",
+        "предупреждения",
+        "предупреждение",
+    ),
+    "characters": ("charaktere", "personajes", "personaggi", "personnages", "personagens", "персонажи"),
+    "fandoms": ("фандом", "fandome", "fandón", "фэндом"),
+    "tags": (
+        "género",
+        "genero",
+        "genere",
+        "gênero",
+        "жанр",
+        "жанры",
+        "kategorie",
+        "kategorien",
+        "categoría",
+        "categoria",
+        "catégorie",
+        "категория",
+        "tipo",
+    ),
+    "status": ("статус", "estado", "stato", "statut", "situação"),
+    "season": ("set", "staffel", "temporada", "stagione", "saison", "сезон", "zeitraum", "time period"),
+    "language": ("sprache", "idioma", "lingua", "langue", "язык", "língua"),
+    "series": ("reihe", "serie", "série", "цикл", "collection", "saga"),
+    "published": ("datum", "fecha", "data", "дата"),
+    "words": ("wörter", "palabras", "parole", "mots", "palavras", "слова"),
+    "ignored": ("advertising by", "advertisement", "размер", "tamaño", "länge"),
+}.items():
+    for _label in _labels:
+        _FIELDS.setdefault(_label, _field)
 # Labels whose notes entry keeps the label, so a reader knows what the text is.
 _NAMED_NOTES = {"disclaimer", "distribution", "feedback", "archive", "archiving", "dedication",
                 "thanks", "beta", "beta reader", "email", "e-mail", "website", "challenge",
                 "written for", "prompt", "story url", "author url", "publisher", "sequel to", "prequel to"}  # fmt: skip
 
 _LABEL_LINE = re.compile(
-    r"^\s*(?:[*_>#\[]+\s*)?(?P<label>[A-Za-z][A-Za-z'’/() .\-]{0,24}?)\s*(?:[*_\]]+\s*)?"
+    r"^\s*(?:[*_>#\[]+\s*)?(?P<label>[^\W\d_](?:[^\W\d_]|['’/() .\-]){0,24}?)\s*(?:[*_\]]+\s*)?"
     r"(?::|\s[-–—]\s|\s[-–—]$)\s*(?:[*_]+\s*)?(?P<value>.*?)\s*$"
 )
 _SEPARATOR = re.compile(
@@ -150,12 +300,55 @@ def label_of(line: str) -> tuple[str, str, str] | None:
     if not match:
         return None
     label = match.group("label").strip()
-    key = re.sub(r"\(s\)|[()]", "", label.lower().replace("’", "'"))
+    key = re.sub(r"\(s\)|[()]", "", label.lower().replace("’", "'").replace("ё", "е"))
     key = " ".join(key.replace("_", " ").split()).strip(" .-")
     field = _FIELDS.get(key)
     if field is None:
         return None
     return field, label, match.group("value").strip()
+
+
+_CLUTTER = re.compile(
+    r"^(?:preface|table of contents|contents|skip to (?:main )?content|printer[- ]friendly(?: version)?|"
+    r"print(?: this)?(?: story| chapter)?|back to top|next chapter|previous chapter|chapter index|"
+    r"log ?in|sign ?up|home|report (?:this|abuse)|share this|add to favou?rites|"
+    r"advertis\w*(?:\s+by)?\b.*|sponsored\b.*|reviews?\s*[(\[]?\s*\d*\s*[)\]]?|"
+    r"\[?\s*reviews?\s*-\s*\d+\s*\]?|you are here:.*|vorwort|prefacio|prefazione|предисловие)[.:!]?$",
+    re.IGNORECASE,
+)
+_BREADCRUMB = re.compile(r"^[^>»]{1,60}(?:\s[>»]\s[^>»]{1,60}){2,}$")
+
+
+def is_clutter(line: str) -> bool:
+    """Page furniture a saved archive page carries: navigation bars, breadcrumbs, ad credits,
+    "Preface". Never a title, never story."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 200:
+        return False
+    if _CLUTTER.match(stripped) or _BREADCRUMB.match(stripped):
+        return True
+    return stripped.count(" | ") >= 2 or stripped.count(" · ") >= 2 or stripped.count(" :: ") >= 2
+
+
+_STRONG = {"title", "author", "pairings", "rating", "summary", "warnings", "characters", "fandoms", "tags",
+           "spoilers", "season", "series", "status", "words", "language"}  # fmt: skip
+_STRONG_NOTES = {"beta", "betas", "beta reader", "artist", "disclaimer", "feedback", "dedication", "a/n"}
+_INNER_LABEL = re.compile(r"(?<=\S)\s+(?=(?P<label>[A-ZА-ЯЁ][^\W\d_]*(?:[ /'’-][^\W\d_]+){0,2})\s?:\s)")
+
+
+def split_labels(line: str) -> list[str]:
+    """`Author: X Beta: Y Artist: Z Pairing: W/T` (a page that lost its line breaks) -> one
+    `Label: value` line per label. Only known labels written with a capital start a new field."""
+    if len(line) > 2000 or FFN_LINE.match(line) or label_of(line) is None:
+        return [line]
+    cuts = [0]
+    for match in _INNER_LABEL.finditer(line):
+        found = label_of(f"{match.group('label')}: x")
+        if found and (found[0] in _STRONG or found[1].lower() in _STRONG_NOTES):
+            cuts.append(match.start("label"))
+    if len(cuts) == 1:
+        return [line]
+    return [line[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True) if line[a:b].strip()]
 
 
 def is_separator(line: str) -> bool:
@@ -299,13 +492,13 @@ def _ffn_people(piece: str, raw: RawStory) -> None:
 
 _GENERIC_FOLDERS = {"", ".", "stories", "story", "seeds", "samples", "txt", "text", "fics", "fic",
                     "misc", "archive", "uploads", "new", "incoming"}  # fmt: skip
-_SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
+SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
 
 
 def _titled(words: list[str]) -> str:
     out = []
     for i, word in enumerate(words):
-        out.append(word if i and word in _SMALL_WORDS else word[:1].upper() + word[1:])
+        out.append(word if i and word in SMALL_WORDS else word[:1].upper() + word[1:])
     return " ".join(out)
 
 
@@ -327,6 +520,23 @@ def title_from_name(name: str) -> str | None:
             return _titled([w.lower() if stem == stem.lower() else w for w in tokens])
         return " ".join(tokens)
     folder = path.parent.name.strip()
-    if is_chapter_name and folder.lower() not in _GENERIC_FOLDERS and re.search(r"[A-Za-z]{2}", folder):
+    if is_chapter_name and _story_folder(folder):
         return folder
+    if is_chapter_name and re.search(r"[^\W\d_]", stem):
+        return stem  # `ch15.txt` in a folder that is not the story's own: the file name is the title
     return None
+
+
+def _story_folder(folder: str) -> bool:
+    """Whether a folder reads as a story's own (`Hearts of Winter`, `hearts_of_winter`) rather than
+    a place files happen to sit (`wild`, `btvs`, `stories`, `2019`)."""
+    from archive.fandoms import fandom_of_folder
+
+    if (
+        folder.lower() in _GENERIC_FOLDERS
+        or fandom_of_folder(folder)
+        or not re.search(r"[^\W\d_]{2}", folder)
+    ):
+        return False
+    words = [w for w in re.split(r"[\s_\-]+", folder) if w]
+    return len(words) >= 2 or (folder[:1].isupper() and len(folder) > 3)
