@@ -159,12 +159,17 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     rating, rating_tags = parse_rating(raw.rating)
     body = raw.body.strip("\n")
     fandoms = find_fandoms(raw, path)
-    relationships = _relationships(raw.pairings, roster, problems)
-    characters = _characters(raw.characters, relationships, body, roster, fandoms)
-    if not fandoms and roster is not None and roster.fandoms:
+    # A roster's initials, short names and ships mean its own fandom only: `J/B` in a Sherlock
+    # story is never Buffy. A story of another fandom keeps its names as written.
+    scoped = roster.for_fandoms(fandoms) if roster is not None else None
+    if not fandoms and roster is not None and roster.companions:  # no fandom stated: whose people?
+        scoped = max((roster, *roster.companions), key=lambda r: _named_often(r, body))
+    relationships = _relationships(raw.pairings, scoped, problems)
+    characters = _characters(raw.characters, relationships, body, scoped, fandoms)
+    if not fandoms and scoped is not None and scoped.fandoms:
         known = [c for c in characters if c.mentions >= MIN_FANDOM_MENTIONS]
         if len(known) >= 2:  # two of the roster's people, named often: the roster's fandom
-            fandoms = [roster.fandoms[0]]
+            fandoms = [scoped.fandoms[0]]
     if raw.series_name or raw.series_part is not None:
         series = Series(_clean(raw.series_name), raw.series_part)
     else:
@@ -199,6 +204,10 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         part=part,
         problems=problems,
     )
+
+
+def _named_often(roster: Roster, body: str) -> int:
+    return sum(n for n in roster.count_mentions(body).values() if n >= MIN_FANDOM_MENTIONS)
 
 
 def find_fandoms(raw: RawStory, path: str) -> list[str]:

@@ -114,3 +114,25 @@ def test_realworld_files_parse_without_problems_or_header_in_body(label: dict[st
     for leak in ("Rating:", "Pairing:", "Author:", "Autor:", "Рейтинг:", "Advertising by", "mood:"):
         assert leak not in head, f"header line {leak!r} left in the body: {head!r}"
     assert not any("low confidence" in p for p in meta.problems), meta.problems
+
+
+@pytest.mark.parametrize(
+    ("fandom", "pairing", "names"),
+    [
+        ("Sherlock (TV)", "J/B", {"J", "B"}),
+        ("Harry Potter", "Spuffy", set()),
+        ("Doctor Who", "W/S", {"W", "S"}),
+    ],
+)
+def test_roster_names_apply_only_to_its_own_fandom(fandom: str, pairing: str, names: set[str]) -> None:
+    text = f"Title: Elsewhere\nFandom: {fandom}\nPairing: {pairing}\n\nBuffy was not here. Willow was not here.\n"
+    meta = parse_story(text.encode(), "elsewhere.txt", Roster.load(ROSTER_FILE))
+    found = {name for rel in meta.relationships for name in rel.characters}
+    assert found == names
+    assert not {"Buffy Summers", "Willow Rosenberg", "Spike"} & {c.name for c in meta.characters}
+
+
+def test_roster_names_still_apply_in_its_fandom() -> None:
+    text = "Title: Home\nFandom: BtVS\nPairing: W/S\n\nWillow and Spike argued.\n"
+    meta = parse_story(text.encode(), "home.txt", Roster.load(ROSTER_FILE))
+    assert [r.characters for r in meta.relationships] == [("Spike", "Willow Rosenberg")]

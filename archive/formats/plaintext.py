@@ -254,7 +254,8 @@ class _HeaderScan:
         self.field = None
         if not seen_text:
             heading = _MD_HEADING.match(stripped) if self.markdown else None
-            if th.looks_like_note(stripped) and not _is_prose(stripped) and self._header_follows(index + 1):
+            note = th.looks_like_note(stripped) and not _is_prose(stripped) and not _title_cased(stripped)
+            if note and self._header_follows(index + 1):
                 raw.notes.append(stripped)  # `Written for X's challenge:` above the header
                 return True
             if heading:
