@@ -24,23 +24,23 @@ KNOWN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "Sherlock Holmes": (("Sherlock Holmes", "Arthur Conan Doyle", "Conan Doyle"), ("holmes", "acd")),
     "Doctor Who": (("Doctor Who", "Torchwood", "Доктор Кто"), ("dw", "who", "doctorwho")),
     "Supernatural": (("Supernatural (TV)", "Сверхъестественное"), ("spn", "supernatural")),
-    "Star Trek": (("Star Trek", "Deep Space Nine", "Voyager (Star Trek)"), ("st", "tos", "tng", "ds9", "startrek")),
-    "Star Wars": (("Star Wars", "Звёздные войны"), ("sw", "starwars")),
+    "Star Trek": (("Star Trek", "Deep Space Nine", "Voyager (Star Trek)"), ("tos", "tng", "ds9", "startrek")),
+    "Star Wars": (("Star Wars", "Звёздные войны"), ("starwars",)),
     "Stargate": (("Stargate SG-1", "Stargate Atlantis", "Stargate"), ("sg1", "sg-1", "sga")),
     "The X-Files": (("The X-Files", "X-Files"), ("xf", "xfiles")),
     "Firefly": (("Firefly", "Serenity (2005)"), ()),
     "The Lord of the Rings": (("Lord of the Rings", "Tolkien", "Middle-earth", "The Hobbit"), ("lotr", "tolkien")),
     "Marvel": (("Marvel Cinematic Universe", "Marvel Comics", "The Avengers"), ("mcu", "marvel")),
     "Merlin": (("Merlin (TV)", "BBC Merlin"), ("merlin",)),
-    "Teen Wolf": (("Teen Wolf",), ("tw", "teenwolf")),
+    "Teen Wolf": (("Teen Wolf",), ("teenwolf",)),
     "Twilight": (("Twilight Saga", "Stephenie Meyer"), ("twilight",)),
     "The Hunger Games": (("Hunger Games",), ("thg",)),
-    "Good Omens": (("Good Omens",), ("go",)),
+    "Good Omens": (("Good Omens",), ("goodomens",)),
     "Naruto": (("Naruto",), ()),
     "Glee": (("Glee (TV)",), ("glee",)),
     "Hetalia": (("Hetalia",), ()),
-    "Dragon Age": (("Dragon Age",), ("da",)),
-    "Mass Effect": (("Mass Effect",), ("me",)),
+    "Dragon Age": (("Dragon Age",), ("dragonage",)),
+    "Mass Effect": (("Mass Effect",), ("masseffect",)),
     "Pride and Prejudice": (("Pride and Prejudice", "Jane Austen"), ("pnp", "p&p")),
     "The Thick of It": (("The Thick of It",), ("thick", "ttoi")),
     "The Hour": (("The Hour (TV)",), ("hour",)),
@@ -89,9 +89,11 @@ def fandom_of_folder(name: str) -> str | None:
 
 
 def fandoms_of_path(path: str) -> list[str]:
-    """Fandoms named by the folders a file sits in, nearest first (`btvs/ch3.txt` -> Buffy)."""
+    """Fandoms named by the (two nearest) folders a file sits in (`btvs/ch3.txt` -> Buffy)."""
     out: list[str] = []
-    for folder in reversed(PurePath(path.replace("\\", "/")).parts[:-1]):
+    for depth, folder in enumerate(list(reversed(PurePath(path.replace("\\", "/")).parts[:-1]))[:2]):
+        if depth and len(folder) <= 3:
+            continue  # a short name (`who`, `hp`) counts only as the file's own folder
         label = fandom_of_folder(folder)
         if label and label not in out:
             out.append(label)

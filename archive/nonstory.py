@@ -41,6 +41,7 @@ _LEGAL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_LICENCE_NAME = re.compile(r"licen[cs]e|copyright|gpl|\bmit\b|creative commons", re.IGNORECASE)
 _DIALOGUE = re.compile(r"[\"“”«»„]|(?:^|\s)['‘][A-Z]")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$", re.MULTILINE)
 _FENCE = re.compile(r"^\s*```", re.MULTILINE)
@@ -102,6 +103,8 @@ def _licence(text: str, words: list[str], *, doc_name: bool, storyish: bool, **_
     if (markers and density >= 0.02 and not storyish) or (len(markers) >= 3 and density >= 0.01):
         kind = _licence_kind(text)
         return f"a licence{f' ({kind})' if kind else ''}, not a story"
+    if doc_name and (markers or density >= 0.03) and not storyish and _LICENCE_NAME.search(text[:200] + " "):
+        return "a licence, not a story"
     if doc_name and markers and not storyish:
         return "a licence, not a story"
     return None

@@ -77,6 +77,12 @@ NOTES = """- fix the ending of chapter 3
         ("index.json", json.dumps([{"title": "A", "words": 100}] * 5, indent=2), "JSON"),
         ("data.txt", json.dumps({"stories": [1, 2, 3]}), "JSON"),
         ("todo.txt", NOTES, "notes"),
+        (
+            "LICENSE.txt",
+            "Source: example.org/fixtures\nRepository license: GPL-3.0 (LICENSE file). The works are "
+            "copyright their authors. Keep as local test fixtures; do not redistribute publicly.\n",
+            "licence",
+        ),
         ("ideas.md", NOTES, "notes"),
     ],
 )
