@@ -63,6 +63,18 @@ def parse_story(data: bytes, name: str, roster: Roster | None = None) -> StoryMe
     return meta
 
 
+def read_raw(data: bytes, name: str) -> RawStory:
+    """What a file says, as written, before any roster: for learning names from an archive
+    (`archive.learn`). Never raises (an unreadable file gives an empty `RawStory`)."""
+    try:
+        raw = _read(bytes(data or b""), str(name), [])
+        raw.fandoms = find_fandoms(raw, str(name))
+        return raw
+    except Exception as exc:
+        log.debug("reading %s failed: %s", name, exc)
+        return RawStory(format="unknown")
+
+
 def is_unreadable(meta: StoryMeta) -> bool:
     """True when the file yielded no usable story (report it as failed, do not index it)."""
     return unreadable_reason(meta) is not None
