@@ -20,10 +20,11 @@ KNOWN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
                                   "Buffy l'ammazzavampiri", "Buffy - Im Bann der Dämonen"), ("buffy",)),
     "Angel": (("Angel: the Series", "Angel the Series", "Angel (TV)", "AtS"), ("ats", "angel the series")),
     "Harry Potter": (("Harry Potter", "Hogwarts", "J. K. Rowling", "J.K. Rowling", "Гарри Поттер"), ("hp",)),
-    "Sherlock (TV)": (("BBC Sherlock", "Sherlock (TV)", "Sherlock BBC", "Sherlock (BBC)", "Шерлок"), ("bbc sherlock",)),
+    "Sherlock (TV)": (("BBC Sherlock", "Sherlock (TV)", "Sherlock BBC", "Sherlock (BBC)", "Шерлок",
+                       "Mark Gatiss", "Gatiss", r"re:\bSherlock\b(?!\s+Holmes)"), ("bbc sherlock",)),
     "Sherlock Holmes": (("Sherlock Holmes", "Arthur Conan Doyle", "Conan Doyle"), ("holmes", "acd")),
     "Doctor Who": (("Doctor Who", "Torchwood", "Доктор Кто"), ("dw", "who", "doctorwho")),
-    "Supernatural": (("Supernatural (TV)", "Сверхъестественное"), ("spn", "supernatural")),
+    "Supernatural": (("Supernatural (TV)", "Сверхъестественное", "Eric Kripke", "Kripke"), ("spn", "supernatural")),
     "Star Trek": (("Star Trek", "Deep Space Nine", "Voyager (Star Trek)"), ("tos", "tng", "ds9", "startrek")),
     "Star Wars": (("Star Wars", "Звёздные войны"), ("starwars",)),
     "Stargate": (("Stargate SG-1", "Stargate Atlantis", "Stargate"), ("sg1", "sg-1", "sga")),
@@ -58,8 +59,12 @@ _FOLDERS: dict[str, str] = {}
 _PROSE: list[tuple[re.Pattern[str], str]] = []
 for _label, (_names, _short) in KNOWN.items():
     for _name in (*_names, *_short, _label):
-        _FOLDERS.setdefault(_key(_name), _label)
+        if not _name.startswith("re:"):
+            _FOLDERS.setdefault(_key(_name), _label)
     for _name in _names:
+        if _name.startswith("re:"):  # a pattern, written as such (case kept)
+            _PROSE.append((re.compile(_name[3:]), _label))
+            continue
         # Short all-capital forms (`BtVS`, `AtS`, `RPF`) must be written so; full names in any case.
         flags = 0 if len(_name) <= 4 else re.IGNORECASE
         _PROSE.append((re.compile(rf"(?<!\w){re.escape(_name)}(?!\w)", flags), _label))
@@ -78,8 +83,9 @@ def fandoms_in_text(text: str) -> list[str]:
     for _, label in sorted(found):
         if label not in out:
             out.append(label)
-    if "Sherlock (TV)" in out and "Sherlock Holmes" in out:
-        out.remove("Sherlock Holmes")
+    if "Sherlock (TV)" in out and "Sherlock Holmes" in out:  # the BBC series named, or only its hero?
+        tv = re.search(r"BBC|\(TV\)|Gatiss|Шерлок", sample)
+        out.remove("Sherlock Holmes" if tv else "Sherlock (TV)")
     return out
 
 

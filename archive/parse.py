@@ -332,10 +332,17 @@ def count_words(body: str) -> int:
     return len(_WORD.findall(body))
 
 
-_COMPLETE = re.compile(r"^(?:complete[d]?|finished|done|one[- ]?shot|yes)\b", re.IGNORECASE)
+_COMPLETE = re.compile(
+    r"^(?:complete[d]?|finished|done|one[- ]?shot|yes|abgeschlossen|fertig|beendet|vollständig|"
+    r"completa|completo|terminada|terminado|finalizada|finalizado|conclusa|concluso|completata|"
+    r"terminée|terminé|complète|achevée|concluída|concluído|закончен[ао]?|завершен[ао]?|"
+    r"завершён|окончен[ао]?)(?!\w)",
+    re.IGNORECASE,
+)
 _ONGOING = re.compile(
     r"^(?:in[- ]?progress|ongoing|wip|work in progress|incomplete|unfinished|updated|on[- ]?hiatus|"
-    r"hiatus|abandoned|no)\b",
+    r"hiatus|abandoned|no|in arbeit|unvollständig|laufend|en progreso|en curso|incompleta|in corso|"
+    r"incompiuta|en cours|em andamento|em progresso|в процессе|не закончен[ао]?|заморожен[ао]?)(?!\w)",
     re.IGNORECASE,
 )
 

@@ -19,6 +19,8 @@ from archive.fandoms import fandoms_in_text, fandoms_of_path
         ("Disclaimer: BBC Sherlock is not mine.", ["Sherlock (TV)"]),
         ("Angel walked in. Who knew? A supernatural marvel, said Spike.", []),  # names, not fandoms
         ("I do not own them.", []),
+        ("Disclaimer: Sherlock and John belong to Conan Doyle.", ["Sherlock Holmes"]),
+        ("Les personnages de Sherlock appartiennent à la BBC.", ["Sherlock (TV)"]),
     ],
 )
 def test_fandoms_in_text(text: str, expected: list[str]) -> None:

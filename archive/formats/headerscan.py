@@ -66,7 +66,7 @@ def _title_cased(line: str) -> bool:
         return False
     if th.is_clutter(line) or th.is_separator(line) or _LABEL_LIKE.match(line):
         return False
-    big = [w for w in words if w.lower() not in th.SMALL_WORDS]
+    big = [w for w in words if w.lower() not in th.TITLE_SMALL_WORDS]
     capital = sum(1 for w in big if w[:1].isupper() or not w[:1].isalpha())
     return words[0][:1].isupper() and bool(big) and capital >= max(1, len(big) * 0.75)
 
@@ -158,7 +158,7 @@ class HeaderScan:
                 continue
             if th.is_separator(stripped):
                 if seen_text and not self._label_follows(index + 1):
-                    return index + 1
+                    return self._title_after(index + 1)
                 self.field, blank_before = None, True
                 index += 1
                 continue
@@ -183,6 +183,19 @@ class HeaderScan:
             index += 1
         if index >= _HEADER_LINES:
             self.fields = 0  # too long to be a header: treat the file as story
+        return index
+
+    def _title_after(self, index: int) -> int:
+        """After the separator that ends a header: a lone title-cased line (often centred) then a
+        blank line is the title when none was given; the body starts after it."""
+        if self.raw.title is not None or self.fields == 0:
+            return index
+        while index < len(self.lines) and not self.lines[index].strip():
+            index += 1
+        if index < len(self.lines) and _title_cased(self.lines[index].strip()) and self._body_follows(index + 1):
+            self.raw.title = self.lines[index].strip().strip('*_"“”')
+            self.title_line = index
+            return index + 1
         return index
 
     def _found(self, field: tuple[str, str] | None) -> None:
@@ -295,6 +308,12 @@ class HeaderScan:
             raw.notes.append(stripped)
         elif not blank_before and self.last_free == "note" and len(stripped) < 200:
             raw.notes[-1] = f"{raw.notes[-1]} {stripped}"
+        elif self.fields >= 2 and raw.summary is None and len(stripped) < 400 and self._separator_follows(index + 1):
+            raw.summary = stripped  # the summary paragraph of a labelled header, ruled off from the story
+            return "summary"
+        elif not blank_before and self.last_free == "summary" and len(stripped) < 400:
+            raw.summary = f"{raw.summary} {stripped}"
+            return "summary"
         elif len(stripped) < 200 and not _is_prose(stripped) and self._header_follows(index + 1, strict=True):
             raw.notes.append(stripped)  # "A Buffy the Vampire Slayer story" between title and by-line
         else:
@@ -323,6 +342,14 @@ class HeaderScan:
                 return True
             if looked >= 3 or _is_prose(stripped):
                 return False
+        return False
+
+    def _separator_follows(self, index: int) -> bool:
+        """The rest of this paragraph (a few lines at most), a blank line, then a separator."""
+        for offset, line in enumerate(self.lines[index : index + 6]):
+            if not line.strip():
+                after = [ln for ln in self.lines[index + offset : index + offset + 3] if ln.strip()]
+                return bool(after) and th.is_separator(after[0].strip())
         return False
 
     def _name_follows(self, index: int) -> bool:

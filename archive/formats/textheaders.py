@@ -252,6 +252,12 @@ def _ffn_people(piece: str, raw: RawStory) -> None:
 _GENERIC_FOLDERS = {"", ".", "stories", "story", "seeds", "samples", "txt", "text", "fics", "fic",
                     "misc", "archive", "uploads", "new", "incoming"}  # fmt: skip
 SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
+_SMALL_ELSEWHERE = {"aus", "von", "vom", "der", "die", "das", "und", "im", "am", "zu", "zum", "mit", "de", "del",
+                    "la", "el", "los", "las", "y", "desde", "en", "con", "di", "il", "e", "da", "dal", "dei",
+                    "du", "des", "le", "les", "et", "à", "au", "aux", "do", "dos", "em", "o", "os", "no", "na",
+                    "и", "в", "на", "с", "из", "под", "над", "для", "о"}  # fmt: skip
+"""Words other languages leave in lower case inside a title (`Straßen aus Staub`)."""
+TITLE_SMALL_WORDS = SMALL_WORDS | _SMALL_ELSEWHERE
 
 
 def _titled(words: list[str]) -> str:
