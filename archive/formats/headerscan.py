@@ -192,7 +192,11 @@ class HeaderScan:
             return index
         while index < len(self.lines) and not self.lines[index].strip():
             index += 1
-        if index < len(self.lines) and _title_cased(self.lines[index].strip()) and self._body_follows(index + 1):
+        if (
+            index < len(self.lines)
+            and _title_cased(self.lines[index].strip())
+            and self._body_follows(index + 1)
+        ):
             self.raw.title = self.lines[index].strip().strip('*_"“”')
             self.title_line = index
             return index + 1
@@ -308,7 +312,12 @@ class HeaderScan:
             raw.notes.append(stripped)
         elif not blank_before and self.last_free == "note" and len(stripped) < 200:
             raw.notes[-1] = f"{raw.notes[-1]} {stripped}"
-        elif self.fields >= 2 and raw.summary is None and len(stripped) < 400 and self._separator_follows(index + 1):
+        elif (
+            self.fields >= 2
+            and raw.summary is None
+            and len(stripped) < 400
+            and self._separator_follows(index + 1)
+        ):
             raw.summary = stripped  # the summary paragraph of a labelled header, ruled off from the story
             return "summary"
         elif not blank_before and self.last_free == "summary" and len(stripped) < 400:
