@@ -73,6 +73,7 @@ def test_seed_001_headerless_chapter(roster: Roster) -> None:
     meta = _parse("001", roster)
     assert meta.format == "headerless"
     assert meta.part == 14
+    assert meta.to_json()["part"] == 14  # `parse --json` carries it
     assert {"Buffy Summers", "Spike"} <= _names(meta, "text")
     assert meta.title == f"Untitled ({path.stem})"
     assert meta.author is None
