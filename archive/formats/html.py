@@ -372,14 +372,23 @@ def read_archive_page(soup: BeautifulSoup) -> RawStory:
 
 def read_generic(soup: BeautifulSoup) -> RawStory:
     """Any other page: `<title>` or the first heading as title, the page text as body."""
+    from archive.formats.plaintext import read_text
+    from archive.formats.textheaders import is_clutter
+
     raw = RawStory(format="html")
     heading = soup.find(["h1", "h2"])
-    raw.title = _text(soup.find("title")) or _text(heading) or None
+    titles = [_text(soup.find("title")), _text(heading)]
+    raw.title = next((t for t in titles if t and not is_clutter(t)), None)
     body = html_to_text(soup.body or soup)
     first, _, rest = body.partition("\n\n")
     if heading is not None and first.strip() == _text(heading):
         body = rest
     raw.body = body.strip()
+    scanned = read_text(body, "page.txt")  # a saved page whose header is plain `Label: value` text
+    if scanned.format in ("mailing-list", "ffnet") and scanned.body:
+        scanned.format = "archive-html"
+        scanned.title = scanned.title or raw.title
+        raw = scanned
     meta = soup.find("meta", attrs={"name": "author"})
     if meta is not None and meta.get("content"):
         raw.author = str(meta["content"]).strip() or None
