@@ -101,3 +101,22 @@ def test_ordinary_html_is_not_flagged_as_nested() -> None:
     meta = parse_story(nested_html(30), "shallow.html")
     assert not any("nested" in p for p in meta.problems)
     assert "bottom of the well" in meta.body
+
+
+def test_deep_html_inside_markdown_front_matter_story_is_tamed_too() -> None:
+    body = (
+        "<p>" + "<b><i>" * 50_000 + "Deep words here." + "</i></b>" * 50_000 + "</p><p>More words after.</p>"
+    )
+    meta = parse_story(f"---\ntitle: Deep\n---\n{body}\n".encode(), "deep.md")
+    assert meta.title == "Deep"
+    assert "Deep words here." in meta.body and "More words after." in meta.body
+    assert any("nested" in p for p in meta.problems), meta.problems
+
+
+def test_deep_blocks_fall_back_to_flat_paragraphs() -> None:
+    data = (
+        "<html><body>" + "<div>" * 5_000 + "<p>Inside all the boxes, a story.</p>" + "</div>" * 5_000
+    ).encode()
+    meta = parse_story(data + b"<p>And after them.</p></body></html>", "boxes.html")
+    assert "Inside all the boxes, a story." in meta.body and "And after them." in meta.body
+    assert any("flat" in p for p in meta.problems), meta.problems
