@@ -136,3 +136,11 @@ def test_roster_names_still_apply_in_its_fandom() -> None:
     text = "Title: Home\nFandom: BtVS\nPairing: W/S\n\nWillow and Spike argued.\n"
     meta = parse_story(text.encode(), "home.txt", Roster.load(ROSTER_FILE))
     assert [r.characters for r in meta.relationships] == [("Spike", "Willow Rosenberg")]
+
+
+@pytest.mark.parametrize("label", _labels(), ids=lambda lb: lb.get("path", lb["file"]))
+def test_realworld_stories_are_never_taken_for_non_stories(label: dict[str, Any]) -> None:
+    from archive.nonstory import non_story_reason
+
+    data = (HERE / label["file"]).read_text(encoding="utf-8").encode(label.get("encode", "utf-8"))
+    assert non_story_reason(data, label.get("path", label["file"])) is None
