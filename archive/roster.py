@@ -227,11 +227,19 @@ def roster_files(path: Path | str) -> list[Path]:
     """The roster files a `ROSTER_FILE` value names: one file, a folder's `*.yaml`, or a
     comma-separated list of either."""
     text = str(path)
-    if Path(text).is_dir():
-        return sorted(Path(text).glob("*.yaml")) + sorted(Path(text).glob("*.yml"))
+    if Path(text).is_dir():  # every roster in it (other data files there, like tags.yaml, are not)
+        found = sorted(Path(text).glob("*.yaml")) + sorted(Path(text).glob("*.yml"))
+        return [file for file in found if _is_roster_file(file)]
     if "," in text and not Path(text).exists():
         return [file for part in text.split(",") if part.strip() for file in roster_files(part.strip())]
     return [Path(text)]
+
+
+def _is_roster_file(path: Path) -> bool:
+    try:
+        return re.search(r"(?m)^characters\s*:", path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return False
 
 
 class Roster:
