@@ -144,3 +144,25 @@ def test_realworld_stories_are_never_taken_for_non_stories(label: dict[str, Any]
 
     data = (HERE / label["file"]).read_text(encoding="utf-8").encode(label.get("encode", "utf-8"))
     assert non_story_reason(data, label.get("path", label["file"])) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "summary", "rating", "opening"),
+    [
+        # a short second line inside the labelled block continues the value before it
+        ("Title: X\nSummary: Spike is back.\nBuffy isn't happy.\nRating: PG\n\n", "Spike is back. Buffy isn't happy.", "PG", "The story"),
+        # a value is never continued into the story that follows without a blank line
+        ("Title: X\nRating: PG\n", None, "PG", "The story"),
+        # nor across a blank line
+        ("Title: X\nRating: R\n\nfor violence\n\n", None, "R", "for violence"),
+        # an indented line continues, a wrapped long line too
+        ("Title: X\nSummary: Faith goes back to Cleveland, and finds that Robin kept\n   her room.\n\n",
+         "Faith goes back to Cleveland, and finds that Robin kept her room.", None, "The story"),
+    ],
+)  # fmt: skip
+def test_header_values_continue_only_when_clearly_continuing(
+    text: str, summary: str | None, rating: str | None, opening: str
+) -> None:
+    meta = parse_story((text + "The story starts here and goes on for a while.\n").encode(), "x.txt")
+    assert (meta.summary, meta.rating.raw) == (summary, rating)
+    assert meta.body.startswith(opening)

@@ -171,7 +171,7 @@ class HeaderScan:
                 th.store(raw, field, name, value)
                 self._found((field, name) if field not in ("ignored", "part") else None)
                 self.empty_label = self.block_value = not value
-            elif self.field is not None and not blank_before and self._continues(line, stripped):
+            elif self.field is not None and not blank_before and self._continues(line, stripped, index):
                 self._continue(stripped)
             elif self._ffn_follows(index + 1) and raw.summary is None and self.fields:
                 raw.summary = stripped  # FanFiction.net copies: title, by, summary, info line
@@ -206,7 +206,7 @@ class HeaderScan:
         self.fields += 1
         self.field = field
 
-    def _continues(self, line: str, stripped: str) -> bool:
+    def _continues(self, line: str, stripped: str, index: int) -> bool:
         """Whether a line wraps the previous header value: indented, or the value was left
         unfinished (a dangling comma or `and`, a label with no value yet, a line long enough to
         have been wrapped). Never a line that reads as a new label or, for short fields, as prose."""
@@ -219,7 +219,7 @@ class HeaderScan:
         if field not in ("summary", "notes") and _is_prose(stripped):
             return False
         last = self.last_line
-        if _UNFINISHED.search(last):
+        if _UNFINISHED.search(last) or self._label_before_blank(index + 1):
             return True
         if field in ("summary", "notes"):
             return len(last) >= 55
@@ -351,6 +351,15 @@ class HeaderScan:
                 return True
             if looked >= 3 or _is_prose(stripped):
                 return False
+        return False
+
+    def _label_before_blank(self, index: int) -> bool:
+        """More labels follow before the next blank line: the block (and this line) is header."""
+        for line in self.lines[index : index + 4]:
+            if not line.strip():
+                return False
+            if th.label_of(line.strip()):
+                return True
         return False
 
     def _separator_follows(self, index: int) -> bool:
