@@ -24,7 +24,7 @@ async def _titles(lib: object, **query: object) -> set[str]:
 
 @pytest.fixture
 async def lib(tmp_path: Path):  # type: ignore[no-untyped-def]
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp_path)
