@@ -237,7 +237,9 @@ def roster_files(path: Path | str) -> list[Path]:
 
 def _is_roster_file(path: Path) -> bool:
     try:
-        return re.search(r"(?m)^characters\s*:", path.read_text(encoding="utf-8", errors="replace")) is not None
+        return (
+            re.search(r"(?m)^characters\s*:", path.read_text(encoding="utf-8", errors="replace")) is not None
+        )
     except OSError:
         return False
 
