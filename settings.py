@@ -18,6 +18,10 @@ ROOT = Path(__file__).resolve().parent
 class SettingsError(ValueError):
     """A setting has a value Librarian cannot use; the message names the setting."""
 
+    def advice(self) -> str:
+        """The one line a host sees: what is wrong and where to fix it."""
+        return f"{self}: fix it in .env or the environment, then run again."
+
 
 def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
     raw = env.get(name, "").strip()

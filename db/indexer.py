@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from archive.model import STORY_SUFFIXES
 from db.models import IndexFailure, Story, utcnow
 from db.pipeline import Job, Parsed, Writer, parse_all, parse_job, store_parsed
 from db.store import delete_story_sync, removed_paths, stored_files
@@ -33,7 +34,6 @@ log = logging.getLogger(__name__)
 BATCH_STORIES = 100
 BATCH_BYTES = 2_000_000
 """A full build commits this many stories (or bytes of files) at a time, each in a savepoint."""
-STORY_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub"})
 
 
 @dataclass(slots=True)

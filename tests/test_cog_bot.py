@@ -99,13 +99,13 @@ async def test_sync_logs_in_syncs_every_command_globally_and_nothing_else(
 ) -> None:
     from discord import http
 
-    from bot import _sync_globally
+    from bot import sync_globally
     from tests.fakediscord.server import FakeDiscord
 
     async with FakeDiscord() as fake:
         monkeypatch.setattr(http.Route, "BASE", fake.api_base)
         settings = make_settings(tmp_path, discord_token=fake.bot_token, test_guild_id=int(fake.guild_id))
-        assert await _sync_globally(settings) == 0
+        assert await sync_globally(settings) == 0
     assert set(fake.commands[None]) >= MEMBER_COMMANDS
     assert fake.guild_id not in fake.commands, "sync is global only, whatever TEST_GUILD_ID says"
     assert not fake.errors(), [str(r) for r in fake.errors()]

@@ -17,7 +17,7 @@ from db.models import Story
 from service.library import Library
 from service.titlekeys import title_key
 from service.titles import TitleIndex, TitleMatch
-from tests.conftest import CORPUS_DIR, need
+from tests.conftest import CORPUS_DIR
 
 TARGETS = {
     1: "Otherwise a Perfect Sky",
@@ -127,7 +127,7 @@ def test_accuracy_is_at_least_the_full_wratio_scan(synthetic: list[str]) -> None
 @pytest.mark.corpus
 def test_real_titles_among_synthetic_neighbours(synthetic: list[str]) -> None:
     real = []
-    for path in sorted(need(CORPUS_DIR / "antennapedia").rglob("*.md")):
+    for path in sorted((CORPUS_DIR / "antennapedia").rglob("*.md")):
         m = re.search(
             r"^title:\s*['\"]?(.+?)['\"]?\s*$", path.read_text(encoding="utf-8")[:3000], re.MULTILINE
         )
