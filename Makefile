@@ -43,8 +43,10 @@ format: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# pytest's exit code 5 (no test collected) is a failure too, said in words.
 test: lint
-	$(PYTEST) -n $(WORKERS)
+	@$(PYTEST) -n $(WORKERS); code=$$?; \
+	if [ $$code -eq 5 ]; then echo "pytest collected no tests: nothing was checked" >&2; fi; exit $$code
 
 # The suite as a clone without ../shared sees it (corpus and seeds tests skip, with the reason).
 test-solo: install
