@@ -191,11 +191,16 @@ class DailyRec(LibrarianCog):
 
     async def run_once(self) -> list[Outcome]:
         """One scheduler tick: every server whose post is due gets it (never raises)."""
+        now = self.clock()
         try:
-            return await self.service.run_due(self.clock())
+            return await self.service.run_due(now)
         except Exception:
             log.exception("the daily rec tick failed; the next tick tries again")
             return []
+        finally:
+            hook = self.lib.settings.fake_now_file
+            if hook is not None:  # TEST HOOK: tell the end-to-end tests which "now" a tick has finished
+                hook.with_name(hook.name + ".ticked").write_text(now.isoformat(), encoding="utf-8")
 
     async def _mod(self, interaction: discord.Interaction, what: str) -> bool:
         if is_mod(interaction, self.lib.settings.mod_role):
