@@ -46,6 +46,9 @@ EXTENSIONS: tuple[str, ...] = (
 )
 """Extensions loaded at start, in order; one that fails to load is logged and the rest still load."""
 
+SHUTDOWN_WAIT = 10.0
+"""Seconds `close()` waits for cancelled background work to finish before closing the database."""
+
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or the environment, "
     "then run again."
@@ -167,8 +170,14 @@ class Librarian(commands.Bot):
         log.info("logged in as %s (%s) in %s guilds", self.user, self.user and self.user.id, len(self.guilds))
 
     async def close(self) -> None:
-        for task in list(self._background):
+        # Background work is cancelled and waited for (bounded) before the cogs unload and the
+        # library closes: a task cancelled mid-query still has a database connection to close, and
+        # closing the engine under it left that task waiting forever (a hung shutdown, a hung suite).
+        background = [task for task in self._background if task is not asyncio.current_task()]
+        for task in background:
             task.cancel()
+        if background:
+            await asyncio.wait(background, timeout=SHUTDOWN_WAIT)
         await super().close()
         lib = getattr(self, "lib", None)
         if lib is not None:

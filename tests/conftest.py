@@ -15,6 +15,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock, PropertyMock
 
@@ -63,6 +64,13 @@ def fill_corpus(stories: Path) -> None:
     shutil.copytree(CORPUS_DIR / "ao3-downloads", stories / "ao3", dirs_exist_ok=True)
 
 
+def _build_now(tmp: Path, fill: Callable[[Path], object]) -> None:
+    """Build an indexed archive in `tmp`, on a thread of its own: a session fixture may be first asked
+    for from inside a running event loop (an async fixture), where `asyncio.run` cannot run."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _build(tmp, fill)).result()
+
+
 async def _build(tmp: Path, fill: Callable[[Path], object]) -> None:
     from db.indexer import index_directory
     from service.library import Library
@@ -83,7 +91,7 @@ def built_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from tests.sample_archive import build
 
     tmp = tmp_path_factory.mktemp("archive")
-    asyncio.run(_build(tmp, build))
+    _build_now(tmp, build)
     return tmp
 
 
@@ -93,7 +101,7 @@ def built_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     if not (CORPUS_DIR.is_dir() and SEEDS_DIR.is_dir()):
         pytest.skip(f"{SHARED_DIR} has no corpus and seeds (mark the test @pytest.mark.corpus)")
     tmp = tmp_path_factory.mktemp("corpus")
-    asyncio.run(_build(tmp, fill_corpus))
+    _build_now(tmp, fill_corpus)
     return tmp
 
 
