@@ -58,7 +58,9 @@ def main(argv: Sequence[str]) -> int:
     from settings import SettingsError
 
     parser = build_parser()
-    args = parser.parse_args(list(argv))
+    from cli.common import glue_text_values
+
+    args = parser.parse_args(glue_text_values(list(argv)))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -9,7 +9,7 @@ run finished but some files failed (they are listed), 2 when the run itself coul
 readable card per file, or with --json exactly the `archive.model.JSON_KEYS` per file. A single
 FILE prints one JSON object; several files, or a folder (read recursively), print a JSON list.
 
-This module owns argument handling and printing only: indexing is `db.indexer`, parsing is
+This module owns argument handling and printing only: indexing is `service.indexer`, parsing is
 `archive.parse`.
 """
 
@@ -61,7 +61,7 @@ def _index_settings(args: argparse.Namespace) -> Settings:
 
 async def run_index(args: argparse.Namespace) -> int:
     """`bot.py index`: index, print the report; 1 when files failed, 2 on a fatal error."""
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
     from settings import SettingsError
 

@@ -72,7 +72,7 @@ def _build_now(tmp: Path, fill: Callable[[Path], object]) -> None:
 
 
 async def _build(tmp: Path, fill: Callable[[Path], object]) -> None:
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)
