@@ -12,7 +12,7 @@ import pytest
 
 from service.query import SearchQuery
 from service.search import search
-from tests.conftest import SEEDS_DIR, make_settings, need
+from tests.conftest import SEEDS_DIR, make_settings
 
 HERE = Path(__file__).parent / "realworld"
 
@@ -40,8 +40,8 @@ async def lib(tmp_path: Path):  # type: ignore[no-untyped-def]
         await library.close()
 
 
+@pytest.mark.seeds
 async def test_seeds_found_by_fandom_and_ship(lib: object) -> None:
-    need(SEEDS_DIR)
     assert await _titles(lib, fandoms=["buffy"], pairings=["Spillow"]) == {"One Step Forward"}
 
 
