@@ -14,6 +14,9 @@ RatingLevel = Literal["general", "teen", "mature", "explicit", "not_rated"]
 RATING_LEVELS: tuple[RatingLevel, ...] = ("general", "teen", "mature", "explicit", "not_rated")
 """Levels in order of strictness; `not_rated` is treated like `explicit` for age gating."""
 
+STORY_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub"})
+"""File name endings the parser reads as stories (the indexer and uploads accept only these)."""
+
 RelationshipKind = Literal["romantic", "platonic"]
 CharacterSource = Literal["header", "text"]
 SourceFormat = Literal[
@@ -52,8 +55,10 @@ JSON_KEYS: tuple[str, ...] = (
     "language",
     "notes",
     "opening",
+    "part",
 )
-"""Exactly the keys `bot.py parse --json` prints per file, in this order (the issue's interface)."""
+"""Exactly the keys `bot.py parse --json` prints per file, in this order (the issue's interface;
+`part`, a headerless chapter's own number such as `Part XIV` -> 14, was added last)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +207,7 @@ class StoryMeta:
             "language": self.language,
             "notes": list(self.notes),
             "opening": self.opening,
+            "part": self.part,
         }
         assert tuple(data) == JSON_KEYS
         return data

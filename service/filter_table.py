@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from service.query import SearchQuery
+if TYPE_CHECKING:  # imported when a query is made, so the CLI's flags cost nothing to declare
+    from service.query import SearchQuery
 
 Kind = Literal["names", "name", "text", "words", "complete", "rating", "ceiling"]
 
@@ -82,6 +83,8 @@ def to_query(options: Mapping[str, Any], *, typed: bool, **fixed: Any) -> Search
     the command line). A typed rating starting `at most` / `up to` / `max` is a ceiling. `fixed`
     sets the rest (sort, page, per_page, allowed_levels).
     """
+    from service.query import SearchQuery
+
     q = SearchQuery(**fixed)
     for f in FILTERS:
         key = f.slash if typed else f.field

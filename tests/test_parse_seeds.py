@@ -1,6 +1,6 @@
 """The three reference stories the project was designed from, field by field.
 
-Reads the seeds from the shared folder by path (skipped when absent) and the real roster.
+Reads the seeds from the shared folder by path (marked `seeds`: skipped when absent) and the real roster.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pytest
 from archive.model import JSON_KEYS, StoryMeta
 from archive.parse import is_unreadable, parse_story
 from archive.roster import Roster
-from tests.conftest import ROSTER_FILE, SEEDS_DIR, need
+from tests.conftest import ROSTER_FILE, SEEDS_DIR
+
+pytestmark = pytest.mark.seeds
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,6 @@ def roster() -> Roster:
 
 
 def _seed(prefix: str) -> Path:
-    need(SEEDS_DIR)
     found = sorted(SEEDS_DIR.glob(f"{prefix}_*.txt"))
     if not found:
         pytest.skip(f"seed {prefix}_*.txt is absent")
@@ -73,6 +74,7 @@ def test_seed_001_headerless_chapter(roster: Roster) -> None:
     meta = _parse("001", roster)
     assert meta.format == "headerless"
     assert meta.part == 14
+    assert meta.to_json()["part"] == 14  # `parse --json` carries it
     assert {"Buffy Summers", "Spike"} <= _names(meta, "text")
     assert meta.title == f"Untitled ({path.stem})"
     assert meta.author is None
@@ -112,3 +114,14 @@ def test_seed_002_remix_with_by_line(roster: Roster) -> None:
     # the scene separator inside the story stays in the story
     assert "The day Buffy died, that was a bad day." in meta.body
     assert meta.problems == []
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002"])
+def test_every_seed_knows_its_fandom(prefix: str, roster: Roster) -> None:
+    """000 says it in its disclaimer, 002 names Buffy and Angel: the Series, 001 (no header at
+    all) is known by its people: Buffy and Spike on every page."""
+    meta = _parse(prefix, roster)
+    assert "Buffy the Vampire Slayer" in meta.fandoms, meta.fandoms
+    if prefix == "002":
+        assert "Angel" in meta.fandoms
+    assert meta.language == "English"
