@@ -1,0 +1,191 @@
+"""Recs that learn from the server: "members who liked X also liked Y", for one member.
+
+Owns the scoring (item-to-item over what members liked: kudos and the `favourites` shelf; two
+stories are close when the same members liked both, cosine-normalised so a story everybody likes
+does not drown the rest) and the reason a card shows ("liked by 4 members who also liked *One Step
+Forward*"). A member's rec skips everything they have read, shelved or given kudos, and keeps every
+filter and the age gate (candidates must pass the same compiled query as `/rec`). With nothing to
+go on (a new member, a new archive, no overlap within the filters) it falls back to today's rec
+(`service.recs.rec`), saying so. `score` is pure, so `bench/recs_bench.py` replays it offline.
+It must not import Discord.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import Kudos, ReadingPosition, RecHistory, ShelfEntry, Story
+from service import recs
+from service.hits import load_hits
+from service.library import Library
+from service.query import SearchQuery
+from service.recs import RecResult
+from service.search import Compiled, compile_query, count
+
+log = logging.getLogger(__name__)
+
+SHORTLIST = 5
+"""The rec is drawn from this many best-scored stories (weighted by score), so /rec varies."""
+KIND = "taste"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A story scored for a member: how close, and the member's liked stories that brought it, each
+    with how many members liked both (most first)."""
+
+    story_id: int
+    score: float
+    sources: tuple[tuple[int, int], ...]
+
+    @property
+    def because(self) -> int:
+        return self.sources[0][0]
+
+    @property
+    def shared(self) -> int:
+        return self.sources[0][1]
+
+
+def score(member_id: int, likes: Mapping[int, set[int]], skip: Iterable[int] = ()) -> dict[int, Candidate]:
+    """Every story members with overlapping likes liked, scored for `member_id` (pure).
+
+    `likes` maps each member to the stories they liked; `skip` are stories not to offer (read,
+    shelved). The score of a candidate c is the sum, over the member's liked stories i, of
+    co(i, c) / sqrt(pop(i) * pop(c)), where co counts members who liked both.
+    """
+    mine = likes.get(member_id, set())
+    if not mine:
+        return {}
+    avoid = set(skip) | mine
+    popularity: Counter[int] = Counter()
+    for liked in likes.values():
+        popularity.update(liked)
+    co: dict[int, Counter[int]] = defaultdict(Counter)
+    for other, theirs in likes.items():
+        if other == member_id:
+            continue
+        shared = mine & theirs
+        if not shared:
+            continue
+        for c in theirs - avoid:
+            co[c].update(shared)
+    out: dict[int, Candidate] = {}
+    for c, per in co.items():
+        total = sum(n / math.sqrt(popularity[i] * popularity[c]) for i, n in per.items())
+        sources = sorted(per.items(), key=lambda kv: (-kv[1], -popularity[kv[0]], kv[0]))
+        out[c] = Candidate(c, total, tuple(sources))
+    return out
+
+
+async def liked_by_member(session: AsyncSession) -> dict[int, set[int]]:
+    """Every member's liked stories: kudos and favourites."""
+    likes: dict[int, set[int]] = defaultdict(set)
+    for member, story in await session.execute(select(Kudos.member_id, Kudos.story_id)):
+        likes[member].add(story)
+    for member, story in await session.execute(
+        select(ShelfEntry.member_id, ShelfEntry.story_id).where(ShelfEntry.shelf == "favourites")
+    ):
+        likes[member].add(story)
+    return dict(likes)
+
+
+async def known_to(session: AsyncSession, member_id: int) -> set[int]:
+    """Stories the member already knows: on any shelf, given kudos, or read to the end."""
+    known = set(
+        (await session.scalars(select(ShelfEntry.story_id).where(ShelfEntry.member_id == member_id))).all()
+    )
+    known |= set((await session.scalars(select(Kudos.story_id).where(Kudos.member_id == member_id))).all())
+    known |= set(
+        (
+            await session.scalars(
+                select(ReadingPosition.story_id).where(
+                    ReadingPosition.member_id == member_id, ReadingPosition.part >= ReadingPosition.total
+                )
+            )
+        ).all()
+    )
+    return known
+
+
+def reason(shared: int, title: str) -> str:
+    """`Liked by 4 members who also liked *One Step Forward*.`"""
+    who = "1 member who" if shared == 1 else f"{shared} members who"
+    safe = "".join("\\" + ch if ch in "*_~|`\\" else ch for ch in title)
+    return f"Liked by {who} also liked *{safe}*."
+
+
+async def _visible_source(
+    session: AsyncSession, compiled: Compiled, pick: Candidate
+) -> tuple[int, str] | None:
+    """(members, title) of the liked story to name in the reason: the one most members share that
+    this channel may show (a gated title is never named outside age-restricted channels)."""
+    fx = compiled.facets
+    ids = np.asarray([sid for sid, _n in pick.sources], dtype=np.int64)
+    at, live = fx.locate(ids)
+    allowed = live.copy()
+    if compiled.gate is not None:
+        allowed[live] &= compiled.gate[at[live]]
+    for (sid, shared), ok in zip(pick.sources, allowed, strict=True):
+        if ok:
+            title = await session.scalar(select(Story.title).where(Story.id == sid))
+            if title:
+                return shared, title
+    return None
+
+
+def _shortlist(cands: list[Candidate], rng: random.Random) -> Candidate:
+    best = sorted(cands, key=lambda c: (-c.score, c.story_id))[:SHORTLIST]
+    weights = [c.score for c in best]
+    return rng.choices(best, weights=weights, k=1)[0]
+
+
+async def rec_for_member(
+    lib: Library, q: SearchQuery, member_id: int, *, place: str, rng: random.Random | None = None
+) -> RecResult:
+    """A story for this member that fits `q`, leaning on what members with overlapping taste liked;
+    today's rec (`service.recs.rec`) when there is nothing to lean on. Raises QueryError when
+    nothing matches `q` at all."""
+    rng = rng or random.Random()
+    async with lib.transaction() as session:
+        compiled = await compile_query(lib, session, q)
+        likes = await liked_by_member(session)
+        skip = await known_to(session, member_id)
+        scored = score(member_id, likes, skip)
+        pick: Candidate | None = None
+        if scored:
+            fx = compiled.facets
+            ids = np.fromiter(scored, dtype=np.int64, count=len(scored))
+            at, live = fx.locate(ids)
+            mask = compiled.mask()
+            passing = ids[live][mask[at[live]]]
+            if len(passing):
+                pick = _shortlist([scored[int(i)] for i in passing], rng)
+        if pick is not None:
+            matched = count(compiled)
+            hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
+            session.add(RecHistory(place=place, story_id=pick.story_id, kind=KIND))
+            hits = await load_hits(session, [pick.story_id])
+            because = await _visible_source(session, compiled, pick)
+    if pick is None:
+        result = await recs.rec(lib, q, place=place, rng=rng)
+        if member_id in likes or skip:
+            note = "Nothing members with your taste liked fits this yet, so here is today's pick."
+        else:
+            note = "Give kudos or add favourites and I will learn what you like; until then, today's pick."
+        result.line = f"{note} {result.line}"
+        return result
+    line = reason(*because) if because else "Liked by members whose favourites overlap yours."
+    if hidden:
+        line += f" ({hidden} more matching stories only in age-restricted channels.)"
+    log.info("taste rec for %s: story %s (score %.3f)", member_id, pick.story_id, pick.score)
+    return RecResult(hits[0], matched, hidden, line, compiled.resolved)
