@@ -1,8 +1,8 @@
 """Recs that learn from the server: "members who liked X also liked Y", for one member.
 
 Owns the scoring (item-to-item over what members liked: kudos and the `favourites` shelf; two
-stories are close when the same members liked both, cosine-normalised so a story everybody likes
-does not drown the rest) and the reason a card shows ("liked by 4 members who also liked *One Step
+stories are close when the same members liked both, a shared niche like counting more than a shared
+popular one, see `score`) and the reason a card shows ("liked by 4 members who also liked *One Step
 Forward*"). A member's rec skips everything they have read, shelved or given kudos, and keeps every
 filter and the age gate (candidates must pass the same compiled query as `/rec`). With nothing to
 go on (a new member, a new archive, no overlap within the filters) it falls back to today's rec
@@ -61,7 +61,10 @@ def score(member_id: int, likes: Mapping[int, set[int]], skip: Iterable[int] = (
 
     `likes` maps each member to the stories they liked; `skip` are stories not to offer (read,
     shelved). The score of a candidate c is the sum, over the member's liked stories i, of
-    co(i, c) / sqrt(pop(i) * pop(c)), where co counts members who liked both.
+    co(i, c) / sqrt(pop(i)), where co counts members who liked both and pop how many liked it (a
+    niche shared like says more than a like everybody shares), times sqrt(1 + pop(c)) (among stories
+    as close, the one more members liked). `bench/recs_bench.py` chose this form: it beat the
+    cosine-normalised one (which over-rewards obscure stories) and plain popularity.
     """
     mine = likes.get(member_id, set())
     if not mine:
@@ -81,7 +84,7 @@ def score(member_id: int, likes: Mapping[int, set[int]], skip: Iterable[int] = (
             co[c].update(shared)
     out: dict[int, Candidate] = {}
     for c, per in co.items():
-        total = sum(n / math.sqrt(popularity[i] * popularity[c]) for i, n in per.items())
+        total = sum(n / math.sqrt(popularity[i]) for i, n in per.items()) * math.sqrt(1 + popularity[c])
         sources = sorted(per.items(), key=lambda kv: (-kv[1], -popularity[kv[0]], kv[0]))
         out[c] = Candidate(c, total, tuple(sources))
     return out
