@@ -10,8 +10,9 @@ and affinity counts the story's features the member likes (relationship 2, chara
 one in five favourites is any story at all (noise). For every member with at least 5 favourites,
 a fifth of them (at least one) is held out; recommenders see the rest and offer 5 stories each:
 
-- `taste`: `service.tasterecs.score` (what `/rec` ranks by), filled up with the most popular when it
-  has fewer than 5 candidates (the real `/rec` falls back to today's rec then);
+- `taste`: `service.tasterecs.score` with `service.tastecontent`'s content scores (what `/rec`
+  ranks by), filled up with the most popular when it has fewer than 5 candidates (the real `/rec`
+  falls back to today's rec then);
 - `popular`: the 5 most-favourited stories the member has not favourited;
 - `random`: 5 stories at random the member has not favourited.
 
@@ -32,7 +33,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from service.tasterecs import score
+from service.tastecontent import FeatureIndex, content_scores
+from service.tasterecs import CONTENT_CANDIDATES, score
 
 K = 5
 
@@ -69,6 +71,20 @@ def archive(stories: int, seed: int) -> list[Story]:
         rels = tuple("/".join(members) for members, _kind in spec.relationships)
         out.append(Story(rels, tuple(spec.characters), tuple(t.casefold() for t in spec.tags)))
     return out
+
+
+def features(stories: list[Story]) -> FeatureIndex:
+    """The same feature index `service.tastecontent` builds from the filter index, over these stories."""
+    postings: dict[tuple[str, str], list[int]] = {}
+    for position, story in enumerate(stories):
+        for kind, names in (
+            ("relationship", story.relationships),
+            ("character", story.characters),
+            ("tag", story.tags),
+        ):
+            for name in names:
+                postings.setdefault((kind, name), []).append(position)
+    return FeatureIndex.build(len(stories), ((k, n, np.asarray(p)) for (k, n), p in postings.items()))
 
 
 def _pick(counter: Counter[str], n: int, rng: np.random.Generator) -> set[str]:
@@ -150,11 +166,15 @@ def evaluate(stories: int, members: int, seed: int) -> Report:
         return out
 
     spent = 0.0
+    index = features(items)
 
     def by_taste(member: int) -> list[int]:
         nonlocal spent
         t0 = time.perf_counter()
-        scored = score(member, train)
+        near = content_scores(index, sorted(train[member]))
+        best_near = np.argsort(-near, kind="stable")[:CONTENT_CANDIDATES]
+        content = {int(p): float(near[p]) for p in best_near if near[p] > 0}
+        scored = score(member, train, content=content)
         spent += time.perf_counter() - t0
         best = [c.story_id for c in sorted(scored.values(), key=lambda c: (-c.score, c.story_id))[:K]]
         return best + by_popularity(member, K - len(best), set(best))

@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Kudos, ReadingPosition, RecHistory, ShelfEntry, Story
-from service import recs
+from service import recs, tastecontent
 from service.hits import load_hits
 from service.library import Library
 from service.query import SearchQuery
@@ -36,6 +36,10 @@ log = logging.getLogger(__name__)
 SHORTLIST = 5
 """The rec is drawn from this many best-scored stories (weighted by score), so /rec varies."""
 KIND = "taste"
+CONTENT_WEIGHT = 1.0
+POPULARITY = 1.0
+CONTENT_CANDIDATES = 1000
+"""At most this many stories closest in content join the candidates (the rest would never win)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +52,7 @@ class Candidate:
     sources: tuple[tuple[int, int], ...]
 
     @property
-    def because(self) -> int:
+    def because(self) -> int:  # only when `sources` is not empty
         return self.sources[0][0]
 
     @property
@@ -56,15 +60,22 @@ class Candidate:
         return self.sources[0][1]
 
 
-def score(member_id: int, likes: Mapping[int, set[int]], skip: Iterable[int] = ()) -> dict[int, Candidate]:
-    """Every story members with overlapping likes liked, scored for `member_id` (pure).
+def score(
+    member_id: int,
+    likes: Mapping[int, set[int]],
+    skip: Iterable[int] = (),
+    content: Mapping[int, float] | None = None,
+) -> dict[int, Candidate]:
+    """Stories scored for `member_id` (pure): what members with overlapping likes liked, blended
+    with `content` (story id -> how much it shares with the member's likes, `service.tastecontent`).
 
     `likes` maps each member to the stories they liked; `skip` are stories not to offer (read,
-    shelved). The score of a candidate c is the sum, over the member's liked stories i, of
+    shelved). The collaborative part of a candidate c sums, over the member's liked stories i,
     co(i, c) / sqrt(pop(i)), where co counts members who liked both and pop how many liked it (a
-    niche shared like says more than a like everybody shares), times sqrt(1 + pop(c)) (among stories
-    as close, the one more members liked). `bench/recs_bench.py` chose this form: it beat the
-    cosine-normalised one (which over-rewards obscure stories) and plain popularity.
+    niche shared like says more than a like everybody shares). Both parts are scaled to 0..1, added
+    (`CONTENT_WEIGHT` for content) and multiplied by (1 + pop(c)) ** `POPULARITY` (among stories as
+    close, the one more members liked). `bench/recs_bench.py` chose this form over the cosine one
+    (which over-rewards obscure stories), over either part alone and over plain popularity.
     """
     mine = likes.get(member_id, set())
     if not mine:
@@ -82,9 +93,15 @@ def score(member_id: int, likes: Mapping[int, set[int]], skip: Iterable[int] = (
             continue
         for c in theirs - avoid:
             co[c].update(shared)
+    collab = {c: sum(n / math.sqrt(popularity[i]) for i, n in per.items()) for c, per in co.items()}
+    near = {c: v for c, v in (content or {}).items() if v > 0 and c not in avoid}
+    top_collab = max(collab.values(), default=0.0) or 1.0
+    top_near = max(near.values(), default=0.0) or 1.0
     out: dict[int, Candidate] = {}
-    for c, per in co.items():
-        total = sum(n / math.sqrt(popularity[i]) for i, n in per.items()) * math.sqrt(1 + popularity[c])
+    for c in set(collab) | set(near):
+        blended = collab.get(c, 0.0) / top_collab + CONTENT_WEIGHT * near.get(c, 0.0) / top_near
+        total = blended * (1 + popularity[c]) ** POPULARITY
+        per = co.get(c, Counter())
         sources = sorted(per.items(), key=lambda kv: (-kv[1], -popularity[kv[0]], kv[0]))
         out[c] = Candidate(c, total, tuple(sources))
     return out
@@ -163,13 +180,20 @@ async def rec_for_member(
         compiled = await compile_query(lib, session, q)
         likes = await liked_by_member(session)
         skip = await known_to(session, member_id)
-        scored = score(member_id, likes, skip)
+        fx = compiled.facets
+        mask = compiled.mask()
+        mine = fx.positions_of(sorted(likes.get(member_id, ())))
+        index = tastecontent.from_facets(fx) if len(mine) else None
+        content: dict[int, float] = {}
+        if index is not None:
+            near = tastecontent.content_scores(index, mine.tolist()) * mask
+            best = np.argsort(-near, kind="stable")[:CONTENT_CANDIDATES]
+            content = {int(fx.ids[p]): float(near[p]) for p in best if near[p] > 0}
+        scored = score(member_id, likes, skip, content)
         pick: Candidate | None = None
         if scored:
-            fx = compiled.facets
             ids = np.fromiter(scored, dtype=np.int64, count=len(scored))
             at, live = fx.locate(ids)
-            mask = compiled.mask()
             passing = ids[live][mask[at[live]]]
             if len(passing):
                 pick = _shortlist([scored[int(i)] for i in passing], rng)
@@ -178,7 +202,13 @@ async def rec_for_member(
             hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
             session.add(RecHistory(place=place, story_id=pick.story_id, kind=KIND))
             hits = await load_hits(session, [pick.story_id])
-            because = await _visible_source(session, compiled, pick)
+            because = await _visible_source(session, compiled, pick) if pick.sources else None
+            about: list[str] = []
+            if because is None and index is not None:
+                at_pick = fx.positions_of([pick.story_id])
+                about = (
+                    tastecontent.shared_labels(index, int(at_pick[0]), mine.tolist()) if len(at_pick) else []
+                )
     if pick is None:
         result = await recs.rec(lib, q, place=place, rng=rng)
         if member_id in likes or skip:
@@ -187,7 +217,12 @@ async def rec_for_member(
             note = "Give kudos or add favourites and I will learn what you like; until then, today's pick."
         result.line = f"{note} {result.line}"
         return result
-    line = reason(*because) if because else "Liked by members whose favourites overlap yours."
+    if because:
+        line = reason(*because)
+    elif about:
+        line = "Close to what you liked: " + ", ".join(about) + "."
+    else:
+        line = "Liked by members whose favourites overlap yours."
     if hidden:
         line += f" ({hidden} more matching stories only in age-restricted channels.)"
     log.info("taste rec for %s: story %s (score %.3f)", member_id, pick.story_id, pick.score)

@@ -204,6 +204,8 @@ async def test_rec_says_why_from_the_servers_taste(bot: Any) -> None:
         await kudos.give(bot.lib, member, ids[LONG_TITLE])
         await kudos.give(bot.lib, member, ids[DRABBLE_TITLES[4]])
     await kudos.give(bot.lib, ALICE, ids[LONG_TITLE])
+    for title in DRABBLE_TITLES[:4] + DRABBLE_TITLES[5:]:  # read: only the 5th is new to Alice
+        await shelves.add(bot.lib, ALICE, ids[title], "read")
     cog = Recs(bot)
     interaction = make_interaction(user_id=ALICE)
     await cog.rec.callback(cog, interaction)
