@@ -44,20 +44,12 @@ CONTENT_CANDIDATES = 1000
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A story scored for a member: how close, and the member's liked stories that brought it, each
-    with how many members liked both (most first)."""
+    """A story scored for a member: how close, and whether members with overlapping likes liked it
+    (or only its content is close)."""
 
     story_id: int
     score: float
-    sources: tuple[tuple[int, int], ...]
-
-    @property
-    def because(self) -> int:  # only when `sources` is not empty
-        return self.sources[0][0]
-
-    @property
-    def shared(self) -> int:
-        return self.sources[0][1]
+    liked_together: bool  # members who share a like with this member liked it
 
 
 def score(
@@ -84,16 +76,16 @@ def score(
     popularity: Counter[int] = Counter()
     for liked in likes.values():
         popularity.update(liked)
-    co: dict[int, Counter[int]] = defaultdict(Counter)
+    collab: dict[int, float] = defaultdict(float)
     for other, theirs in likes.items():
         if other == member_id:
             continue
         shared = mine & theirs
         if not shared:
             continue
+        weight = sum(1 / math.sqrt(popularity[i]) for i in shared)
         for c in theirs - avoid:
-            co[c].update(shared)
-    collab = {c: sum(n / math.sqrt(popularity[i]) for i, n in per.items()) for c, per in co.items()}
+            collab[c] += weight
     near = {c: v for c, v in (content or {}).items() if v > 0 and c not in avoid}
     top_collab = max(collab.values(), default=0.0) or 1.0
     top_near = max(near.values(), default=0.0) or 1.0
@@ -101,10 +93,19 @@ def score(
     for c in set(collab) | set(near):
         blended = collab.get(c, 0.0) / top_collab + CONTENT_WEIGHT * near.get(c, 0.0) / top_near
         total = blended * (1 + popularity[c]) ** POPULARITY
-        per = co.get(c, Counter())
-        sources = sorted(per.items(), key=lambda kv: (-kv[1], -popularity[kv[0]], kv[0]))
-        out[c] = Candidate(c, total, tuple(sources))
+        out[c] = Candidate(c, total, c in collab)
     return out
+
+
+def sources(member_id: int, likes: Mapping[int, set[int]], story_id: int) -> list[tuple[int, int]]:
+    """The member's liked stories that other members liked along with `story_id`, each with how
+    many members liked both, most first (the reason a card gives)."""
+    mine = likes.get(member_id, set())
+    together: Counter[int] = Counter()
+    for other, theirs in likes.items():
+        if other != member_id and story_id in theirs:
+            together.update(mine & theirs)
+    return sorted(together.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 async def liked_by_member(session: AsyncSession) -> dict[int, set[int]]:
@@ -145,17 +146,19 @@ def reason(shared: int, title: str) -> str:
 
 
 async def _visible_source(
-    session: AsyncSession, compiled: Compiled, pick: Candidate
+    session: AsyncSession, compiled: Compiled, found: list[tuple[int, int]]
 ) -> tuple[int, str] | None:
     """(members, title) of the liked story to name in the reason: the one most members share that
     this channel may show (a gated title is never named outside age-restricted channels)."""
+    if not found:
+        return None
     fx = compiled.facets
-    ids = np.asarray([sid for sid, _n in pick.sources], dtype=np.int64)
+    ids = np.asarray([sid for sid, _n in found], dtype=np.int64)
     at, live = fx.locate(ids)
     allowed = live.copy()
     if compiled.gate is not None:
         allowed[live] &= compiled.gate[at[live]]
-    for (sid, shared), ok in zip(pick.sources, allowed, strict=True):
+    for (sid, shared), ok in zip(found, allowed, strict=True):
         if ok:
             title = await session.scalar(select(Story.title).where(Story.id == sid))
             if title:
@@ -202,7 +205,8 @@ async def rec_for_member(
             hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
             session.add(RecHistory(place=place, story_id=pick.story_id, kind=KIND))
             hits = await load_hits(session, [pick.story_id])
-            because = await _visible_source(session, compiled, pick) if pick.sources else None
+            found = sources(member_id, likes, pick.story_id) if pick.liked_together else []
+            because = await _visible_source(session, compiled, found)
             about: list[str] = []
             if because is None and index is not None:
                 at_pick = fx.positions_of([pick.story_id])

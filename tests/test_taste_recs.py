@@ -25,8 +25,10 @@ def test_score_leans_toward_what_overlapping_members_liked() -> None:
     likes = {1: {10, 11}, 2: {10, 20}, 3: {10, 20, 30}, 4: {11, 20}, 5: {40}}
     scored = tasterecs.score(1, likes, skip={30})
     assert set(scored) == {20}  # 30 skipped, 40 liked by nobody who shares a like, own likes left out
-    best = scored[20]
-    assert (best.because, best.shared) == (10, 2)  # two members liked 10 and 20
+    assert scored[20].liked_together
+    assert tasterecs.sources(1, likes, 20) == [(10, 2), (11, 1)]  # two members liked 10 and 20
+    near = tasterecs.score(1, likes, skip={30}, content={40: 5.0, 11: 9.0})
+    assert set(near) == {20, 40} and not near[40].liked_together  # content adds 40; 11 is liked
     assert tasterecs.score(99, likes) == {}
 
 
@@ -73,6 +75,8 @@ async def test_the_reason_never_names_a_gated_story_outside_nsfw(lib) -> None:  
         await kudos.give(lib, member, ids[EXPLICIT_TITLE])
         await kudos.give(lib, member, ids[DRABBLE_TITLES[2]])
     await kudos.give(lib, NEWCOMER, ids[EXPLICIT_TITLE])
+    for title in (LONG_TITLE, *DRABBLE_TITLES[:2], *DRABBLE_TITLES[3:]):  # read: the third is left
+        await shelves.add(lib, NEWCOMER, ids[title], "read")
     result = await tasterecs.rec_for_member(lib, SearchQuery(allowed_levels=SAFE), NEWCOMER, place="t")
     assert result.hit.title == DRABBLE_TITLES[2]
     assert EXPLICIT_TITLE not in result.line and result.line.startswith("Close to what you liked: Willow")
