@@ -19,7 +19,7 @@ from tests.e2e.stories import write_stories
 
 
 async def _build(tmp: Path) -> None:
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)
