@@ -12,18 +12,24 @@ import argparse
 import asyncio
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cli.common import print_json
 from cli.query import _filters, print_hit, query_from_args, with_library
-from service import kudos, members, shelves, stories
-from service.library import Library
+
+if TYPE_CHECKING:  # imported when a command runs, so that `bot.py --help` starts at once
+    from service.library import Library
 
 
 async def _story_id(lib: Library, text: str) -> int:
+    from service import stories
+
     return (await stories.resolve_story(lib, text)).id
 
 
 async def _shelf(lib: Library, args: argparse.Namespace) -> int:
+    from service import members, shelves
+
     member = args.member
     if args.action == "add":
         done = await shelves.add(lib, member, await _story_id(lib, args.story), args.shelf)
@@ -59,6 +65,8 @@ async def _shelf(lib: Library, args: argparse.Namespace) -> int:
 
 
 async def _kudos(lib: Library, args: argparse.Namespace) -> int:
+    from service import kudos
+
     story = await _story_id(lib, args.story)
     state = await (kudos.toggle if args.toggle else kudos.give)(lib, args.member, story)
     print(f"{'given' if state.given else 'taken back'}; {state.count} kudos")
@@ -66,6 +74,8 @@ async def _kudos(lib: Library, args: argparse.Namespace) -> int:
 
 
 async def _forget(lib: Library, args: argparse.Namespace) -> int:
+    from service import members
+
     if not args.yes:
         print("forget-me deletes every shelf, kudos and reading place of that member: add --yes to do it")
         return 2
