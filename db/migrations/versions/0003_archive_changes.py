@@ -2,8 +2,8 @@
 `stories` and `index_failures` (see `db/changes.py`), so any process's change reaches the bot's
 in-memory views, including a story re-indexed in place.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-27
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from db.changes import CHANGES_V1_DDL, CHANGES_V1_DROP
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
