@@ -72,7 +72,7 @@ class Recs(LibrarianCog):
         q = build_query(pick_filters(locals()), allowed_levels=allowed, per_page=1)
         result = await recs.rec(self.lib, q, place=place_of(interaction))
         card = await stories.story_card(self.lib, result.hit.id)
-        note = "\n".join([f"✨ {result.line}", *(f"*{r}*" for r in result.resolved)])
+        note = "\n".join([f"✨ {result.line}", f"Why: {result.reason}", *(f"*{r}*" for r in result.resolved)])
         await send_first(
             interaction, content=fit_message(note), embed=card_embed(card), view=card_view(card.id)
         )
