@@ -112,7 +112,7 @@ async def rec(
         pick = _draw(fx, pool, rng)
         session.add(RecHistory(place=place, story_id=pick, kind=kind))
         hits = await load_hits(session, [pick])
-        reason = await _why(session, compiled, pick)
+        reason = await why_picked(session, compiled, pick)
     line = f"Picked at random from {matched} matching {'story' if matched == 1 else 'stories'}"
     if avoided:
         line += f", leaving out {avoided} recommended here recently"
@@ -122,7 +122,7 @@ async def rec(
     return RecResult(hits[0], matched, hidden, line + ".", compiled.resolved, avoided, reason)
 
 
-async def _why(session: AsyncSession, compiled: Compiled, story_id: int) -> str:
+async def why_picked(session: AsyncSession, compiled: Compiled, story_id: int) -> str:
     """Why the picked story fits the filters, in words: each character asked for is in its header
     or named N times (in M words), then every other filter it passed."""
     bits: list[str] = []
