@@ -72,6 +72,11 @@ class SimilarHit:
         return {**self.hit.to_json(), "score": round(self.score, 3), "reason": self.reason}
 
 
+async def recent_in(session: AsyncSession, place: str, window: int) -> set[int]:
+    """The stories recommended in `place` lately (its latest `window` recs, any kind)."""
+    return await _recent(session, place, window)
+
+
 async def _recent(session: AsyncSession, place: str, window: int) -> set[int]:
     if window <= 0:
         return set()

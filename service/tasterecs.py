@@ -198,8 +198,10 @@ async def rec_for_member(
             ids = np.fromiter(scored, dtype=np.int64, count=len(scored))
             at, live = fx.locate(ids)
             passing = ids[live][mask[at[live]]]
-            if len(passing):
-                pick = _shortlist([scored[int(i)] for i in passing], rng)
+            recent = await recs.recent_in(session, place, min(recs.RECENT_WINDOW, len(passing) // 2))
+            fresh = [int(i) for i in passing if int(i) not in recent] or [int(i) for i in passing]
+            if fresh:  # what was just recommended here waits while others fit
+                pick = _shortlist([scored[i] for i in fresh], rng)
         if pick is not None:
             matched = count(compiled)
             hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
