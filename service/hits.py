@@ -13,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import case, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, case, func, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import Rating, Series
@@ -33,6 +33,30 @@ HIT_KEYS: tuple[str, ...] = (
     "score",
 )
 """Exactly the keys each story carries in the CLI's JSON lists."""
+WORDS_PER_MENTION = 2000
+"""A character the header does not list counts once named `MIN_MENTIONS` times (`archive.names`)
+and, in a longer story, once per this many words: two passing mentions in 20,000 words do not make
+a story "about" someone."""
+
+
+def mentions_needed(words: int | None) -> int:
+    """How often a story of `words` words must name a character its header does not list for the
+    character to count: `MIN_MENTIONS`, or one per `WORDS_PER_MENTION` words when that is more."""
+    return max(MIN_MENTIONS, -(-int(words or 0) // WORDS_PER_MENTION))
+
+
+def features(source: str, mentions: int | None, words: int | None) -> bool:
+    """Whether a character counts as in a story: named in its header, or `mentions_needed` times."""
+    return source == "header" or int(mentions or 0) >= mentions_needed(words)
+
+
+def features_sql() -> ColumnElement[bool]:
+    """`features` as a SQL condition over `story_characters` joined to `stories`."""
+    sc = StoryCharacter
+    needed = func.max(
+        MIN_MENTIONS, (func.coalesce(Story.words, 0) + WORDS_PER_MENTION - 1) / WORDS_PER_MENTION
+    )
+    return or_(sc.source == "header", sc.mentions >= needed)
 
 
 def relationship_display(key: str, past: bool) -> str:
@@ -83,9 +107,9 @@ async def _hanging(
     sc, rel, tag = StoryCharacter, StoryRelationship, StoryTag
     header = case((sc.source == "header", 1_000_000), else_=0)
     union = union_all(
-        select(
-            sc.story_id, literal("character"), sc.name, sc.name, header + sc.mentions, literal(False)
-        ).where(sc.story_id.in_(ids), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)),
+        select(sc.story_id, literal("character"), sc.name, sc.name, header + sc.mentions, literal(False))
+        .join(Story, Story.id == sc.story_id)
+        .where(sc.story_id.in_(ids), features_sql()),
         select(rel.story_id, literal("relationship"), rel.key, literal(""), -rel.id, rel.past).where(
             rel.story_id.in_(ids)
         ),

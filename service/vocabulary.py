@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from archive.names import MIN_MENTIONS
 from db.keys import fold
 from db.models import Story, StoryCharacter, StoryRelationship, StoryTag
+from service.hits import features_sql
 
 
 @dataclass(slots=True)
@@ -68,7 +68,7 @@ async def count_characters(
     rows = await session.execute(
         select(sc.name, func.count())
         .join(Story, Story.id == sc.story_id)
-        .where(*_seen(allowed_levels), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS))
+        .where(*_seen(allowed_levels), features_sql())
         .group_by(sc.name)
         .order_by(func.count().desc(), sc.name)
     )
