@@ -1,8 +1,10 @@
 """The host's `index` and `parse` commands.
 
-`index [DIR] [--quiet]` brings the index in step with the story folder (DIR, or --stories /
-STORIES_DIR) and prints what it did: added, updated, unchanged, removed, and every failed file with
-its reason. It exits 0 even when some files failed, 1 only when the run itself could not happen.
+`index [DIR] [--prune] [--json] [--quiet]` brings the index in step with the archive folder
+(--stories / STORIES_DIR; DIR a folder inside it, or another folder whose stories are only added)
+and prints what it did: added, updated, unchanged, removed (retired), failed and skipped files with
+their reasons. It exits 0 even when some files failed, 1 when the run could not happen, 3 when it
+stopped short of removing more stories than a run may without `--prune`.
 
 `parse FILE... [--json]` shows what the parser makes of story files, without any database: a
 readable card per file, or with --json exactly the `archive.model.JSON_KEYS` per file. A single
@@ -22,7 +24,6 @@ from typing import Any
 
 from archive.model import StoryMeta
 from cli.common import print_json, settings_from_args
-from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,12 @@ def register(subparsers: Any) -> None:
         "dir", nargs="?", metavar="DIR", help="story folder (default: --stories or STORIES_DIR)"
     )
     index.add_argument("--quiet", action="store_true", help="no progress bar (the summary is still printed)")
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help="retire every story whose files are gone, even more than 5 %% of the archive (or 20)",
+    )
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.set_defaults(handler=run_index)
 
     parse = subparsers.add_parser(
@@ -51,9 +58,8 @@ def register(subparsers: Any) -> None:
     parse.set_defaults(handler=run_parse)
 
 
-def _index_settings(args: argparse.Namespace) -> Settings:
-    settings = settings_from_args(args)
-    return settings.with_(stories_dir=Path(args.dir).resolve()) if args.dir else settings
+def _folder(args: argparse.Namespace, archive: Path) -> Path:
+    return Path(args.dir).resolve() if args.dir else archive
 
 
 async def run_index(args: argparse.Namespace) -> int:
@@ -62,9 +68,10 @@ async def run_index(args: argparse.Namespace) -> int:
     from service.library import Library
 
     try:
-        settings = _index_settings(args)
-        if not settings.stories_dir.is_dir():
-            print(f"the story folder {settings.stories_dir} does not exist", file=sys.stderr)
+        settings = settings_from_args(args)
+        folder = _folder(args, settings.stories_dir)
+        if not folder.is_dir():
+            print(f"the story folder {folder} does not exist; nothing was changed", file=sys.stderr)
             return 1
         lib = await Library.open(settings, load_titles=False)
     except Exception as exc:
@@ -72,20 +79,31 @@ async def run_index(args: argparse.Namespace) -> int:
         print(f"could not open the archive: {exc}", file=sys.stderr)
         return 1
     try:
-        report = await index_directory(lib, progress=not args.quiet and sys.stderr.isatty())
+        report = await index_directory(
+            lib,
+            Path(args.dir) if args.dir else None,
+            prune=args.prune,
+            progress=not args.quiet and not args.json and sys.stderr.isatty(),
+        )
     except Exception as exc:
         log.exception("index run failed")
         print(f"the index run failed: {exc}", file=sys.stderr)
         return 1
     finally:
         await lib.close()
-    print(report.summary())
+    if args.json:
+        print_json(report.to_json())
+    else:
+        print(report.summary())
+    if report.held_back:
+        print(f"removal stopped: {report.stopped}", file=sys.stderr)
+        return 3
     return 0
 
 
 def story_files(arguments: list[str]) -> tuple[list[Path], bool]:
     """The files to parse (folders expanded, sorted) and whether the answer is a list."""
-    from service.indexer import STORY_SUFFIXES
+    from service.walk import STORY_SUFFIXES
 
     files: list[Path] = []
     for argument in arguments:
