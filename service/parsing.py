@@ -188,6 +188,13 @@ def _process_pool(
     pool = ProcessPoolExecutor(
         workers, mp_context=_context(), initializer=_init_worker, initargs=(blob, os.getpid(), nice)
     )
+    try:  # start every worker now (the caller runs this in a thread): never on the event loop
+        for future in [pool.submit(os.getpid) for _ in range(workers)]:
+            future.result(timeout=120)
+    except Exception:
+        log.warning("the parse workers did not start; parsing in a thread", exc_info=True)
+        pool.shutdown(wait=False, cancel_futures=True)
+        return None
     return pool, _parse_in_worker
 
 
@@ -213,7 +220,8 @@ async def parse_all(
     workers = max(1, min(cpus, len(jobs)))
     use_processes = cpus > 1 and (processes or background or sum(j.size for j in jobs) > PROCESS_POOL_BYTES)
     nice = BACKGROUND_NICE if background else 0
-    executor, work = (use_processes and _process_pool(roster, workers, nice)) or _thread_pool(roster)
+    pooled = await asyncio.to_thread(_process_pool, roster, workers, nice) if use_processes else None
+    executor, work = pooled or _thread_pool(roster)
     todo = iter(jobs)
     in_flight: deque[tuple[asyncio.Future[Parsed], Job, int, Executor]] = deque()
 

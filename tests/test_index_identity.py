@@ -310,3 +310,16 @@ async def test_files_that_are_not_stories_are_skipped_with_reasons(library: Any)
     assert sorted(report.added) == ["story-000.txt", "story-001.txt"]
     assert "skipped: 2" in report.summary() and "LICENSE.txt: " in report.summary()
     assert {s["path"] for s in report.to_json()["skipped"]} == {"LICENSE.txt", "works.csv"}
+
+
+async def test_the_bots_start_up_index_follows_the_same_rule(library: Any) -> None:
+    from tests.conftest import make_bot
+
+    files = write_stories(library.settings.stories_dir, 30)
+    await index_directory(library)
+    for file in files[:25]:
+        file.unlink()
+    bot: Any = make_bot(library)
+    await bot._index_on_start()
+    assert bot.index_done.is_set()
+    assert len(await live(library)) == 30, "the start-up index removed more than a run may"
