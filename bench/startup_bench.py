@@ -172,6 +172,11 @@ async def run(
             await asyncio.sleep(0.2)
         await fake.wait_for_commands(timeout=60)
         await asyncio.sleep(2.0)
+        acks, lost = await _burst(fake, manifest, burst)  # the same burst, no index running: the yardstick
+        what = f"ack, {burst} commands at once on the idle bot ({_stored(work):,} stories indexed)"
+        rows.append(_row(what, acks, lost, BURST_TARGET_MS))
+        print(rows[-1].to_json(), flush=True)
+        await asyncio.sleep(5.0)
         acks, lost = await _burst(fake, manifest, idle_burst)
         what = f"ack, {idle_burst} commands at once on the idle bot ({_stored(work):,} stories indexed)"
         rows.append(_row(what, acks, lost, IDLE_TARGET_MS))
