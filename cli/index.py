@@ -1,10 +1,12 @@
 """The host's `index` and `parse` commands.
 
-`index [DIR] [--prune] [--json] [--quiet]` brings the index in step with the archive folder
-(--stories / STORIES_DIR; DIR a folder inside it, or another folder whose stories are only added)
-and prints what it did: added, updated, unchanged, removed (retired), failed and skipped files with
-their reasons. It exits 0 even when some files failed, 1 when the run could not happen, 3 when it
-stopped short of removing more stories than a run may without `--prune`.
+`index [DIR] [--prune] [--quiet] [--json]` brings the index in step with the archive folder
+(--stories / STORIES_DIR; DIR a folder inside it, or another folder whose stories are only added and
+updated, never removed) and prints what it did: added, updated, unchanged, removed (retired),
+failed and skipped files with their reasons (with --json, one object with those keys). It exits 0
+when every file was read, 1 when the run finished but some files failed (they are listed), 2 when
+the run itself could not happen, 3 when it stopped short of removing more stories than a run may
+without `--prune`.
 
 `parse FILE... [--json]` shows what the parser makes of story files, without any database: a
 readable card per file, or with --json exactly the `archive.model.JSON_KEYS` per file. A single
@@ -22,7 +24,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archive.model import StoryMeta
+from archive.model import STORY_SUFFIXES, StoryMeta
 from cli.common import print_json, settings_from_args
 
 log = logging.getLogger(__name__)
@@ -33,18 +35,20 @@ def register(subparsers: Any) -> None:
     index = subparsers.add_parser(
         "index",
         help="index the story folder (only what changed)",
-        description="Bring the index in step with the story folder; prints a summary and the failures.",
+        description="Bring the index in step with the story folder; prints a summary and the failures. "
+        "Exit code 0: every file read; 1: some files failed (listed); 2: the run could not happen; "
+        "3: removal stopped (more stories gone than a run may remove without --prune).",
     )
     index.add_argument(
         "dir", nargs="?", metavar="DIR", help="story folder (default: --stories or STORIES_DIR)"
     )
     index.add_argument("--quiet", action="store_true", help="no progress bar (the summary is still printed)")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.add_argument(
         "--prune",
         action="store_true",
         help="retire every story whose files are gone, even more than 5 %% of the archive (or 20)",
     )
-    index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.set_defaults(handler=run_index)
 
     parse = subparsers.add_parser(
@@ -63,21 +67,24 @@ def _folder(args: argparse.Namespace, archive: Path) -> Path:
 
 
 async def run_index(args: argparse.Namespace) -> int:
-    """`bot.py index`: index, print the summary; 1 only on a fatal error."""
+    """`bot.py index`: index, print the report; 1 when files failed, 2 on a fatal error."""
     from service.indexer import index_directory
     from service.library import Library
+    from settings import SettingsError
 
     try:
         settings = settings_from_args(args)
         folder = _folder(args, settings.stories_dir)
         if not folder.is_dir():
             print(f"the story folder {folder} does not exist; nothing was changed", file=sys.stderr)
-            return 1
+            return 2
         lib = await Library.open(settings, load_titles=False)
+    except SettingsError:
+        raise
     except Exception as exc:
         log.debug("index could not start", exc_info=True)
         print(f"could not open the archive: {exc}", file=sys.stderr)
-        return 1
+        return 2
     try:
         report = await index_directory(
             lib,
@@ -88,7 +95,7 @@ async def run_index(args: argparse.Namespace) -> int:
     except Exception as exc:
         log.exception("index run failed")
         print(f"the index run failed: {exc}", file=sys.stderr)
-        return 1
+        return 2
     finally:
         await lib.close()
     if args.json:
@@ -98,13 +105,11 @@ async def run_index(args: argparse.Namespace) -> int:
     if report.held_back:
         print(f"removal stopped: {report.stopped}", file=sys.stderr)
         return 3
-    return 0
+    return 1 if report.failed else 0
 
 
 def story_files(arguments: list[str]) -> tuple[list[Path], bool]:
     """The files to parse (folders expanded, sorted) and whether the answer is a list."""
-    from service.walk import STORY_SUFFIXES
-
     files: list[Path] = []
     for argument in arguments:
         path = Path(argument)

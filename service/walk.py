@@ -18,9 +18,10 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from archive.model import STORY_SUFFIXES
+
 log = logging.getLogger(__name__)
 
-STORY_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub"})
 MAX_FILE_BYTES = 64 * 1024 * 1024
 """The largest story file the indexer reads (a whole novel as EPUB is a few MB)."""
 

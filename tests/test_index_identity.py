@@ -23,7 +23,7 @@ from service.indexreport import removal_limit
 from service.recs import similar
 from service.search import SearchQuery, search
 from service.stories import find_title, stats
-from tests.conftest import CORPUS_DIR, need
+from tests.conftest import CORPUS_DIR
 
 WORDS = [
     "stake",
@@ -240,8 +240,9 @@ async def test_one_work_in_two_files_is_one_story(library: Any) -> None:
     assert (await index_directory(library)).unchanged == 5  # both files known: nothing to do
 
 
+@pytest.mark.corpus
 async def test_the_shared_corpus_ao3_works_are_three_stories_with_both_files(library: Any) -> None:
-    shutil.copytree(need(CORPUS_DIR) / "ao3-downloads", library.settings.stories_dir / "ao3")
+    shutil.copytree(CORPUS_DIR / "ao3-downloads", library.settings.stories_dir / "ao3")
     report = await index_directory(library)
     works = [p for p in report.added if not p.endswith("LICENSE.txt")]  # the licence: see below
     assert len(works) == 3 and len(report.same_work) == 3, report.summary()
