@@ -209,7 +209,8 @@ async def parse_all(
     new stories get their ids in path order, run after run).
 
     Worker processes are used for big runs, or always with `processes`; with `background` (the
-    bot's start-up index) they run at a lower priority, so the event loop's commands come first. When a worker dies (killed, out of memory) a fresh pool
+    bot's start-up index) they run at a lower priority, so the event loop's commands come first
+    (a small run parses in one thread: starting worker processes would cost more than it saves). When a worker dies (killed, out of memory) a fresh pool
     takes over and the jobs in flight are tried once more there; a file that breaks the pool again
     fails alone with the reason, and the run goes on.
     """
@@ -218,7 +219,7 @@ async def parse_all(
     loop = asyncio.get_running_loop()
     cpus = os.cpu_count() or 1
     workers = max(1, min(cpus, len(jobs)))
-    use_processes = cpus > 1 and (processes or background or sum(j.size for j in jobs) > PROCESS_POOL_BYTES)
+    use_processes = cpus > 1 and (processes or sum(j.size for j in jobs) > PROCESS_POOL_BYTES)
     nice = BACKGROUND_NICE if background else 0
     pooled = await asyncio.to_thread(_process_pool, roster, workers, nice) if use_processes else None
     executor, work = pooled or _thread_pool(roster)
