@@ -25,13 +25,17 @@ from tests.sample_archive import ARCHIVE_DIR, TRIO
 
 
 def story_files(stories: Path) -> set[str]:
-    """Every file the indexer should pick up, walked independently of the indexer."""
+    """Every file the indexer should pick up, walked independently of the indexer (files the
+    parser's classifier calls no story, such as licences, are skipped)."""
+    from archive.nonstory import non_story_reason
+
     return {
         p.relative_to(stories).as_posix()
         for p in stories.rglob("*")
         if p.is_file()
         and p.suffix.lower() in STORY_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(stories).parts)
+        and non_story_reason(p.read_bytes(), p.name) is None
     }
 
 
