@@ -36,7 +36,7 @@ _HAN = re.compile(r"[\u4e00-\u9fff]")
 _HANGUL = re.compile(r"[\uac00-\ud7af]")
 _LETTERS = re.compile(r"[^\W\d_]")
 _WORD = re.compile(r"[^\W\d_]+")
-_SAMPLE = 6_000
+_SAMPLE = 3_000
 MIN_WORDS = 20
 """Fewer words than this and no guess is made."""
 
@@ -47,11 +47,12 @@ def detect_language(text: str) -> str | None:
     letters = len(_LETTERS.findall(sample))
     if letters < 40:
         return None
-    for pattern, name in ((_HANGUL, "Korean"), (_KANA, "Japanese"), (_HAN, "Chinese"), (_GREEK, "Greek")):
-        if len(pattern.findall(sample)) > 0.3 * letters:
-            return name
-    if len(_CYRILLIC.findall(sample)) > 0.3 * letters:
-        return "Ukrainian" if len(_UKRAINIAN.findall(sample)) > 0.01 * letters else "Russian"
+    if not sample.isascii():
+        for pattern, name in ((_HANGUL, "Korean"), (_KANA, "Japanese"), (_HAN, "Chinese"), (_GREEK, "Greek")):
+            if len(pattern.findall(sample)) > 0.3 * letters:
+                return name
+        if len(_CYRILLIC.findall(sample)) > 0.3 * letters:
+            return "Ukrainian" if len(_UKRAINIAN.findall(sample)) > 0.01 * letters else "Russian"
     words = _WORD.findall(sample.lower())
     if len(words) < MIN_WORDS:
         return None

@@ -36,7 +36,11 @@ def load_bounded(
     if node is None:
         return None
     _check_budget(node, max_nodes, max_aliases)
-    return yaml.load(text, Loader=loader)
+    constructor = loader("")  # build the value from the nodes already composed (no second parse)
+    try:
+        return constructor.construct_document(node)
+    finally:
+        constructor.dispose()
 
 
 def _check_budget(root: yaml.Node, max_nodes: int, max_aliases: int) -> None:

@@ -22,7 +22,14 @@ import os
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES: tuple[str, ...] = ("cli.index", "cli.query", "cli.curate", "cli.sync", "cli.roster")
+COMMAND_MODULES: tuple[str, ...] = (
+    "cli.index",
+    "cli.query",
+    "cli.curate",
+    "cli.sync",
+    "cli.roster",
+    "cli.taste",
+)
 """The command modules, in the order their commands are listed in `--help`."""
 
 

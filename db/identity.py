@@ -28,7 +28,7 @@ _STORIES = Story.__table__
 _TEXTS = StoryText.__table__
 
 UNREAD_SCORE = -1
-"""The score of a file row made by the 0002 migration, before the indexer looked at it."""
+"""The score of a file row made by the 0003 migration, before the indexer looked at it."""
 How = Literal["path", "work", "text", "bytes", "new"]
 Among = Literal["all", "retired", "path"]
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from db.engine import create_engine, create_sessionmaker
-from db.migrate import upgrade
+from db.migrate import alembic_config, upgrade
 from db.models import Base, Story
 from db.store import stored_files
 
@@ -78,15 +79,6 @@ async def test_fts_table_and_triggers_exist(tmp_path: Path) -> None:
     assert objects >= FTS_OBJECTS
 
 
-def _head() -> str:
-    from alembic.script import ScriptDirectory
-
-    from db.migrate import alembic_config
-
-    (head,) = ScriptDirectory.from_config(alembic_config()).get_heads()
-    return head
-
-
 async def test_upgrade_twice_is_a_no_op_and_data_survives(tmp_path: Path) -> None:
     url = _url(tmp_path / "db.sqlite")
     engine = create_engine(url)
@@ -109,7 +101,7 @@ async def test_upgrade_twice_is_a_no_op_and_data_survives(tmp_path: Path) -> Non
             files = await stored_files(session)
     finally:
         await engine.dispose()
-    assert versions == [_head()]
+    assert versions == [ScriptDirectory.from_config(alembic_config()).get_current_head()]
     assert list(files) == ["a.txt"]
 
 

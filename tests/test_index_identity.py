@@ -256,7 +256,7 @@ async def test_the_shared_corpus_ao3_works_are_three_stories_with_both_files(lib
 
 
 async def test_an_upgraded_archive_keeps_its_ids_and_gains_fingerprints(tmp_path: Path) -> None:
-    """An archive indexed before story files existed: the 0002 migration keeps every story and id,
+    """An archive indexed before story files existed: the 0003 migration keeps every story and id,
     and the next run fingerprints them so a later rename is recognised."""
     from db.engine import create_engine
     from db.migrate import upgrade

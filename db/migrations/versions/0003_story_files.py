@@ -5,8 +5,8 @@ Existing stories keep their ids and everything hung on them: each gets one `stor
 the file it was indexed from (score -1: not read since the upgrade; the next index run fingerprints it
 from the stored text, and AO3 keys are filled in when the file is read again).
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-11-27
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
