@@ -137,7 +137,7 @@ class Librarian(commands.Bot):
         try:
             from service.indexer import index_directory
 
-            report = await index_directory(self.lib)
+            report = await index_directory(self.lib, background=True)
             log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             await self.lib.views.warm()  # every in-memory view now, not in the first member's command
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's

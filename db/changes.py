@@ -1,7 +1,7 @@
 """The archive's change counter: one number that grows with every write to `stories` or
 `index_failures`, whichever process makes it (the bot, `bot.py add`, `bot.py index`, curation).
 
-Owns the triggers that keep `archive_changes.changes` (migration 0003 runs `CHANGES_V1_DDL`) and
+Owns the triggers that keep `archive_changes.changes` (migration 0004 runs `CHANGES_V1_DDL`) and
 `change_count`, the one cheap read the service's in-memory views compare to know they are stale
 (a story re-indexed in place changes neither the number of stories nor the newest id, so counting
 rows would miss it). It must not import the service layer or Discord.
@@ -25,7 +25,7 @@ CHANGES_V1_DDL: tuple[str, ...] = (
         for suffix, event in (("ai", "INSERT"), ("au", "UPDATE"), ("ad", "DELETE"))
     ),
 )
-"""The SQLite statements migration 0003 runs (frozen: a later change needs a new migration)."""
+"""The SQLite statements migration 0004 runs (frozen: a later change needs a new migration)."""
 
 CHANGES_V1_DROP: tuple[str, ...] = tuple(
     f"DROP TRIGGER IF EXISTS {name}_changed_{suffix}" for name, _ in _WATCHED for suffix in ("ai", "au", "ad")

@@ -2,8 +2,8 @@
 `stories` and `index_failures` (see `db/changes.py`), so any process's change reaches the bot's
 in-memory views, including a story re-indexed in place.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-11-27
 """
 
@@ -16,8 +16,8 @@ from alembic import op
 
 from db.changes import CHANGES_V1_DDL, CHANGES_V1_DROP
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
