@@ -1,10 +1,17 @@
-"""Full-text search: the SQLite FTS5 table `story_fts`, the one function that turns user text into
-a safe MATCH expression, and the ranked search itself.
+"""Full-text search on either engine: the one function that turns user text into a safe query, and
+the ranked search itself.
 
-`story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept in
-step by AFTER INSERT/UPDATE/DELETE triggers, so a story's text and its index change in the same
-transaction. User text reaches MATCH only through `to_match_query`, and always as a bound
-parameter. This module must not import Discord; the PostgreSQL equivalent (tsvector) is a TODO.
+Members type one query language (words, "quoted phrases", AND/OR/NOT, `word*` prefixes,
+parentheses). `parse_query` is the only door for user text: it turns any input into a small tree,
+which is rendered either as an SQLite FTS5 MATCH expression (`to_match_query`) or as a PostgreSQL
+tsquery built from SQL functions over bound parameters (`to_tsquery_sql`); user text is always a
+bound parameter, never part of the SQL.
+
+SQLite: `story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept
+in step by AFTER INSERT/UPDATE/DELETE triggers; ranking is bm25 with column weights. PostgreSQL:
+`story_texts.tsv` is a stored generated tsvector (weights A-D for title, author, summary+tags,
+body) with a GIN index; ranking is ts_rank with the same weight ratios. Both fold case and
+diacritics and do not stem. This module must not import Discord.
 """
 
 from __future__ import annotations
@@ -42,29 +49,78 @@ FTS_V1_DROP: tuple[str, ...] = (
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
 
-# --- user text -> MATCH expression ---------------------------------------------------------------
+PG_FOLD = "librarian_fold"
+"""PostgreSQL: an IMMUTABLE text -> text function folding diacritics (unaccent when available)."""
+PG_CONFIG = "'simple'::regconfig"
+_PG_WEIGHTS = "'{" + ",".join(str(w / FTS_WEIGHTS[0]) for w in (1.0, 3.0, 5.0, 10.0)) + "}'"
+"""ts_rank weights {D, C, B, A}: body 1, summary/tags 3, author 5, title 10 (as FTS_WEIGHTS)."""
+
+
+def _pg_vector(column: str, weight: str) -> str:
+    return f"setweight(to_tsvector({PG_CONFIG}, {PG_FOLD}(coalesce({column}, ''))), '{weight}')"
+
+
+PG_TSV = " || ".join(
+    _pg_vector(column, weight)
+    for column, weight in (("title", "A"), ("author", "B"), ("summary", "C"), ("tags", "C"), ("body", "D"))
+)
+"""The expression `story_texts.tsv` is generated from."""
+
+
+def pg_fts_ddl(unaccent: bool) -> tuple[str, ...]:
+    """The PostgreSQL statements migration 0001 runs: the fold function, the tsvector column, its
+    GIN index. `unaccent` says whether the unaccent extension can be used (else diacritics stay)."""
+    body = "SELECT public.unaccent('public.unaccent'::regdictionary, $1)" if unaccent else "SELECT $1"
+    return (
+        *(("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public",) if unaccent else ()),
+        f"CREATE OR REPLACE FUNCTION {PG_FOLD}(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+        f"PARALLEL SAFE AS $$ {body} $$",
+        f"ALTER TABLE story_texts ADD COLUMN tsv tsvector GENERATED ALWAYS AS ({PG_TSV}) STORED",
+        "CREATE INDEX ix_story_texts_tsv ON story_texts USING gin (tsv)",
+    )
+
+
+PG_FTS_DROP: tuple[str, ...] = (
+    "DROP INDEX IF EXISTS ix_story_texts_tsv",
+    "ALTER TABLE story_texts DROP COLUMN IF EXISTS tsv",
+    f"DROP FUNCTION IF EXISTS {PG_FOLD}(text)",
+)
+
+# --- user text -> query tree ---------------------------------------------------------------------
 
 MAX_TOKENS = 64
 """Longer input is cut: nobody types more, and it keeps MATCH cheap."""
 MAX_DEPTH = 8
 """Deeper parentheses are dropped (FTS5's parser has a bounded stack)."""
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
-_UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach SQLite
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach a database
 _LEXER = re.compile(r'"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<paren>[()])|(?P<word>[^\s()"]+)|(?P<stray>")')
+
+
+@dataclass(frozen=True, slots=True)
+class Term:
+    """Words to find next to each other (one word, or a quoted phrase); `prefix`: the last is a prefix."""
+
+    words: str
+    prefix: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """`items` alternate operand and operator: [operand, "AND"|"OR"|"NOT", operand, ...]."""
+
+    items: tuple[Term | Group | str, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class _Tok:
     kind: str  # term | op | ( | )
     value: str = ""
+    prefix: bool = False
 
 
 def _searchable(value: str) -> bool:
     return any(ch.isalnum() for ch in value)
-
-
-def _quote(value: str, prefix: bool = False) -> str:
-    return '"' + value.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
 def _lex(user_text: str) -> list[_Tok]:
@@ -72,7 +128,7 @@ def _lex(user_text: str) -> list[_Tok]:
     for m in _LEXER.finditer(user_text):
         if m["phrase"] is not None:
             if _searchable(m["phrase"]):
-                tokens.append(_Tok("term", _quote(" ".join(m["phrase"].split()), bool(m["pstar"]))))
+                tokens.append(_Tok("term", " ".join(m["phrase"].split()), bool(m["pstar"])))
         elif m["paren"]:
             tokens.append(_Tok(m["paren"]))
         elif m["word"]:
@@ -83,7 +139,7 @@ def _lex(user_text: str) -> list[_Tok]:
             stem = word.rstrip("*")
             prefix = stem != word and "*" not in stem and _searchable(stem)
             if _searchable(word):
-                tokens.append(_Tok("term", _quote(stem if prefix else word, prefix)))
+                tokens.append(_Tok("term", stem if prefix else word, prefix))
         # a stray (unbalanced) quote is dropped
     return tokens
 
@@ -98,17 +154,17 @@ def _balanced(tokens: list[_Tok]) -> bool:
     return depth == 0
 
 
-def _push_words(items: list[str], ops: list[str]) -> None:
+def _push_words(items: list[Term | Group | str], ops: list[str]) -> None:
     """A misplaced operator is only a word: search for it as one."""
     for op in ops:
         if items:
             items.append("AND")
-        items.append(_quote(op))
+        items.append(Term(op))
 
 
-def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
-    """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid expression."""
-    items: list[str] = []  # operand (operator operand)*
+def _group(tokens: list[_Tok], pos: int) -> tuple[Group | None, int]:
+    """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid group."""
+    items: list[Term | Group | str] = []  # operand (operator operand)*
     pending: list[str] = []  # operators seen since the last operand
     while pos < len(tokens):
         tok = tokens[pos]
@@ -118,13 +174,14 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
         if tok.kind == "op":
             pending.append(tok.value)
             continue
+        operand: Term | Group
         if tok.kind == "(":
             inner, pos = _group(tokens, pos)
             if inner is None:
                 continue
-            operand = f"({inner})"
+            operand = inner
         else:
-            operand = tok.value
+            operand = Term(tok.value, tok.prefix)
         if items:  # between two operands the last operator wins; none means AND
             items.append(pending[-1] if pending else "AND")
         elif pending:
@@ -133,32 +190,137 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
         pending = []
         items.append(operand)
     _push_words(items, pending)
-    return (" ".join(items) or None), pos
+    return (Group(tuple(items)) if items else None), pos
 
 
-def to_match_query(user_text: str) -> str | None:
-    """Turn any user text into a safe FTS5 MATCH expression, or None when nothing is searchable.
+def parse_query(user_text: str) -> Group | None:
+    """Any user text as a query tree, or None when nothing is searchable.
 
     Keeps "quoted phrases", AND/OR/NOT (uppercase only; lowercase words are just words), `word*`
-    prefixes and balanced parentheses. Everything else is neutralised by quoting each token as a
-    string, so no input can make MATCH raise.
+    prefixes and balanced parentheses. Everything else is only words, so no input is an error.
     """
     clean = _UNSAFE.sub(" ", user_text or "")
     tokens = _lex(clean)[:MAX_TOKENS]
     if not _balanced(tokens):
         tokens = [t for t in tokens if t.kind not in "()"]
-    expr, _ = _group(tokens, 0)
-    return expr
+    tree, _ = _group(tokens, 0)
+    return tree
+
+
+# --- SQLite: the tree as an FTS5 MATCH expression -------------------------------------------------
+
+
+def _fts5(node: Term | Group | str) -> str:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, Term):
+        return '"' + node.words.replace('"', '""') + '"' + ("*" if node.prefix else "")
+    return " ".join(_fts5(item) if not isinstance(item, Group) else f"({_fts5(item)})" for item in node.items)
+
+
+def to_match_query(user_text: str) -> str | None:
+    """Any user text as a safe FTS5 MATCH expression (each token quoted as a string), or None
+    when nothing is searchable. No input can make MATCH raise."""
+    tree = parse_query(user_text)
+    return None if tree is None else _fts5(tree)
+
+
+# --- PostgreSQL: the same tree as a tsquery over bound parameters ---------------------------------
+
+
+def _split(items: tuple[Term | Group | str, ...], op: str) -> list[list[Term | Group | str]]:
+    parts: list[list[Term | Group | str]] = [[]]
+    for item in items:
+        if item == op:
+            parts.append([])
+        else:
+            parts[-1].append(item)
+    return parts
+
+
+class _TsQuery:
+    """Renders a tree with FTS5's precedence (NOT binds tightest, then AND, then OR)."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, str] = {}
+
+    def _bind(self, value: str) -> str:
+        name = f"fts_{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def term(self, term: Term) -> str:
+        if not term.prefix:
+            return f"phraseto_tsquery({PG_CONFIG}, {PG_FOLD}({self._bind(term.words)}))"
+        # a quoted lexeme with a prefix mark: quote_literal doubles quotes, backslashes are dropped
+        # first (quote_literal would write E'..'), so the string handed to to_tsquery is always valid
+        words = term.words.replace("\\", " ")
+        return f"to_tsquery({PG_CONFIG}, quote_literal({PG_FOLD}({self._bind(words)})) || ':*')"
+
+    def operand(self, node: Term | Group | str) -> str:
+        if isinstance(node, Term):
+            return self.term(node)
+        assert isinstance(node, Group)
+        return self.group(node.items)
+
+    def group(self, items: tuple[Term | Group | str, ...]) -> str:
+        alternatives = []
+        for alternative in _split(items, "OR"):
+            conjuncts = []
+            for conjunct in _split(tuple(alternative), "AND"):
+                first, *negated = _split(tuple(conjunct), "NOT")
+                expr = self.operand(first[0])
+                for part in negated:
+                    expr = f"({expr} && !!{self.operand(part[0])})"
+                conjuncts.append(expr)
+            alternatives.append(conjuncts[0] if len(conjuncts) == 1 else "(" + " && ".join(conjuncts) + ")")
+        return alternatives[0] if len(alternatives) == 1 else "(" + " || ".join(alternatives) + ")"
+
+
+def to_tsquery_sql(user_text: str) -> tuple[str, dict[str, str]] | None:
+    """Any user text as a PostgreSQL tsquery expression plus its bound parameters, or None when
+    nothing is searchable. The SQL holds only function calls and operators; every word is a
+    parameter, so no input can make the query raise."""
+    tree = parse_query(user_text)
+    if tree is None:
+        return None
+    renderer = _TsQuery()
+    return renderer.group(tree.items), renderer.params
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+async def match_ids(session: AsyncSession, user_text: str) -> list[int]:
+    """Ids of every story whose text matches `user_text` (removed ones too), unranked."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        rendered = to_tsquery_sql(user_text)
+        if rendered is None:
+            return []
+        sql, params = rendered
+        rows = await session.execute(text(f"SELECT story_id FROM story_texts WHERE tsv @@ {sql}"), params)
+        return [int(r[0]) for r in rows]
+    query = to_match_query(user_text)
+    if query is None:
+        return []
+    from db.backend import fetch_all
+
+    rows = await fetch_all(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (query,))
+    return [int(r[0]) for r in rows]
 
 
 async def fts_search(
     session: AsyncSession, user_text: str, limit: int | None = None, *, include_removed: bool = False
 ) -> list[tuple[int, float]]:
-    """Stories matching `user_text`, best first, as (story_id, bm25 rank; lower is better).
+    """Stories matching `user_text`, best first, as (story_id, rank; lower is better).
 
-    Column weights favour title, then author, then summary and tags, then body. Mod-removed
-    stories are left out unless `include_removed`.
+    Column weights favour title, then author, then summary and tags, then body (bm25 on SQLite,
+    minus ts_rank on PostgreSQL). Mod-removed stories are left out unless `include_removed`.
     """
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        return await _pg_search(session, user_text, limit, include_removed)
     query = to_match_query(user_text)
     if query is None:
         return []
@@ -175,3 +337,37 @@ async def fts_search(
         params["limit"] = int(limit)
     rows = await session.execute(text(sql), params)
     return [(int(story_id), float(rank)) for story_id, rank in rows]
+
+
+async def _pg_search(
+    session: AsyncSession, user_text: str, limit: int | None, include_removed: bool
+) -> list[tuple[int, float]]:
+    rendered = to_tsquery_sql(user_text)
+    if rendered is None:
+        return []
+    tsquery, bound = rendered
+    params: dict[str, object] = dict(bound)
+    removed = "" if include_removed else "JOIN stories AS s ON s.id = t.story_id AND s.removed_at IS NULL "
+    sql = (
+        f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.tsv, q.q, 1) AS rank "
+        f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.tsv @@ q.q {removed}"
+        "ORDER BY rank, t.story_id" + (" LIMIT :limit" if limit is not None else "")
+    )
+    if limit is not None:
+        params["limit"] = int(limit)
+    rows = await session.execute(text(sql), params)
+    return [(int(story_id), float(rank)) for story_id, rank in rows]
+
+
+async def check_index(session: AsyncSession) -> None:
+    """Raise when the full-text index disagrees with `story_texts` (FTS5's integrity check; on
+    PostgreSQL, every stored tsvector recomputed)."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        stale = await session.scalar(
+            text(f"SELECT count(*) FROM story_texts WHERE tsv IS DISTINCT FROM ({PG_TSV})")
+        )
+        if stale:
+            raise RuntimeError(f"{stale} stories have a stale full-text entry")
+        return
+    await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)"))

@@ -1,4 +1,5 @@
-"""Shared test fixtures: real SQLite databases in temp folders, the sample archive, the shared corpus.
+"""Shared test fixtures: real SQLite databases in temp folders (and, for the database tests, real
+PostgreSQL databases too: see `tests/pg.py`), the sample archive, the shared corpus.
 
 Owns the small helpers every test file uses. Keep area-specific helpers in their own test files.
 """
@@ -51,12 +52,34 @@ def fill_archive(stories: Path, *, corpus: bool) -> None:
         shutil.copytree(CORPUS_DIR / "ao3-downloads", stories / "ao3", dirs_exist_ok=True)
 
 
-async def _build(tmp: Path, corpus: bool) -> None:
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The database tests (modules in `tests.pg.DB_MODULES`) run once per backend."""
+    from tests.pg import DB_MODULES
+
+    if "db_backend" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in DB_MODULES:
+        metafunc.parametrize("db_backend", BACKENDS)
+
+
+@pytest.fixture
+def db_backend() -> str:
+    """Which engine the test's Library uses (parametrised over both in the database test modules)."""
+    return "sqlite"
+
+
+async def _build(tmp: Path, corpus: bool, database_url: str | None = None) -> None:
     from db.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)
-    fill_archive(settings.stories_dir, corpus=corpus)
+    if database_url:
+        settings = settings.with_(database_url=database_url)
+    if database_url is None:  # a PostgreSQL build indexes the stories of an existing build
+        fill_archive(settings.stories_dir, corpus=corpus)
     lib = await Library.open(settings)
     try:
         await index_directory(lib)
@@ -72,12 +95,57 @@ def built_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp
 
 
+_PG_TEMPLATES: dict[str, str] = {}
+
+
+async def _pg_template(key: str, build: object) -> str:
+    """The name of a template database built once per run by `build(url)` (migrated, or indexed)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.pg import create_database
+
+    if key not in _PG_TEMPLATES:
+        url = await create_database()
+        await build(url)  # type: ignore[operator]
+        _PG_TEMPLATES[key] = make_url(url).database or ""
+    return _PG_TEMPLATES[key]
+
+
+async def _migrate(url: str) -> None:
+    from db.engine import create_engine
+    from db.migrate import upgrade
+
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+_PG_SCRATCH: list[str] = []
+
+
 @pytest.fixture
-async def library(tmp_path: Path) -> AsyncIterator[object]:
-    """An empty, migrated Library over a fresh SQLite file."""
+async def test_database_url(db_backend: str, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database for one test: a SQLite file in `tmp_path`, or this test
+    process's PostgreSQL scratch database (cloned once from a migrated template, emptied per test)."""
+    if db_backend == "sqlite":
+        return make_settings(tmp_path).database_url
+    from tests.pg import create_database, empty_database
+
+    if not _PG_SCRATCH:
+        _PG_SCRATCH.append(await create_database(template=await _pg_template("migrated", _migrate)))
+    else:
+        await empty_database(_PG_SCRATCH[0])
+    return _PG_SCRATCH[0]
+
+
+@pytest.fixture
+async def library(test_database_url: str, tmp_path: Path) -> AsyncIterator[object]:
+    """An empty, migrated Library over a fresh database (SQLite, or PostgreSQL in its variant)."""
     from service.library import Library
 
-    lib = await Library.open(make_settings(tmp_path))
+    lib = await Library.open(make_settings(tmp_path, database_url=test_database_url))
     try:
         yield lib
     finally:
@@ -85,16 +153,28 @@ async def library(tmp_path: Path) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def archive_library(built_archive: Path, tmp_path: Path) -> AsyncIterator[object]:
+async def archive_library(built_archive: Path, tmp_path: Path, db_backend: str) -> AsyncIterator[object]:
     """A Library over a private copy of the indexed archive (tests may change it freely)."""
     from service.library import Library
 
     shutil.copytree(built_archive, tmp_path, dirs_exist_ok=True)
-    lib = await Library.open(make_settings(tmp_path))
+    settings = make_settings(tmp_path)
+    url = None
+    if db_backend == "postgresql":
+        from tests.pg import create_database, drop_database
+
+        async def build(target: str) -> None:
+            await _build(built_archive, corpus=False, database_url=target)
+
+        url = await create_database(template=await _pg_template("archive", build))
+        settings = settings.with_(database_url=url)
+    lib = await Library.open(settings)
     try:
         yield lib
     finally:
         await lib.close()
+        if url is not None:
+            await drop_database(url)
 
 
 # --- Discord interaction mocks for the cog tests (tests/test_cog_*.py) ---------------------------
