@@ -141,6 +141,22 @@ async def test_database_url(db_backend: str, tmp_path: Path) -> str:
 
 
 @pytest.fixture
+async def blank_database_url(db_backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with nothing in it yet (no migrations): a new SQLite file, or a new PostgreSQL
+    database dropped after the test."""
+    if db_backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'blank.sqlite'}"
+        return
+    from tests.pg import create_database, drop_database
+
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture
 async def library(test_database_url: str, tmp_path: Path) -> AsyncIterator[object]:
     """An empty, migrated Library over a fresh database (SQLite, or PostgreSQL in its variant)."""
     from service.library import Library
