@@ -192,7 +192,8 @@ class DailyRec(LibrarianCog):
     async def run_once(self) -> list[Outcome]:
         """One scheduler tick: every server whose post is due gets it (never raises)."""
         try:
-            return await self.service.run_due(self.clock())
+            settings = getattr(self.bot, "settings", None)
+            return await self.service.run_due(self.clock(), settings.owns_guild if settings else None)
         except Exception:
             log.exception("the daily rec tick failed; the next tick tries again")
             return []
