@@ -2,7 +2,8 @@
 schema, so a server's existing archive survives an upgrade.
 
 Owns the Alembic configuration (built here, no alembic.ini needed at run time; the scripts live in
-`db/migrations/`). It must not define tables (that is `db/models.py`) and never imports Discord.
+`db/migrations/`; on PostgreSQL an advisory lock makes processes starting together migrate one at
+a time). It must not define tables (that is `db/models.py`) and never imports Discord.
 The host may still use the Alembic CLI: `alembic -c <ini with script_location=db/migrations>`.
 """
 
@@ -30,7 +31,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x4C49_4252  # "LIBR": PostgreSQL advisory lock id held while migrating
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
+    if connection.dialect.name == "postgresql":
+        # Several bot processes (shards) may start together on one database: one migrates, the
+        # others wait for it and then find the schema up to date.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
     command.upgrade(alembic_config(connection), revision)
 
 
