@@ -125,6 +125,16 @@ async def _migrate(url: str) -> None:
 _PG_SCRATCH: list[str] = []
 
 
+def _forget_snapshots(lib: object) -> None:
+    """The scratch PostgreSQL database keeps its URL from test to test, and the service keeps its
+    snapshots per URL: forget the previous test's (SQLite tests get a new file, so a new URL)."""
+    from service import hits
+
+    forget = getattr(hits, "invalidate", None)
+    if forget is not None:
+        forget(lib)
+
+
 @pytest.fixture
 async def test_database_url(db_backend: str, tmp_path: Path) -> str:
     """A fresh, migrated, empty database for one test: a SQLite file in `tmp_path`, or this test
@@ -157,11 +167,13 @@ async def blank_database_url(db_backend: str, tmp_path: Path) -> AsyncIterator[s
 
 
 @pytest.fixture
-async def library(test_database_url: str, tmp_path: Path) -> AsyncIterator[object]:
+async def library(test_database_url: str, tmp_path: Path, db_backend: str) -> AsyncIterator[object]:
     """An empty, migrated Library over a fresh database (SQLite, or PostgreSQL in its variant)."""
     from service.library import Library
 
     lib = await Library.open(make_settings(tmp_path, database_url=test_database_url))
+    if db_backend == "postgresql":
+        _forget_snapshots(lib)
     try:
         yield lib
     finally:
