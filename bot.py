@@ -121,11 +121,10 @@ class Librarian(commands.Bot):
     async def _index_on_start(self) -> None:
         """Index new and changed files in `stories/` in the background, then refresh the caches."""
         try:
-            from db.indexer import index_directory
+            from service.indexer import index_directory
 
             report = await index_directory(self.lib)
-            log.info("start-up index: %s", report.summary())
-            await self.refresh_library()
+            log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             from service.search import warm
             from service.stories import rating_levels
 

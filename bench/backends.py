@@ -28,7 +28,7 @@ from settings import ROOT
 
 
 async def _index(settings: Any) -> float:
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     lib = await Library.open(settings)

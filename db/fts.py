@@ -52,6 +52,8 @@ FTS_V1_DROP: tuple[str, ...] = (
 PG_FOLD = "librarian_fold"
 """PostgreSQL: an IMMUTABLE text -> text function folding diacritics (unaccent when available)."""
 PG_CONFIG = "'simple'::regconfig"
+_PG_COLUMN_WEIGHTS = {"title": "A", "author": "B", "summary": "C", "tags": "C", "body": "D"}
+"""PostgreSQL: a column filter (`title:`) is a weight filter (summary and tags share weight C)."""
 _PG_WEIGHTS = "'{" + ",".join(str(w / FTS_WEIGHTS[0]) for w in (1.0, 3.0, 5.0, 10.0)) + "}'"
 """ts_rank weights {D, C, B, A}: body 1, summary/tags 3, author 5, title 10 (as FTS_WEIGHTS)."""
 
@@ -93,16 +95,40 @@ MAX_TOKENS = 64
 MAX_DEPTH = 8
 """Deeper parentheses are dropped (FTS5's parser has a bounded stack)."""
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+COLUMN_NAMES: dict[str, str] = {
+    "title": "title",
+    "author": "author",
+    "by": "author",
+    "summary": "summary",
+    "tag": "tags",
+    "tags": "tags",
+    "genre": "tags",
+    "warning": "tags",
+    "warnings": "tags",
+    "character": "tags",
+    "characters": "tags",
+    "pairing": "tags",
+    "ship": "tags",
+    "text": "body",
+    "body": "body",
+}
+"""`name:words` a member may type, and the FTS column it searches (any other `name:` is dropped)."""
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach a database
-_LEXER = re.compile(r'"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<paren>[()])|(?P<word>[^\s()"]+)|(?P<stray>")')
+_LEXER = re.compile(
+    r'(?P<neg>-(?=[^\s()"-]|"))?(?:(?P<col>[^\W\d_]+):(?=[^\s()]))?'
+    r'(?:"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<word>[^\s()"]+))'
+    r'|(?P<paren>[()])|(?P<stray>")'
+)
 
 
 @dataclass(frozen=True, slots=True)
 class Term:
-    """Words to find next to each other (one word, or a quoted phrase); `prefix`: the last is a prefix."""
+    """Words to find next to each other (one word, or a quoted phrase), in one FTS column or all;
+    `prefix`: the last word is a prefix."""
 
     words: str
     prefix: bool = False
+    column: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,36 +138,100 @@ class Group:
     items: tuple[Term | Group | str, ...]
 
 
+Node = Term | Group
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedText:
+    """A text query as trees: stories matching `include` (None: every story) that match none of
+    `exclude`."""
+
+    include: Group | None
+    exclude: tuple[Node, ...]
+
+
 @dataclass(frozen=True, slots=True)
 class _Tok:
-    kind: str  # term | op | ( | )
+    kind: str  # term | op | word-op (lowercase and/or/not) | neg | ( | )
     value: str = ""
-    prefix: bool = False
+    node: Node | None = None  # for term and neg
+
+
+@dataclass(frozen=True, slots=True)
+class MatchQuery:
+    """What a text query asks for, as MATCH expressions: stories matching `include` (None: every
+    story) that do not match `exclude` (None: nothing left out)."""
+
+    include: str | None
+    exclude: str | None
+
+    @property
+    def expression(self) -> str | None:
+        """One MATCH expression for the whole query, or None when it only leaves stories out."""
+        if self.include is None:
+            return None
+        return self.include if self.exclude is None else f"({self.include}) NOT ({self.exclude})"
 
 
 def _searchable(value: str) -> bool:
     return any(ch.isalnum() for ch in value)
 
 
+def _quote(value: str, prefix: bool = False) -> str:
+    return '"' + value.replace('"', '""') + '"' + ("*" if prefix else "")
+
+
+def _word_term(word: str) -> Term | None:
+    stem = word.rstrip("*")
+    prefix = stem != word and "*" not in stem and _searchable(stem)
+    return Term(stem if prefix else word, prefix) if _searchable(word) else None
+
+
+def _terms(m: re.Match[str]) -> list[Term]:
+    """The term one lexer match stands for: a `title:` filter searches that column; an unknown
+    `name:` (`fandom:buffy`, `rating:pg`) is dropped, leaving the plain words."""
+    if m["phrase"] is not None:
+        phrase = " ".join(m["phrase"].split())
+        term = Term(phrase, bool(m["pstar"])) if _searchable(phrase) else None
+    else:
+        term = _word_term(m["word"])
+    col = m["col"]
+    if col is None:
+        return [term] if term else []
+    column = COLUMN_NAMES.get(col.casefold())
+    if column:
+        return [Term(term.words, term.prefix, column)] if term else []
+    return [term] if term else [Term(col)]
+
+
 def _lex(user_text: str) -> list[_Tok]:
     tokens: list[_Tok] = []
     for m in _LEXER.finditer(user_text):
-        if m["phrase"] is not None:
-            if _searchable(m["phrase"]):
-                tokens.append(_Tok("term", " ".join(m["phrase"].split()), bool(m["pstar"])))
-        elif m["paren"]:
+        if m["paren"]:
             tokens.append(_Tok(m["paren"]))
-        elif m["word"]:
-            word = m["word"]
+            continue
+        if m["stray"]:  # an unbalanced quote is dropped
+            continue
+        word = m["word"]
+        if word is not None and m["col"] is None and not m["neg"]:
             if word in _OPERATORS:
                 tokens.append(_Tok("op", word))
                 continue
-            stem = word.rstrip("*")
-            prefix = stem != word and "*" not in stem and _searchable(stem)
-            if _searchable(word):
-                tokens.append(_Tok("term", stem if prefix else word, prefix))
-        # a stray (unbalanced) quote is dropped
+            if word.upper() in _OPERATORS:
+                tokens.append(_Tok("word-op", word))
+                continue
+        terms = _terms(m)
+        if m["neg"] and terms:
+            tokens.append(_Tok("neg", node=terms[0]))
+        else:
+            tokens.extend(_Tok("term", node=t) for t in terms)
     return tokens
+
+
+def _boolean(tokens: list[_Tok]) -> bool:
+    """A query is clearly boolean when it uses an uppercase operator or parentheses; only then do
+    lowercase `and`/`or`/`not` act as operators too."""
+    return any(t.kind in ("op", "(") for t in tokens)
 
 
 def _balanced(tokens: list[_Tok]) -> bool:
@@ -154,7 +244,7 @@ def _balanced(tokens: list[_Tok]) -> bool:
     return depth == 0
 
 
-def _push_words(items: list[Term | Group | str], ops: list[str]) -> None:
+def _push_words(items: list[Node | str], ops: list[str]) -> None:
     """A misplaced operator is only a word: search for it as one."""
     for op in ops:
         if items:
@@ -162,9 +252,12 @@ def _push_words(items: list[Term | Group | str], ops: list[str]) -> None:
         items.append(Term(op))
 
 
-def _group(tokens: list[_Tok], pos: int) -> tuple[Group | None, int]:
-    """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid group."""
-    items: list[Term | Group | str] = []  # operand (operator operand)*
+def _group(tokens: list[_Tok], pos: int, negs: list[Node]) -> tuple[Group | None, int]:
+    """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid expression.
+
+    Negated operands (`-word`, a leading `NOT word`) go to `negs`: the whole query leaves them out.
+    """
+    items: list[Node | str] = []  # operand (operator operand)*
     pending: list[str] = []  # operators seen since the last operand
     while pos < len(tokens):
         tok = tokens[pos]
@@ -174,16 +267,29 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[Group | None, int]:
         if tok.kind == "op":
             pending.append(tok.value)
             continue
-        operand: Term | Group
+        if tok.kind == "neg":
+            assert tok.node is not None
+            negs.append(tok.node)
+            continue
+        operand: Node
         if tok.kind == "(":
-            inner, pos = _group(tokens, pos)
+            inner, pos = _group(tokens, pos, negs)
             if inner is None:
                 continue
             operand = inner
         else:
-            operand = Term(tok.value, tok.prefix)
+            assert tok.node is not None
+            operand = tok.node
         if items:  # between two operands the last operator wins; none means AND
             items.append(pending[-1] if pending else "AND")
+        elif pending and pending[-1] == "NOT":  # `NOT tea` first: leave tea out
+            _push_words(items, pending[:-1])
+            if items:
+                items.append("NOT")
+            else:
+                negs.append(operand)
+                pending = []
+                continue
         elif pending:
             _push_words(items, pending)
             items.append("AND")
@@ -193,36 +299,62 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[Group | None, int]:
     return (Group(tuple(items)) if items else None), pos
 
 
-def parse_query(user_text: str) -> Group | None:
-    """Any user text as a query tree, or None when nothing is searchable.
+def parse_query(user_text: str) -> ParsedText | None:
+    """Any user text as query trees, or None when nothing is searchable (the one door for user text).
 
-    Keeps "quoted phrases", AND/OR/NOT (uppercase only; lowercase words are just words), `word*`
-    prefixes and balanced parentheses. Everything else is only words, so no input is an error.
+    Keeps "quoted phrases", `word*` prefixes, balanced parentheses, AND/OR/NOT (lowercase
+    `and`/`or`/`not` only when the query is clearly boolean, else they are words), `-word` and a
+    leading `NOT word` as "leave out", and `title:`/`author:`/`summary:`/`tag:`/`text:` column
+    filters (an unknown `name:` is dropped; `half-demon` is one word). Everything else is
+    only words, quoted as strings when rendered, so no input can make a query raise.
     """
     clean = _UNSAFE.sub(" ", user_text or "")
     tokens = _lex(clean)[:MAX_TOKENS]
+    boolean = _boolean(tokens)
+    tokens = [
+        (_Tok("op", t.value.upper()) if boolean else _Tok("term", node=Term(t.value)))
+        if t.kind == "word-op"
+        else t
+        for t in tokens
+    ]
     if not _balanced(tokens):
         tokens = [t for t in tokens if t.kind not in "()"]
-    tree, _ = _group(tokens, 0)
-    return tree
+    negs: list[Node] = []
+    include, _ = _group(tokens, 0, negs)
+    exclude = tuple(dict.fromkeys(negs))
+    if include is None and not exclude:
+        return None
+    return ParsedText(include, exclude)
 
 
-# --- SQLite: the tree as an FTS5 MATCH expression -------------------------------------------------
+# --- SQLite: the trees as FTS5 MATCH expressions --------------------------------------------------
 
 
-def _fts5(node: Term | Group | str) -> str:
+def _fts5(node: Node | str) -> str:
     if isinstance(node, str):
         return node
     if isinstance(node, Term):
-        return '"' + node.words.replace('"', '""') + '"' + ("*" if node.prefix else "")
-    return " ".join(_fts5(item) if not isinstance(item, Group) else f"({_fts5(item)})" for item in node.items)
+        quoted = _quote(node.words, node.prefix)
+        return f"{node.column} : {quoted}" if node.column else quoted
+    return " ".join(f"({_fts5(item)})" if isinstance(item, Group) else _fts5(item) for item in node.items)
+
+
+def parse_text(user_text: str) -> MatchQuery | None:
+    """Any user text as safe FTS5 MATCH expressions (see `parse_query`), or None when nothing is
+    searchable."""
+    parsed = parse_query(user_text)
+    if parsed is None:
+        return None
+    include = _fts5(parsed.include) if parsed.include else None
+    exclude = " OR ".join(f"({_fts5(n)})" if isinstance(n, Group) else _fts5(n) for n in parsed.exclude)
+    return MatchQuery(include, exclude or None)
 
 
 def to_match_query(user_text: str) -> str | None:
-    """Any user text as a safe FTS5 MATCH expression (each token quoted as a string), or None
-    when nothing is searchable. No input can make MATCH raise."""
-    tree = parse_query(user_text)
-    return None if tree is None else _fts5(tree)
+    """One safe FTS5 MATCH expression for `user_text` (see `parse_text`), or None when there is
+    nothing to look for (no words, or only words to leave out)."""
+    parsed = parse_text(user_text)
+    return parsed.expression if parsed else None
 
 
 # --- PostgreSQL: the same tree as a tsquery over bound parameters ---------------------------------
@@ -250,14 +382,18 @@ class _TsQuery:
         return f":{name}"
 
     def term(self, term: Term) -> str:
-        if not term.prefix:
+        weight = _PG_COLUMN_WEIGHTS.get(term.column or "", "")
+        if not term.prefix and not weight:
             return f"phraseto_tsquery({PG_CONFIG}, {PG_FOLD}({self._bind(term.words)}))"
-        # a quoted lexeme with a prefix mark: quote_literal doubles quotes, backslashes are dropped
-        # first (quote_literal would write E'..'), so the string handed to to_tsquery is always valid
+        # a quoted lexeme with a prefix and/or weight mark: quote_literal doubles quotes,
+        # backslashes are dropped first (quote_literal would write E'..'), so the string handed to
+        # to_tsquery is always valid; the mark is ours, never user text
         words = term.words.replace("\\", " ")
-        return f"to_tsquery({PG_CONFIG}, quote_literal({PG_FOLD}({self._bind(words)})) || ':*')"
+        mark = "*" * term.prefix + weight
+        # (`\\:` keeps SQLAlchemy's text() from reading `:A` as a bound parameter)
+        return f"to_tsquery({PG_CONFIG}, quote_literal({PG_FOLD}({self._bind(words)})) || '\\:{mark}')"
 
-    def operand(self, node: Term | Group | str) -> str:
+    def operand(self, node: Node | str) -> str:
         if isinstance(node, Term):
             return self.term(node)
         assert isinstance(node, Group)
@@ -277,31 +413,42 @@ class _TsQuery:
         return alternatives[0] if len(alternatives) == 1 else "(" + " || ".join(alternatives) + ")"
 
 
-def to_tsquery_sql(user_text: str) -> tuple[str, dict[str, str]] | None:
-    """Any user text as a PostgreSQL tsquery expression plus its bound parameters, or None when
-    nothing is searchable. The SQL holds only function calls and operators; every word is a
-    parameter, so no input can make the query raise."""
-    tree = parse_query(user_text)
-    if tree is None:
+def to_tsquery_sql(user_text: str, *, exclude_only: bool = False) -> tuple[str, dict[str, str]] | None:
+    """User text as a PostgreSQL tsquery expression plus its bound parameters, or None when there
+    is nothing to look for: what the query asks for minus what it leaves out (like
+    `to_match_query`), or with `exclude_only` the words it leaves out. The SQL holds only function
+    calls and operators; every word is a parameter, so no input can make the query raise."""
+    parsed = parse_query(user_text)
+    if parsed is None:
         return None
     renderer = _TsQuery()
-    return renderer.group(tree.items), renderer.params
+    left_out = " || ".join(renderer.operand(n) for n in parsed.exclude)
+    if exclude_only:
+        return (f"({left_out})", renderer.params) if left_out else None
+    if parsed.include is None:
+        return None
+    wanted = renderer.group(parsed.include.items)
+    return (f"({wanted} && !!({left_out}))" if left_out else wanted), renderer.params
 
 
 # --- search ----------------------------------------------------------------------------------------
 
 
 async def match_ids(session: AsyncSession, user_text: str) -> list[int]:
-    """Ids of every story whose text matches `user_text` (removed ones too), unranked."""
+    """Ids of every story (removed ones too) the text names, unranked: those it asks for, or, when
+    it only leaves words out (`-tea`, `NOT tea`), those it leaves out (the caller inverts)."""
+    parsed = parse_text(user_text)
+    if parsed is None:
+        return []
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        rendered = to_tsquery_sql(user_text)
+        rendered = to_tsquery_sql(user_text, exclude_only=parsed.expression is None)
         if rendered is None:
             return []
         sql, params = rendered
         rows = await session.execute(text(f"SELECT story_id FROM story_texts WHERE tsv @@ {sql}"), params)
         return [int(r[0]) for r in rows]
-    query = to_match_query(user_text)
+    query = parsed.expression or parsed.exclude
     if query is None:
         return []
     from db.backend import fetch_all

@@ -11,7 +11,6 @@ Discord: who counts as a mod is the cog's decision; this module trusts the actor
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -28,8 +27,8 @@ from archive.model import StoryMeta
 from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from db.overrides import apply_overrides
-from db.store import save_story
 from service.hits import invalidate
+from service.indexer import store_file
 from service.library import Library
 from service.query import QueryError
 from service.stories import StoryCard, resolve_story, story_card
@@ -117,16 +116,6 @@ def _audit(
     )
 
 
-async def _store(
-    session: AsyncSession, lib: Library, meta: StoryMeta, path: str, file: Path, sha: str
-) -> Story:
-    stat = await asyncio.to_thread(file.stat)
-    meta = dataclasses.replace(meta, path=path)
-    return await save_story(
-        session, meta, path=path, size=stat.st_size, mtime=stat.st_mtime, sha256=sha, roster=lib.roster
-    )
-
-
 def _in_step(lib: Library, story_id: int, title: str | None) -> None:
     if title is None:
         lib.titles.remove(story_id)
@@ -151,7 +140,7 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
     path = file.relative_to(lib.settings.stories_dir).as_posix()
     try:
         async with lib.transaction() as session:
-            story = await _store(session, lib, upload.meta, path, file, upload.sha256)
+            story = await store_file(session, lib, upload.meta, path, file, upload.sha256)
             for name, value in upload.overrides.items():
                 session.add(
                     Override(
@@ -160,7 +149,7 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
                 )
             if upload.overrides:
                 await session.flush()
-                story = await _store(session, lib, upload.meta, path, file, upload.sha256)
+                story = await store_file(session, lib, upload.meta, path, file, upload.sha256)
             _audit(session, actor, "add", story.id, story.title, path=path, overrides=upload.overrides)
     except BaseException:
         file.unlink(missing_ok=True)
@@ -209,7 +198,7 @@ async def edit_story(lib: Library, story_id: int, field_name: str, value: Any, a
         else:
             old.value, old.actor_id, old.actor_name, old.at = clean, actor.id, actor.name, utcnow()
         await session.flush()
-        stored = await _store(session, lib, meta, story.path, file, sha)
+        stored = await store_file(session, lib, meta, story.path, file, sha)
         _audit(
             session, actor, "edit", story_id, stored.title, field=field_name, value=clean, previous=previous
         )
@@ -227,7 +216,7 @@ async def reset_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
         if not rows:
             raise CurateError(f"“{story.title}” has no corrections to drop.")
         await session.execute(delete(Override).where(Override.story_id == story_id))
-        stored = await _store(session, lib, meta, story.path, file, sha)
+        stored = await store_file(session, lib, meta, story.path, file, sha)
         _audit(session, actor, "reset", story_id, stored.title, dropped={f: v for f, v in rows})
     _in_step(lib, story_id, stored.title)
     return await story_card(lib, story_id)
@@ -287,7 +276,7 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             row.path, row.removed_at, row.removed_path = path, None, None
             await session.flush()
             await asyncio.to_thread(move_file, src, dest)
-            stored = await _store(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
+            stored = await store_file(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
             _audit(session, actor, "restore", story_id, stored.title, path=path)
     except BaseException:
         if dest.exists() and not src.exists():

@@ -72,7 +72,7 @@ def db_backend() -> str:
 
 
 async def _build(tmp: Path, corpus: bool, database_url: str | None = None) -> None:
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)

@@ -25,6 +25,7 @@ DB_MODULES = frozenset(
         "test_indexer",
         "test_recs",
         "test_search",
+        "test_search_answers",
         "test_store",
         "test_stories",
         "test_titles",

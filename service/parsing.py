@@ -1,11 +1,9 @@
-"""The indexer's two workers: parsing files off the event loop, and writing stories from one thread.
+"""Parsing files off the event loop: the indexer's parse step and its worker processes.
 
-Owns the parse step (read, sha256, `parse_story` with the roster; every failure becomes a reason in
-plain words, never an exception) run in a thread for small runs and in worker processes for big
-ones, and the `Writer`, which runs synchronous store functions a transaction (or a batch) at a
-time: on SQLite through a synchronous engine in one dedicated thread (one event-loop hop per story instead
-of one per statement), elsewhere through the async session. It must not decide what to index
-(that is `db/indexer.py`) and never imports Discord.
+Owns `Job` (a file to (re-)index), `Parsed` (what reading it gave) and `parse_job` (read, sha256,
+`parse_story` with the roster; every failure becomes a reason in plain words, never an exception),
+run in a thread for small runs and in worker processes for big ones (`parse_all`). It must not
+decide what to index (that is `service.indexer`), write to the database or import Discord.
 """
 
 from __future__ import annotations
@@ -22,23 +20,15 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, Th
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
-
-from sqlalchemy.orm import Session, sessionmaker
+from typing import Any
 
 from archive.model import StoryMeta
-from db.engine import create_sync_engine, sync_sqlite_url
-from db.store import touch_story_sync, write_story
-
-if TYPE_CHECKING:
-    from service.library import Library
 
 log = logging.getLogger(__name__)
 
 PROCESS_POOL_BYTES = 8 * 1024 * 1024
 """Runs with more than this much to parse use worker processes; smaller ones use a thread."""
 WINDOW_PER_WORKER = 8
-T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,92 +165,3 @@ async def parse_all(jobs: list[Job], roster: Any) -> AsyncIterator[Parsed]:
         for future, _ in in_flight:
             future.cancel()
         executor.shutdown(wait=True, cancel_futures=True)
-
-
-class Writer:
-    """Runs `fn(session, *args)` in its own transaction, committed on success, rolled back on error."""
-
-    def __init__(self, lib: Library) -> None:
-        self._lib = lib
-        url = sync_sqlite_url(lib.settings.database_url)
-        self._engine = create_sync_engine(url) if url else None
-        self._sessions = sessionmaker(self._engine, expire_on_commit=False) if self._engine else None
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="index-writer") if self._engine else None
-
-    def _in_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
-        assert self._sessions is not None
-        with self._sessions.begin() as session:
-            return fn(session, *args)
-
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """One transaction around `fn(session, *args)`, off the event loop where possible."""
-        if self._thread is None:
-            async with self._lib.transaction() as session:
-                return await session.run_sync(fn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self._thread, self._in_tx, fn, args)
-
-    def _batch_in_tx(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
-        assert self._sessions is not None
-        results: list[T | Exception] = []
-        with self._sessions.begin() as session:
-            for args in items:
-                try:
-                    with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
-                        results.append(fn(session, *args))
-                except Exception as exc:
-                    results.append(exc)
-        return results
-
-    async def run_batch(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
-        """`fn(session, *args)` for each args in `items`, all in ONE transaction, each in its own
-        savepoint: an exception rolls back (and is returned for) that item only.
-
-        A killed run still leaves a consistent index: the batch commits whole or not at all.
-        Fewer, larger transactions save the per-commit work (WAL frames, FTS5 segment flushes).
-        """
-        if self._thread is None:
-            return [await self._settled(fn, args) for args in items]
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._thread, self._batch_in_tx, fn, items)
-        except Exception as exc:  # the transaction itself failed: store them one by one as before
-            log.warning("a batch of %s stories failed (%s); storing them one by one", len(items), exc)
-            return [await self._settled(fn, args) for args in items]
-
-    async def _settled(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T | Exception:
-        try:
-            return await self.run(fn, *args)
-        except Exception as exc:
-            return exc
-
-    async def close(self) -> None:
-        """Finish pending writes and close the writer's connections."""
-        if self._thread is not None:
-            await asyncio.to_thread(self._thread.shutdown, wait=True)
-        if self._engine is not None:
-            self._engine.dispose()
-
-    async def __aenter__(self) -> Writer:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.close()
-
-
-def store_parsed(session: Session, parsed: Parsed, roster: Any) -> tuple[int, str]:
-    """Store one parsed story (or only its new mtime); returns (story id, title)."""
-    job = parsed.job
-    if parsed.same:
-        assert job.story_id is not None
-        touch_story_sync(session, job.story_id, mtime=job.mtime)
-        return job.story_id, ""
-    assert parsed.meta is not None
-    return write_story(
-        session,
-        parsed.meta,
-        path=job.path,
-        size=parsed.size,
-        mtime=job.mtime,
-        sha256=parsed.sha256,
-        roster=roster,
-    )
