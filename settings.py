@@ -18,15 +18,24 @@ ROOT = Path(__file__).resolve().parent
 class SettingsError(ValueError):
     """A setting has a value Librarian cannot use; the message names the setting."""
 
+    def advice(self) -> str:
+        """The one line a host sees: what is wrong and where to fix it."""
+        return f"{self}: fix it in .env or the environment, then run again."
 
-def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
+
+def _int(
+    env: dict[str, str], name: str, default: int | None, *, minimum: int | None = None, hint: str = ""
+) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {raw!r}{hint}")
+    return value
 
 
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:
@@ -63,8 +72,11 @@ def _shards(env: dict[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
     return count, ids
 
 
-def _path(env: dict[str, str], name: str, default: str) -> Path:
-    path = Path(env.get(name, "").strip() or default).expanduser()
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    path = Path(raw).expanduser()
     return path if path.is_absolute() else ROOT / path
 
 
@@ -97,30 +109,37 @@ class Settings:
             if dotenv:
                 load_dotenv(ROOT / ".env", override=False)
             env = dict(os.environ)
-        database_url = env.get("DATABASE_URL", "").strip() or cls.__dataclass_fields__["database_url"].default
+        d = cls()  # every default is written once, on the fields above
+        database_url = env.get("DATABASE_URL", "").strip() or d.database_url
         if database_url.startswith("sqlite") and ":///" in database_url:
             # Relative SQLite paths are relative to the project, not to the working directory.
             prefix, _, file = database_url.partition(":///")
             if file and not file.startswith("/") and file != ":memory:":
                 database_url = f"{prefix}:///{ROOT / file}"
+        fake_now = env.get("LIBRARIAN_FAKE_NOW_FILE", "").strip()
         shard_count, shard_ids = _shards(env)
         return cls(
-            discord_token=env.get("DISCORD_TOKEN", "").strip() or None,
+            discord_token=env.get("DISCORD_TOKEN", "").strip() or d.discord_token,
             database_url=database_url,
-            stories_dir=_path(env, "STORIES_DIR", "stories"),
-            removed_dir=_path(env, "REMOVED_DIR", "data/removed"),
-            roster_file=_path(env, "ROSTER_FILE", "fandoms/buffyverse.yaml"),
-            test_guild_id=_int(env, "TEST_GUILD_ID", None),
-            mod_role=env.get("MOD_ROLE", "").strip() or None,
-            read_followups=_int(env, "READ_FOLLOWUPS", 2) or 0,
-            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 2 * 1024 * 1024) or 2 * 1024 * 1024,
-            adds_per_day=_int(env, "ADDS_PER_DAY", 10) or 0,
-            index_on_start=_bool(env, "INDEX_ON_START", True),
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-            dailyrec_tick_seconds=max(_int(env, "DAILYREC_TICK_SECONDS", 30) or 30, 1),
-            fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", "")
-            if env.get("LIBRARIAN_FAKE_NOW_FILE")
-            else None,
+            stories_dir=_path(env, "STORIES_DIR", d.stories_dir),
+            removed_dir=_path(env, "REMOVED_DIR", d.removed_dir),
+            roster_file=_path(env, "ROSTER_FILE", d.roster_file),
+            test_guild_id=_int(env, "TEST_GUILD_ID", d.test_guild_id, minimum=1),
+            mod_role=env.get("MOD_ROLE", "").strip() or d.mod_role,
+            read_followups=_int(env, "READ_FOLLOWUPS", d.read_followups, minimum=0),
+            # 0 is refused, not read as "no limit" or "the default": members' uploads stop with ADDS_PER_DAY=0.
+            upload_max_bytes=_int(
+                env,
+                "UPLOAD_MAX_BYTES",
+                d.upload_max_bytes,
+                minimum=1,
+                hint=" (a size in bytes; to stop members' uploads set ADDS_PER_DAY=0)",
+            ),
+            adds_per_day=_int(env, "ADDS_PER_DAY", d.adds_per_day, minimum=0),
+            index_on_start=_bool(env, "INDEX_ON_START", d.index_on_start),
+            log_level=(env.get("LOG_LEVEL", "").strip() or d.log_level).upper(),
+            dailyrec_tick_seconds=_int(env, "DAILYREC_TICK_SECONDS", d.dailyrec_tick_seconds, minimum=1),
+            fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", ROOT) if fake_now else d.fake_now_file,
             shard_count=shard_count,
             shard_ids=shard_ids,
         )
