@@ -202,7 +202,9 @@ class DailyRec(LibrarianCog):
         now = self.clock()
         try:
             settings = getattr(self.bot, "settings", None)
-            return await self.service.run_due(now, settings.owns_guild if settings else None)
+            if settings is not None and settings.shard_ids is not None:  # only this process's shards
+                return await self.service.run_due(now, owns=settings.owns_guild)
+            return await self.service.run_due(now)
         except Exception:
             log.exception("the daily rec tick failed; the next tick tries again")
             return []
