@@ -2,7 +2,7 @@
 calls these functions and never asks which engine it runs on.
 
 Owns the engine-specific pieces that are not full text (full text lives in `db/fts.py`): the fast
-raw fetch and the bulk-load helpers `copy-archive` needs (id sequences,
+raw fetch, "insert or ignore", and the bulk-load helpers `copy-archive` needs (id sequences,
 triggers that must not fire twice). It must not define tables or import Discord.
 """
 
@@ -36,6 +36,16 @@ async def fetch_all(session: AsyncSession, sql: str, params: tuple[Any, ...] = (
     if conn.dialect.name == "postgresql" and not params and driver is not None and hasattr(driver, "fetch"):
         return [tuple(record) for record in await driver.fetch(sql)]
     return list((await conn.exec_driver_sql(sql, params)).fetchall())
+
+
+async def insert_ignore(session: AsyncSession, table: Any, **values: Any) -> None:
+    """Insert one row unless its key is already there (INSERT OR IGNORE / ON CONFLICT DO NOTHING)."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    await session.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
 def reset_ids(conn: Connection, tables: list[Table]) -> None:
