@@ -30,7 +30,7 @@ from archive.ratings import level_of
 from db.keys import fold
 from db.models import AuditEntry, Story, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
-from service.hits import MIN_MENTIONS, relationship_display
+from service.hits import features, relationship_display
 from service.indexer import STORY_SUFFIXES
 from service.library import Library
 from service.query import QueryError
@@ -183,7 +183,7 @@ def card_of(meta: StoryMeta, story_id: int = 0) -> StoryCard:
         author=meta.author,
         rating=meta.rating,
         relationships=[relationship_display(r.key, r.past) for r in meta.relationships],
-        characters=[c.name for c in meta.characters if c.source == "header" or c.mentions >= MIN_MENTIONS],
+        characters=[c.name for c in meta.characters if features(c.source, c.mentions, meta.words)],
         words=meta.words,
         summary=meta.summary,
         tags=list(meta.tags),
