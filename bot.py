@@ -138,7 +138,7 @@ class Librarian(commands.Bot):
         try:
             from service.indexer import index_directory
 
-            report = await index_directory(self.lib)
+            report = await index_directory(self.lib, background=True)
             log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             from service.search import warm
             from service.stories import rating_levels
