@@ -40,9 +40,27 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
-def _path(env: dict[str, str], name: str, default: str) -> Path:
+def _path(env: dict[str, str], name: str, default: str | Path) -> Path:
     path = Path(env.get(name, "").strip() or default).expanduser()
     return path if path.is_absolute() else ROOT / path
+
+
+def _guild_ids(env: dict[str, str], name: str) -> frozenset[int]:
+    raw = env.get(name, "").replace(",", " ").split()
+    try:
+        return frozenset(int(part) for part in raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be server ids separated by commas, not {env[name]!r}") from exc
+
+
+def _database_url(env: dict[str, str], data_dir: Path) -> str:
+    url = env.get("DATABASE_URL", "").strip() or f"sqlite+aiosqlite:///{data_dir / 'librarian.db'}"
+    if url.startswith("sqlite") and ":///" in url:
+        # Relative SQLite paths are relative to the project, not to the working directory.
+        prefix, _, file = url.partition(":///")
+        if file and not file.startswith("/") and file != ":memory:":
+            url = f"{prefix}:///{ROOT / file}"
+    return url
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +71,9 @@ class Settings:
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'data' / 'librarian.db'}"
     stories_dir: Path = ROOT / "stories"
     removed_dir: Path = ROOT / "data" / "removed"
+    uploads_dir: Path = ROOT / "data" / "uploads"
+    data_dir: Path = ROOT / "data"  # what the three above default to (the database, removed/, uploads/)
+    home_guild_ids: frozenset[int] = frozenset()  # the servers that may curate (empty: the only one)
     roster_file: Path = ROOT / "fandoms" / "buffyverse.yaml"
     test_guild_id: int | None = None
     mod_role: str | None = None
@@ -63,6 +84,7 @@ class Settings:
     log_level: str = "INFO"
     dailyrec_tick_seconds: int = 30
     fake_now_file: Path | None = None  # TEST HOOK: the bot's clock reads "now" from this file
+    crash_at: str | None = None  # TEST HOOK: the process SIGKILLs itself at this named point
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -72,17 +94,15 @@ class Settings:
             if dotenv:
                 load_dotenv(ROOT / ".env", override=False)
             env = dict(os.environ)
-        database_url = env.get("DATABASE_URL", "").strip() or cls.__dataclass_fields__["database_url"].default
-        if database_url.startswith("sqlite") and ":///" in database_url:
-            # Relative SQLite paths are relative to the project, not to the working directory.
-            prefix, _, file = database_url.partition(":///")
-            if file and not file.startswith("/") and file != ":memory:":
-                database_url = f"{prefix}:///{ROOT / file}"
+        data_dir = _path(env, "DATA_DIR", "data")
         return cls(
             discord_token=env.get("DISCORD_TOKEN", "").strip() or None,
-            database_url=database_url,
+            database_url=_database_url(env, data_dir),
             stories_dir=_path(env, "STORIES_DIR", "stories"),
-            removed_dir=_path(env, "REMOVED_DIR", "data/removed"),
+            removed_dir=_path(env, "REMOVED_DIR", data_dir / "removed"),
+            uploads_dir=_path(env, "UPLOADS_DIR", data_dir / "uploads"),
+            data_dir=data_dir,
+            home_guild_ids=_guild_ids(env, "HOME_GUILD_IDS"),
             roster_file=_path(env, "ROSTER_FILE", "fandoms/buffyverse.yaml"),
             test_guild_id=_int(env, "TEST_GUILD_ID", None),
             mod_role=env.get("MOD_ROLE", "").strip() or None,
@@ -95,6 +115,7 @@ class Settings:
             fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", "")
             if env.get("LIBRARIAN_FAKE_NOW_FILE")
             else None,
+            crash_at=env.get("LIBRARIAN_CRASH_AT", "").strip() or None,
         )
 
     def with_(self, **changes: object) -> Settings:

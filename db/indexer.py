@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
+from db.files import UPLOAD_PREFIX, archive_roots, is_upload, path_of
 from db.models import IndexFailure, Story, utcnow
 from db.pipeline import Job, Parsed, Writer, parse_all, parse_job, store_parsed
 from db.store import delete_story_sync, removed_paths, stored_files
@@ -75,14 +76,16 @@ class FileOutcome:
     reason: str | None = None
 
 
-def _walk(directory: Path, base: Path, skip: Path) -> list[tuple[str, str, int, float]]:
-    """Story files under `directory`: (path relative to `base`, absolute path, size, mtime).
+def _walk(
+    directory: Path, base: Path, skip: set[Path], prefix: str = ""
+) -> list[tuple[str, str, int, float]]:
+    """Story files under `directory`: (`prefix` + path relative to `base`, absolute path, size, mtime).
 
-    Hidden files and folders, and the removed-stories folder `skip`, are left out; symlinked
-    folders are not followed (as `os.walk`), symlinked files are.
+    Hidden files and folders, and the folders in `skip` (removed stories, uploads kept elsewhere),
+    are left out; symlinked folders are not followed (as `os.walk`), symlinked files are.
     """
     found: list[tuple[str, str, int, float]] = []
-    start = "" if directory == base else directory.relative_to(base).as_posix() + "/"
+    start = prefix + ("" if directory == base else directory.relative_to(base).as_posix() + "/")
     todo = [(str(directory), start)]
     while todo:
         folder, prefix = todo.pop()
@@ -97,7 +100,7 @@ def _walk(directory: Path, base: Path, skip: Path) -> list[tuple[str, str, int, 
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
-                    if Path(entry.path).resolve() != skip:
+                    if Path(entry.path).resolve() not in skip:
                         todo.append((entry.path, f"{prefix}{entry.name}/"))
                 elif os.path.splitext(entry.name)[1].lower() in STORY_SUFFIXES:
                     stat = entry.stat()
@@ -107,14 +110,45 @@ def _walk(directory: Path, base: Path, skip: Path) -> list[tuple[str, str, int, 
     return found
 
 
-def _roots(lib: Library, directory: Path | None) -> tuple[Path, Path, str]:
-    """(folder to walk, the story folder, path prefix this run is responsible for)."""
-    root = lib.settings.stories_dir.resolve()
-    folder = (directory or root).resolve()
-    if not folder.is_relative_to(root):
-        raise ValueError(f"{folder} is not inside the story folder {root}")
-    prefix = folder.relative_to(root).as_posix()
-    return folder, root, "" if prefix == "." else prefix + "/"
+def _roots(lib: Library, directory: Path | None) -> tuple[list[tuple[Path, Path, str]], str]:
+    """The folders to walk as (folder, its archive root, the root's path prefix), and the path
+    prefix this run is responsible for. A full run walks the story folder and the uploads folder."""
+    if directory is None:
+        walks = [(r.folder.resolve(), r.folder.resolve(), r.prefix) for r in archive_roots(lib.settings)]
+        return walks, ""
+    folder = directory.resolve()
+    for root in reversed(archive_roots(lib.settings)):  # the uploads folder first: it may be inside
+        base = root.folder.resolve()
+        if folder.is_relative_to(base):
+            scope = root.prefix + folder.relative_to(base).as_posix()
+            scope = root.prefix if folder == base else scope + "/"
+            return [(folder, base, root.prefix)], scope
+    raise ValueError(f"{folder} is not inside the story folder {lib.settings.stories_dir.resolve()}")
+
+
+def _walk_all(
+    walks: list[tuple[Path, Path, str]], skip: set[Path], uploads_inside: bool
+) -> tuple[list[tuple[str, str, int, float]], set[str]]:
+    """Every story file of the walked folders (a path in a later folder wins), and the prefixes
+    whose folder could be read (stories under any other prefix are never taken for gone)."""
+    files: dict[str, tuple[str, str, int, float]] = {}
+    readable: set[str] = set()
+    for folder, base, prefix in walks:
+        if not folder.is_dir():
+            continue
+        readable.add(prefix)
+        for found in _walk(folder, base, skip, prefix):
+            files[found[0]] = found
+    if "" in readable and uploads_inside:
+        readable.add(UPLOAD_PREFIX)  # the uploads folder is the story folder's uploads/
+    return [files[path] for path in sorted(files)], readable
+
+
+def _gone(path: str, on_disk: set[str], scope: str, readable: set[str]) -> bool:
+    """Whether a stored story's file has left the archive (its folder was read, the file is not in it)."""
+    if path in on_disk or not path.startswith(scope):
+        return False
+    return (UPLOAD_PREFIX if is_upload(path) else "") in readable
 
 
 def _titles(lib: Library, method: str, *args: Any) -> None:
@@ -198,11 +232,15 @@ async def index_directory(
 
     started = time.perf_counter()
     report = IndexReport()
-    folder, base, prefix = _roots(lib, directory)
-    skip = lib.settings.removed_dir.resolve()
+    walks, prefix = _roots(lib, directory)
+    folder = walks[0][0]
+    uploads_inside = len(archive_roots(lib.settings)) == 1  # UPLOADS_DIR is the story folder's uploads/
+    skip = {lib.settings.removed_dir.resolve()}
+    if not uploads_inside:  # walked as its own root, never twice
+        skip.add(lib.settings.uploads_dir.resolve())
     if not folder.is_dir():  # never read a missing (unmounted?) folder as "every story was deleted"
         raise FileNotFoundError(f"the story folder {folder} does not exist")
-    files = await asyncio.to_thread(_walk, folder, base, skip)
+    files, readable = await asyncio.to_thread(_walk_all, walks, skip, uploads_inside)
     async with lib.sessions() as session:
         stored = await stored_files(session)
         removed = await removed_paths(session)
@@ -211,7 +249,7 @@ async def index_directory(
 
     async with Writer(lib) as writer:
         for path, (*_, story_id) in sorted(stored.items()):
-            if path.startswith(prefix) and path not in on_disk:
+            if _gone(path, on_disk, prefix, readable):
                 await writer.run(delete_story_sync, story_id)
                 _titles(lib, "remove", story_id)
                 report.removed.append(path)
@@ -268,12 +306,12 @@ async def index_directory(
 
 
 async def index_file(lib: Library, file: Path) -> FileOutcome:
-    """Index one file inside the story folder now (what `/story add` calls after saving it)."""
+    """Index one file inside the story folder (or the uploads folder) now."""
     root = lib.settings.stories_dir.resolve()
     file = (file if file.is_absolute() else root / file).resolve()
-    if not file.is_relative_to(root):
+    path = path_of(lib.settings, file)
+    if path is None:
         raise ValueError(f"{file} is not inside the story folder {root}")
-    path = file.relative_to(root).as_posix()
     async with lib.sessions() as session:
         query = select(Story.file_size, Story.file_hash, Story.id, Story.removed_at).where(Story.path == path)
         row = (await session.execute(query)).first()

@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, ThreadPoolExecutor
@@ -27,7 +28,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy.orm import Session, sessionmaker
 
 from archive.model import StoryMeta
+from db.crashpoint import crash_point
 from db.engine import create_sync_engine, sync_sqlite_url
+from db.retry import is_locked, retry_sync, yield_lock
 from db.store import touch_story_sync, write_story
 
 if TYPE_CHECKING:
@@ -189,8 +192,17 @@ class Writer:
 
     def _in_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         assert self._sessions is not None
-        with self._sessions.begin() as session:
-            return fn(session, *args)
+        sessions = self._sessions
+
+        def attempt() -> T:
+            with sessions.begin() as session:
+                session.connection()  # BEGIN IMMEDIATE: wait for another writer before any work
+                started = time.monotonic()
+                result = fn(session, *args)
+            yield_lock(time.monotonic() - started)
+            return result
+
+        return retry_sync(attempt, "an index write")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """One transaction around `fn(session, *args)`, off the event loop where possible."""
@@ -201,15 +213,28 @@ class Writer:
 
     def _batch_in_tx(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
         assert self._sessions is not None
-        results: list[T | Exception] = []
-        with self._sessions.begin() as session:
-            for args in items:
-                try:
-                    with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
-                        results.append(fn(session, *args))
-                except Exception as exc:
-                    results.append(exc)
-        return results
+        sessions = self._sessions
+        settings = self._lib.settings
+
+        def attempt() -> list[T | Exception]:
+            results: list[T | Exception] = []
+            with sessions.begin() as session:
+                session.connection()  # BEGIN IMMEDIATE: wait for another writer before any work
+                started = time.monotonic()
+                for args in items:
+                    try:
+                        with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
+                            results.append(fn(session, *args))
+                    except Exception as exc:
+                        if is_locked(exc):
+                            raise
+                        results.append(exc)
+                crash_point(settings, "index:mid-batch")
+            crash_point(settings, "index:after-batch")
+            yield_lock(time.monotonic() - started)  # a waiting writer (the CLI, a mod) gets in now
+            return results
+
+        return retry_sync(attempt, "an index batch")
 
     async def run_batch(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
         """`fn(session, *args)` for each args in `items`, all in ONE transaction, each in its own

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from archive.model import Series, StoryMeta
 from archive.parse import parse_story, unreadable_reason
 from archive.ratings import level_of
+from db.files import UPLOAD_FOLDER
 from db.indexer import STORY_SUFFIXES
 from db.keys import fold
 from db.models import AuditEntry, Story, utcnow
@@ -38,8 +39,6 @@ from service.stories import StoryCard
 
 log = logging.getLogger(__name__)
 
-UPLOAD_FOLDER = "uploads"
-"""Where added stories go, inside the story folder."""
 ADD_WINDOW = timedelta(hours=24)
 MAX_NAME = 120
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))}

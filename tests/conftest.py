@@ -30,12 +30,14 @@ def need(path: Path) -> Path:
 
 
 def make_settings(tmp: Path, **changes: object) -> Settings:
-    """Settings for a throwaway archive under `tmp`: its own SQLite file, stories and attic."""
+    """Settings for a throwaway archive under `tmp`: its own SQLite file, stories, uploads and attic."""
     (tmp / "stories").mkdir(parents=True, exist_ok=True)
     base = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'librarian.db'}",
         stories_dir=tmp / "stories",
         removed_dir=tmp / "removed",
+        uploads_dir=tmp / "uploads",
+        data_dir=tmp,
         roster_file=ROSTER_FILE,
     )
     return base.with_(**changes) if changes else base

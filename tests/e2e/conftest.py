@@ -106,6 +106,7 @@ class E2E:
     fake: FakeDiscord
     bot: BotProcess
     stories: Path
+    uploads: Path
     checked: int = 0  # bot output lines already checked for problems by a test
 
     def refused(self, since: int = 0) -> list[Recorded]:
@@ -130,6 +131,8 @@ def bot_env(fake: FakeDiscord, tmp: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'librarian.db'}",
         "STORIES_DIR": str(tmp / "stories"),
         "REMOVED_DIR": str(tmp / "removed"),
+        "UPLOADS_DIR": str(tmp / "uploads"),
+        "DATA_DIR": str(tmp),
         "ROSTER_FILE": str(ROSTER_FILE),
         "TEST_GUILD_ID": fake.guild_id,
         "MOD_ROLE": "Mods",
@@ -174,7 +177,7 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, 
         assert not starting, "the bot logged problems while starting:\n" + "\n".join(
             bot.lines[first : first + 40]
         )
-        env = E2E(fake=fake, bot=bot, stories=tmp / "stories")
+        env = E2E(fake=fake, bot=bot, stories=tmp / "stories", uploads=tmp / "uploads")
         yield env
     finally:
         code = await bot.stop()
