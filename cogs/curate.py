@@ -19,7 +19,7 @@ from discord.utils import escape_markdown
 
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
-from cogs.checks import is_mod, mods_only
+from cogs.checks import curation_refused, is_mod, mods_only
 from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
 from cogs.errors import reply_ephemeral
 from cogs.transformers import (
@@ -89,9 +89,14 @@ class Curate(LibrarianCog):
     )
 
     async def _actor(self, interaction: discord.Interaction) -> Actor | None:
-        """The mod running the command, or None after telling a member they may not."""
+        """The mod running the command, or None after telling a member they may not (not a mod, or
+        not in a server that curates the shared archive)."""
         if not is_mod(interaction, self.lib.settings.mod_role):
             await reply_ephemeral(interaction, refusal(self.lib.settings.mod_role))
+            return None
+        elsewhere = curation_refused(interaction, self.lib.settings)
+        if elsewhere is not None:
+            await reply_ephemeral(interaction, elsewhere)
             return None
         user = interaction.user
         return Actor(user.id, getattr(user, "display_name", None) or user.name, interaction.guild_id)
