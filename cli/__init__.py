@@ -1,5 +1,5 @@
 """The host's command line: `python bot.py <command> ...` (parse, index, search, title, excerpt, rec,
-similar, stats, add, remove, restore, sync).
+similar, stats, add, remove, restore, history, check, backup, export, import, sync).
 
 Owns argument parsing and the dispatch to one module per group of commands. Each module exposes
 `register(subparsers)`, adding its commands with `set_defaults(handler=...)` where the handler is
@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("cli.index", "cli.query", "cli.curate")
+COMMAND_MODULES = ("cli.index", "cli.query", "cli.curate", "cli.data")
 COMMANDS = frozenset(
     {
         "parse",
@@ -31,6 +31,10 @@ COMMANDS = frozenset(
         "remove",
         "restore",
         "history",
+        "check",
+        "backup",
+        "export",
+        "import",
         "sync",
     }
 )

@@ -25,6 +25,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import StoryMeta
+from db.crashpoint import crash_point
 from db.files import free_story_path, home_of, story_file
 from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
@@ -49,6 +50,7 @@ from service.uploads import (
     parse_upload,
     prepare_add,
     taken_paths,
+    write_new_file,
 )
 
 __all__ = [
@@ -150,9 +152,8 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
     except FileExistsError as exc:
         raise CurateError(f"Too many files are called {upload.name!r} already.") from exc
     file = home_of(lib.settings, path)
-    file.parent.mkdir(parents=True, exist_ok=True)
-    with file.open("xb") as out:  # never overwrite: "x" fails if the name was taken meanwhile
-        out.write(upload.data)
+    await asyncio.to_thread(write_new_file, file, upload.data)
+    crash_point(lib.settings, "add:after-write")
     try:
         async with lib.transaction() as session:
             story = await _store(session, lib, upload.meta, path, file, upload.sha256)
@@ -166,6 +167,8 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
                 await session.flush()
                 story = await _store(session, lib, upload.meta, path, file, upload.sha256)
             _audit(session, actor, "add", story.id, story.title, path=path, overrides=upload.overrides)
+            await session.flush()
+            crash_point(lib.settings, "add:before-commit")
     except BaseException:
         file.unlink(missing_ok=True)
         raise
@@ -255,8 +258,10 @@ async def remove_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             row.removed_path = dest.relative_to(attic).as_posix() if moved else None
             _audit(session, actor, "remove", story_id, row.title, path=story.path, moved_to=row.removed_path)
             await session.flush()
+            crash_point(lib.settings, "remove:before-move")
             if moved:
                 await asyncio.to_thread(move_file, src, dest)
+            crash_point(lib.settings, "remove:after-move")
     except BaseException:
         if moved and dest.exists() and not src.exists():
             move_file(dest, src)
@@ -292,6 +297,8 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             await asyncio.to_thread(move_file, src, dest)
             stored = await _store(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
             _audit(session, actor, "restore", story_id, stored.title, path=path)
+            await session.flush()
+            crash_point(lib.settings, "restore:after-move")
     except BaseException:
         if dest.exists() and not src.exists():
             move_file(dest, src)

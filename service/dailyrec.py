@@ -25,6 +25,7 @@ from typing import Literal, Protocol
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.crashpoint import crash_point
 from db.models import DailyRecConfig, RecHistory, Story
 from service.dailytime import parse_post_time, parse_timezone, post_instant, utc_now, zone
 from service.library import Library
@@ -334,6 +335,7 @@ class DailyRecService:
         if claim.story_id is None:
             log.warning("daily rec for guild %s: %s", guild, claim.empty_reason)
             return Outcome(guild, "empty", day=day, reason=claim.empty_reason)
+        crash_point(self.lib.settings, "dailyrec:after-claim")
         try:
             await self.publisher.publish(schedule, claim.story_id)
         except PublishError as exc:
