@@ -335,7 +335,7 @@ async def _import_removals(run: Import, rows: list[dict[str, Any]]) -> int:
         story_id = await run.same_bytes(row.get("story") or "")
         attic = lib.settings.removed_dir / row["removed_path"] if row.get("removed_path") else None
         if story_id is None and attic is not None and attic.is_file():
-            story_id = await _store_from_attic(run, row["story"], ref, attic)
+            story_id = await _store_from_attic(run, row, ref, attic)
         if story_id is None:
             run.report.notes.append(f"removal of {ref.get('title')!r} skipped: its file is nowhere")
             continue
@@ -363,7 +363,9 @@ async def _import_removals(run: Import, rows: list[dict[str, Any]]) -> int:
     return done
 
 
-async def _store_from_attic(run: Import, key: str, ref: dict[str, Any], attic: Path) -> int | None:
+async def _store_from_attic(
+    run: Import, removal: dict[str, Any], ref: dict[str, Any], attic: Path
+) -> int | None:
     """A removed story of the export whose row is gone (the database was wiped): store it again
     from its file in the removed folder, still removed."""
     lib = run.lib
@@ -387,10 +389,10 @@ async def _store_from_attic(run: Import, key: str, ref: dict[str, Any], attic: P
             sha256=hashlib.sha256(data).hexdigest(),
             roster=lib.roster,
         )
-        story.removed_at = utcnow()
+        story.removed_at = _when(removal.get("removed_at")) or utcnow()
         story.removed_path = attic.relative_to(lib.settings.removed_dir).as_posix()
         story_id = story.id
-    run.ids[key] = story_id
+    run.ids[removal["story"]] = story_id
     return story_id
 
 
