@@ -177,8 +177,11 @@ class Librarian(commands.Bot):
         log.info("logged in as %s (%s) in %s guilds", self.user, self.user and self.user.id, len(self.guilds))
 
     async def close(self) -> None:
-        for task in list(self._background):
+        tasks = list(self._background)
+        for task in tasks:
             task.cancel()
+        # Let them unwind (roll back, return their connections) before the engine is disposed.
+        await asyncio.gather(*tasks, return_exceptions=True)
         await super().close()
         lib = getattr(self, "lib", None)
         if lib is not None:
