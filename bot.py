@@ -121,12 +121,11 @@ class Librarian(commands.Bot):
         """Check the archive (repairing what a crash left), index new and changed files of the story
         and uploads folders in the background, then refresh the caches."""
         try:
-            from db.indexer import index_directory
+            from service.indexer import index_directory
 
             await self._check_archive()  # mend what a crash left before indexing
             report = await index_directory(self.lib)
-            log.info("start-up index: %s", report.summary())
-            await self.refresh_library()
+            log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             from service.search import warm
             from service.stories import rating_levels
 

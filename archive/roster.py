@@ -286,6 +286,11 @@ class Roster:
         """`resolve(name)`, or the name tidied as written when the roster does not know it."""
         return self.resolve(name) or tidy_name(name.strip())
 
+    def name_keys(self) -> dict[str, str]:
+        """Every way the roster writes a name (canonical, aliases, header-only), normalised, with
+        the canonical name each means."""
+        return dict(self._t.exact)
+
     def suggest(self, name: str, limit: int = 5) -> list[tuple[str, float]]:
         """Canonical names close to `name` (typos, partial names), best first, with a 0-100 score."""
         key = normalise(name)

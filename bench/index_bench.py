@@ -38,7 +38,7 @@ def settings_for(archive: Path, db: Path) -> Settings:
 async def run(archive: Path, db: Path, stories: int, archive_bytes: int, *, smoke: bool) -> list[Row]:
     """Build the index from nothing, re-index unchanged, and time the naive re-parse baseline."""
     try:
-        from db.indexer import index_directory
+        from service.indexer import index_directory
         from service.library import Library
     except ImportError as exc:
         return [not_measured(SECTION, "full build", f"indexer not importable ({exc})")]

@@ -34,7 +34,7 @@ def write_archive(folder: Path, count: int) -> None:
 
 
 async def measure(stories: int) -> dict[str, float]:
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     with tempfile.TemporaryDirectory() as tmp_name:

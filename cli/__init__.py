@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str]) -> int:
     """Run one CLI command and return its exit code."""
     parser = build_parser()
-    args = parser.parse_args(list(argv))
+    from cli.common import glue_text_values
+
+    args = parser.parse_args(glue_text_values(list(argv)))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

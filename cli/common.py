@@ -34,3 +34,22 @@ def print_json(data: Any) -> None:
     """Print `data` as indented UTF-8 JSON on stdout."""
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+TEXT_OPTIONS = ("--text",)
+"""Options whose value is search text, which may start with `-` (`--text -coffee`)."""
+
+
+def glue_text_values(argv: list[str]) -> list[str]:
+    """`--text -coffee` -> `--text=-coffee`, so argparse does not read the words as an option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in TEXT_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-") and argv[i + 1] != "--":
+            out.append(f"{arg}={argv[i + 1]}")
+            i += 2
+            continue
+        out.append(arg)
+        i += 1
+    return out

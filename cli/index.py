@@ -8,7 +8,7 @@ its reason. It exits 0 even when some files failed, 1 only when the run itself c
 readable card per file, or with --json exactly the `archive.model.JSON_KEYS` per file. A single
 FILE prints one JSON object; several files, or a folder (read recursively), print a JSON list.
 
-This module owns argument handling and printing only: indexing is `db.indexer`, parsing is
+This module owns argument handling and printing only: indexing is `service.indexer`, parsing is
 `archive.parse`.
 """
 
@@ -58,7 +58,7 @@ def _index_settings(args: argparse.Namespace) -> Settings:
 
 async def run_index(args: argparse.Namespace) -> int:
     """`bot.py index`: index, print the summary; 1 only on a fatal error."""
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     try:
@@ -85,7 +85,7 @@ async def run_index(args: argparse.Namespace) -> int:
 
 def story_files(arguments: list[str]) -> tuple[list[Path], bool]:
     """The files to parse (folders expanded, sorted) and whether the answer is a list."""
-    from db.indexer import STORY_SUFFIXES
+    from service.indexer import STORY_SUFFIXES
 
     files: list[Path] = []
     for argument in arguments:

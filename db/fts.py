@@ -49,14 +49,52 @@ MAX_TOKENS = 64
 MAX_DEPTH = 8
 """Deeper parentheses are dropped (FTS5's parser has a bounded stack)."""
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
+COLUMN_NAMES: dict[str, str] = {
+    "title": "title",
+    "author": "author",
+    "by": "author",
+    "summary": "summary",
+    "tag": "tags",
+    "tags": "tags",
+    "genre": "tags",
+    "warning": "tags",
+    "warnings": "tags",
+    "character": "tags",
+    "characters": "tags",
+    "pairing": "tags",
+    "ship": "tags",
+    "text": "body",
+    "body": "body",
+}
+"""`name:words` a member may type, and the FTS column it searches (any other `name:` is dropped)."""
 _UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach SQLite
-_LEXER = re.compile(r'"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<paren>[()])|(?P<word>[^\s()"]+)|(?P<stray>")')
+_LEXER = re.compile(
+    r'(?P<neg>-(?=[^\s()"-]|"))?(?:(?P<col>[^\W\d_]+):(?=[^\s()]))?'
+    r'(?:"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<word>[^\s()"]+))'
+    r'|(?P<paren>[()])|(?P<stray>")'
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Tok:
-    kind: str  # term | op | ( | )
+    kind: str  # term | op | word-op (lowercase and/or/not) | neg | ( | )
     value: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class MatchQuery:
+    """What a text query asks for, as MATCH expressions: stories matching `include` (None: every
+    story) that do not match `exclude` (None: nothing left out)."""
+
+    include: str | None
+    exclude: str | None
+
+    @property
+    def expression(self) -> str | None:
+        """One MATCH expression for the whole query, or None when it only leaves stories out."""
+        if self.include is None:
+            return None
+        return self.include if self.exclude is None else f"({self.include}) NOT ({self.exclude})"
 
 
 def _searchable(value: str) -> bool:
@@ -67,25 +105,57 @@ def _quote(value: str, prefix: bool = False) -> str:
     return '"' + value.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
+def _word_term(word: str) -> str | None:
+    stem = word.rstrip("*")
+    prefix = stem != word and "*" not in stem and _searchable(stem)
+    return _quote(stem if prefix else word, prefix) if _searchable(word) else None
+
+
+def _terms(m: re.Match[str]) -> list[str]:
+    """The quoted term one lexer match stands for: a `title:` filter becomes FTS's column filter;
+    an unknown `name:` (`fandom:buffy`, `rating:pg`) is dropped, leaving the plain words."""
+    if m["phrase"] is not None:
+        phrase = " ".join(m["phrase"].split())
+        term = _quote(phrase, bool(m["pstar"])) if _searchable(phrase) else None
+    else:
+        term = _word_term(m["word"])
+    col = m["col"]
+    if col is None:
+        return [term] if term else []
+    column = COLUMN_NAMES.get(col.casefold())
+    if column:
+        return [f"{column} : {term}"] if term else []
+    return [term] if term else [_quote(col)]
+
+
 def _lex(user_text: str) -> list[_Tok]:
     tokens: list[_Tok] = []
     for m in _LEXER.finditer(user_text):
-        if m["phrase"] is not None:
-            if _searchable(m["phrase"]):
-                tokens.append(_Tok("term", _quote(" ".join(m["phrase"].split()), bool(m["pstar"]))))
-        elif m["paren"]:
+        if m["paren"]:
             tokens.append(_Tok(m["paren"]))
-        elif m["word"]:
-            word = m["word"]
+            continue
+        if m["stray"]:  # an unbalanced quote is dropped
+            continue
+        word = m["word"]
+        if word is not None and m["col"] is None and not m["neg"]:
             if word in _OPERATORS:
                 tokens.append(_Tok("op", word))
                 continue
-            stem = word.rstrip("*")
-            prefix = stem != word and "*" not in stem and _searchable(stem)
-            if _searchable(word):
-                tokens.append(_Tok("term", _quote(stem if prefix else word, prefix)))
-        # a stray (unbalanced) quote is dropped
+            if word.upper() in _OPERATORS:
+                tokens.append(_Tok("word-op", word))
+                continue
+        terms = _terms(m)
+        if m["neg"] and terms:
+            tokens.append(_Tok("neg", terms[0]))
+        else:
+            tokens.extend(_Tok("term", t) for t in terms)
     return tokens
+
+
+def _boolean(tokens: list[_Tok]) -> bool:
+    """A query is clearly boolean when it uses an uppercase operator or parentheses; only then do
+    lowercase `and`/`or`/`not` act as operators too."""
+    return any(t.kind in ("op", "(") for t in tokens)
 
 
 def _balanced(tokens: list[_Tok]) -> bool:
@@ -106,8 +176,11 @@ def _push_words(items: list[str], ops: list[str]) -> None:
         items.append(_quote(op))
 
 
-def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
-    """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid expression."""
+def _group(tokens: list[_Tok], pos: int, negs: list[str]) -> tuple[str | None, int]:
+    """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid expression.
+
+    Negated operands (`-word`, a leading `NOT word`) go to `negs`: the whole query leaves them out.
+    """
     items: list[str] = []  # operand (operator operand)*
     pending: list[str] = []  # operators seen since the last operand
     while pos < len(tokens):
@@ -118,8 +191,11 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
         if tok.kind == "op":
             pending.append(tok.value)
             continue
+        if tok.kind == "neg":
+            negs.append(tok.value)
+            continue
         if tok.kind == "(":
-            inner, pos = _group(tokens, pos)
+            inner, pos = _group(tokens, pos, negs)
             if inner is None:
                 continue
             operand = f"({inner})"
@@ -127,6 +203,14 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
             operand = tok.value
         if items:  # between two operands the last operator wins; none means AND
             items.append(pending[-1] if pending else "AND")
+        elif pending and pending[-1] == "NOT":  # `NOT tea` first: leave tea out
+            _push_words(items, pending[:-1])
+            if items:
+                items.append("NOT")
+            else:
+                negs.append(operand)
+                pending = []
+                continue
         elif pending:
             _push_words(items, pending)
             items.append("AND")
@@ -136,19 +220,40 @@ def _group(tokens: list[_Tok], pos: int) -> tuple[str | None, int]:
     return (" ".join(items) or None), pos
 
 
-def to_match_query(user_text: str) -> str | None:
-    """Turn any user text into a safe FTS5 MATCH expression, or None when nothing is searchable.
+def parse_text(user_text: str) -> MatchQuery | None:
+    """Turn any user text into safe FTS5 MATCH expressions, or None when nothing is searchable.
 
-    Keeps "quoted phrases", AND/OR/NOT (uppercase only; lowercase words are just words), `word*`
-    prefixes and balanced parentheses. Everything else is neutralised by quoting each token as a
-    string, so no input can make MATCH raise.
+    Keeps "quoted phrases", `word*` prefixes, balanced parentheses, AND/OR/NOT (lowercase
+    `and`/`or`/`not` only when the query is clearly boolean, else they are words), `-word` and a
+    leading `NOT word` as "leave out", and `title:`/`author:`/`summary:`/`tag:`/`text:` column
+    filters (an unknown `name:` is dropped; `half-demon` is one word). Everything else is
+    neutralised by quoting each token as a string, so no input can make MATCH raise.
     """
     clean = _UNSAFE.sub(" ", user_text or "")
     tokens = _lex(clean)[:MAX_TOKENS]
+    boolean = _boolean(tokens)
+    tokens = [
+        (_Tok("op", t.value.upper()) if boolean else _Tok("term", _quote(t.value)))
+        if t.kind == "word-op"
+        else t
+        for t in tokens
+    ]
     if not _balanced(tokens):
         tokens = [t for t in tokens if t.kind not in "()"]
-    expr, _ = _group(tokens, 0)
-    return expr
+    negs: list[str] = []
+    include, _ = _group(tokens, 0, negs)
+    negs = list(dict.fromkeys(negs))
+    exclude = " OR ".join(negs) if negs else None
+    if include is None and exclude is None:
+        return None
+    return MatchQuery(include, exclude)
+
+
+def to_match_query(user_text: str) -> str | None:
+    """One safe FTS5 MATCH expression for `user_text` (see `parse_text`), or None when there is
+    nothing to look for (no words, or only words to leave out)."""
+    parsed = parse_text(user_text)
+    return parsed.expression if parsed else None
 
 
 async def fts_search(

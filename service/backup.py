@@ -18,7 +18,6 @@ story keys; an import ignores a section it does not know (and says so). It must 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import logging
 import sqlite3
@@ -35,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.files import home_of, story_file
 from db.keys import fold
 from db.models import AuditEntry, DailyRecConfig, Override, RecHistory, Story, utcnow
-from db.store import save_story
+from service.indexer import store_file
 from service.library import Library
 from service.uploads import CurateError, move_file, parse_upload
 
@@ -314,18 +313,9 @@ async def _restamp(lib: Library, story_id: int) -> None:
         data = await asyncio.to_thread(file.read_bytes)
     except OSError:
         return
-    meta = dataclasses.replace(await asyncio.to_thread(parse_upload, lib, data, story.path), path=story.path)
-    stat = await asyncio.to_thread(file.stat)
+    meta = await asyncio.to_thread(parse_upload, lib, data, story.path)
     async with lib.transaction() as session:
-        await save_story(
-            session,
-            meta,
-            path=story.path,
-            size=stat.st_size,
-            mtime=stat.st_mtime,
-            sha256=hashlib.sha256(data).hexdigest(),
-            roster=lib.roster,
-        )
+        await store_file(session, lib, meta, story.path, file, hashlib.sha256(data).hexdigest())
 
 
 async def _import_removals(run: Import, rows: list[dict[str, Any]]) -> int:
@@ -378,17 +368,8 @@ async def _store_from_attic(
     except CurateError as exc:
         run.report.notes.append(f"removed story {ref.get('title')!r} could not be read again: {exc}")
         return None
-    stat = await asyncio.to_thread(attic.stat)
     async with lib.transaction() as session:
-        story = await save_story(
-            session,
-            dataclasses.replace(meta, path=path),
-            path=path,
-            size=stat.st_size,
-            mtime=stat.st_mtime,
-            sha256=hashlib.sha256(data).hexdigest(),
-            roster=lib.roster,
-        )
+        story = await store_file(session, lib, meta, path, attic, hashlib.sha256(data).hexdigest())
         story.removed_at = _when(removal.get("removed_at")) or utcnow()
         story.removed_path = attic.relative_to(lib.settings.removed_dir).as_posix()
         story_id = story.id

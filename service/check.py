@@ -32,8 +32,9 @@ from db.files import UPLOAD_PREFIX, home_of, story_file
 from db.fts import FTS_TABLE
 from db.models import AuditEntry, Story
 from service.hits import invalidate
+from service.indexer import store_file
 from service.library import Library
-from service.uploads import move_file
+from service.uploads import CurateError, move_file, parse_upload
 
 log = logging.getLogger(__name__)
 
@@ -189,9 +190,25 @@ async def _files_and_rows(lib: Library, report: CheckReport, repair: bool) -> No
         report.findings.append(Finding("unrestorable", words, row.id, row.path))
 
 
-async def _uploads(lib: Library, report: CheckReport, repair: bool) -> None:
-    from db.indexer import index_file
+async def _store_upload(lib: Library, file: Path, path: str) -> tuple[int, str]:
+    """Store an upload file the way `/story add` does, with an audit entry saying the check did it."""
+    data = await asyncio.to_thread(file.read_bytes)
+    meta = await asyncio.to_thread(parse_upload, lib, data, path)
+    async with lib.transaction() as session:
+        story = await store_file(session, lib, meta, path, file, hashlib.sha256(data).hexdigest())
+        session.add(
+            AuditEntry(
+                actor_name=CHECK_ACTOR,
+                action="add",
+                story_id=story.id,
+                story_title=story.title[:512],
+                detail={"path": path, "repaired": "an upload saved before a crash"},
+            )
+        )
+        return story.id, story.title
 
+
+async def _uploads(lib: Library, report: CheckReport, repair: bool) -> None:
     settings = lib.settings
     async with lib.sessions() as session:
         known = set(await session.scalars(select(Story.path).where(Story.path.startswith(UPLOAD_PREFIX))))
@@ -213,23 +230,14 @@ async def _uploads(lib: Library, report: CheckReport, repair: bool) -> None:
             "unstored-upload", "an upload was saved but never stored (the bot stopped)", path=path
         )
         if repair:
-            outcome = await index_file(lib, file)
-            if outcome.status in ("added", "updated", "unchanged") and outcome.story_id is not None:
-                async with lib.transaction() as session:
-                    session.add(
-                        AuditEntry(
-                            actor_name=CHECK_ACTOR,
-                            action="add",
-                            story_id=outcome.story_id,
-                            story_title=(outcome.title or path)[:512],
-                            detail={"path": path, "repaired": "an upload saved before a crash"},
-                        )
-                    )
-                finding.story_id = outcome.story_id
-                finding.repaired = True
-                finding.words += "; indexed now (its preview options, if any, were lost)"
+            try:
+                story_id, title = await _store_upload(lib, file, path)
+            except (OSError, CurateError) as exc:
+                finding.words += f"; could not be indexed: {exc}"
             else:
-                finding.words += f"; could not be indexed: {outcome.reason}"
+                finding.story_id = story_id
+                finding.repaired = True
+                finding.words += f"; stored now as “{title}” (its preview options, if any, were lost)"
         report.findings.append(finding)
 
 

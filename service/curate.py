@@ -11,7 +11,6 @@ Discord: who counts as a mod is the cog's decision; this module trusts the actor
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import hashlib
 import logging
 from collections.abc import Mapping
@@ -30,8 +29,8 @@ from db.files import free_story_path, home_of, story_file
 from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from db.overrides import apply_overrides
-from db.store import save_story
 from service.hits import invalidate
+from service.indexer import store_file
 from service.library import Library
 from service.query import QueryError
 from service.stories import StoryCard, resolve_story, story_card
@@ -120,16 +119,6 @@ def _audit(
     )
 
 
-async def _store(
-    session: AsyncSession, lib: Library, meta: StoryMeta, path: str, file: Path, sha: str
-) -> Story:
-    stat = await asyncio.to_thread(file.stat)
-    meta = dataclasses.replace(meta, path=path)
-    return await save_story(
-        session, meta, path=path, size=stat.st_size, mtime=stat.st_mtime, sha256=sha, roster=lib.roster
-    )
-
-
 def _in_step(lib: Library, story_id: int, title: str | None) -> None:
     if title is None:
         lib.titles.remove(story_id)
@@ -156,7 +145,7 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
     crash_point(lib.settings, "add:after-write")
     try:
         async with lib.transaction() as session:
-            story = await _store(session, lib, upload.meta, path, file, upload.sha256)
+            story = await store_file(session, lib, upload.meta, path, file, upload.sha256)
             for name, value in upload.overrides.items():
                 session.add(
                     Override(
@@ -165,7 +154,7 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
                 )
             if upload.overrides:
                 await session.flush()
-                story = await _store(session, lib, upload.meta, path, file, upload.sha256)
+                story = await store_file(session, lib, upload.meta, path, file, upload.sha256)
             _audit(session, actor, "add", story.id, story.title, path=path, overrides=upload.overrides)
             await session.flush()
             crash_point(lib.settings, "add:before-commit")
@@ -216,7 +205,7 @@ async def edit_story(lib: Library, story_id: int, field_name: str, value: Any, a
         else:
             old.value, old.actor_id, old.actor_name, old.at = clean, actor.id, actor.name, utcnow()
         await session.flush()
-        stored = await _store(session, lib, meta, story.path, file, sha)
+        stored = await store_file(session, lib, meta, story.path, file, sha)
         _audit(
             session, actor, "edit", story_id, stored.title, field=field_name, value=clean, previous=previous
         )
@@ -234,7 +223,7 @@ async def reset_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
         if not rows:
             raise CurateError(f"“{story.title}” has no corrections to drop.")
         await session.execute(delete(Override).where(Override.story_id == story_id))
-        stored = await _store(session, lib, meta, story.path, file, sha)
+        stored = await store_file(session, lib, meta, story.path, file, sha)
         _audit(session, actor, "reset", story_id, stored.title, dropped={f: v for f, v in rows})
     _in_step(lib, story_id, stored.title)
     return await story_card(lib, story_id)
@@ -295,7 +284,7 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             row.path, row.removed_at, row.removed_path = path, None, None
             await session.flush()
             await asyncio.to_thread(move_file, src, dest)
-            stored = await _store(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
+            stored = await store_file(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
             _audit(session, actor, "restore", story_id, stored.title, path=path)
             await session.flush()
             crash_point(lib.settings, "restore:after-move")

@@ -108,33 +108,45 @@ def rating_rank(level: str) -> int:
     return RANK[level]
 
 
-def _suggest(roster: RosterLike, name: str) -> list[str]:
-    try:
-        return [n for n, _score in roster.suggest(name, limit=5)]
-    except Exception:  # a suggestion failure must not hide the real error
-        log.exception("roster.suggest failed for %r", name)
-        return []
+def character_keys(roster: RosterLike, known: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every spelling of every character the roster and the archive know, by `names.name_key`."""
+    from service.names import name_key
+
+    keys: dict[str, str] = {}
+    for stored in (known or {}).values():
+        keys.setdefault(name_key(stored), stored)
+    spellings = getattr(roster, "name_keys", None)
+    roster_keys = spellings() if callable(spellings) else {}
+    for canon in getattr(roster, "names", []):
+        roster_keys.setdefault(name_key(canon), canon)
+    keys.update(roster_keys)  # the roster's canonical name wins over a stored spelling
+    return keys
 
 
-def resolve_character(roster: RosterLike, name: str, *, known: Mapping[str, str] | None = None) -> str:
-    """The canonical name for `name` (exact name, alias, then a close misspelling).
+def resolve_character(
+    roster: RosterLike,
+    name: str,
+    *,
+    known: Mapping[str, str] | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> str:
+    """The canonical name for `name`: exact name or alias, else a prefix or a close typo that fits
+    one character only (`service.names.resolve_name`).
 
     `known` maps folded names to names the archive holds that the roster may not (a crossover's
-    characters); they count too. Raises QueryError with "did you mean" suggestions when nothing is
-    close enough; an unknown name never silently turns into an empty result.
+    characters); they count too, and `counts` (name -> stories) orders the choices when several
+    fit. Raises QueryError ("I don't know...", or `AmbiguousName` "which one?") with suggestions;
+    a name is never silently swapped for a different one.
     """
+    from service.names import resolve_name
+
     text = " ".join(name.split())
     if not text:
         raise QueryError("A character name is empty.")
-    known = known or {}
-    found = roster.resolve(text) or known.get(fold(text)) or roster.resolve_fuzzy(text, cutoff=FUZZY_CUTOFF)
+    found = roster.resolve(text) or (known or {}).get(fold(text))
     if found:
         return found
-    close = best_names(fold(text), list(known), limit=1)
-    if close:
-        return known[close[0]]
-    suggestions = _suggest(roster, text) + [known[k] for k in best_names(fold(text), list(known), cutoff=60)]
-    raise QueryError(f"I don't know a character called {text!r}.", list(dict.fromkeys(suggestions))[:5])
+    return resolve_name("character", text, character_keys(roster, known), counts)
 
 
 def _pairing_parts(text: str) -> tuple[list[str], PairingKind | None] | None:
@@ -173,7 +185,13 @@ def _from_parser(roster: RosterLike, text: str, size: int) -> PairingSpec | None
     return None
 
 
-def resolve_pairing(roster: RosterLike, text: str, *, known: Mapping[str, str] | None = None) -> PairingSpec:
+def resolve_pairing(
+    roster: RosterLike,
+    text: str,
+    *,
+    known: Mapping[str, str] | None = None,
+    counts: Mapping[str, int] | None = None,
+) -> PairingSpec:
     """What a typed pairing means: `Spike/Willow` = `Willow/Spike` = `W/S` = `Spillow`.
 
     `&` asks for a platonic relationship, `/` or ` x ` for a romantic one. `Spike/*`, `Spike/` or a
@@ -188,7 +206,7 @@ def resolve_pairing(roster: RosterLike, text: str, *, known: Mapping[str, str] |
         return ship
     split = _pairing_parts(raw)
     if split is None:  # a single name: every relationship with that character
-        return PairingSpec((resolve_character(roster, raw, known=known),), None, wildcard=True)
+        return PairingSpec((resolve_character(roster, raw, known=known, counts=counts),), None, wildcard=True)
     parts, kind = split
     names = [p.strip() for p in parts]
     wildcard = any(n in {"", "*"} for n in names)
@@ -201,9 +219,9 @@ def resolve_pairing(roster: RosterLike, text: str, *, known: Mapping[str, str] |
         members = [e for e in exact if e]
     else:
         parsed = None if wildcard else _from_parser(roster, raw, len(named))
-        if parsed:
-            return parsed
-        members = [resolve_character(roster, n, known=known) for n in named]
+        if parsed and all(roster.resolve(m) or m in (known or {}).values() for m in parsed.members):
+            return parsed  # the parser read initials or context; a name it only tidied is not known
+        members = [resolve_character(roster, n, known=known, counts=counts) for n in named]
     if len(set(members)) != len(members):
         raise QueryError(f"The pairing {raw!r} names the same character twice.")
     if wildcard and kind == "romantic":

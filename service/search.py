@@ -21,11 +21,12 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.fts import FTS_TABLE, fts_search, to_match_query
+from db.fts import FTS_TABLE, fts_search, parse_text
 from db.keys import fold
 from service.facets import Facets, facets, fetch_all
 from service.hits import StoryHit, Vocabulary, load_hits, vocabulary
 from service.library import Library
+from service.names import name_key, resolve_name
 from service.query import (
     SORTS,
     QueryError,
@@ -36,6 +37,7 @@ from service.query import (
     resolve_label,
     resolve_pairing,
 )
+from service.tags import resolve_tag, synonyms_for, tag_groups
 
 log = logging.getLogger(__name__)
 
@@ -136,21 +138,26 @@ def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
 
 async def _text_filter(session: AsyncSession, fx: Facets, text: str) -> Filter:
     """Which stories match the words (ids straight from the FTS index, no ranking yet: bm25 is
-    computed later, for the page only, by `rank_text`)."""
+    computed later, for the page only, by `rank_text`). Only words to leave out (`NOT tea`,
+    `-tea`) keep every story without them, unranked."""
     cleaned = " ".join(text.split())
     if len(cleaned) > MAX_TEXT:
         raise QueryError(f"That search text is too long ({len(cleaned)} characters; at most {MAX_TEXT}).")
-    expr = to_match_query(cleaned)
-    if expr is None:
+    parsed = parse_text(cleaned)
+    if parsed is None:
         raise QueryError(f"There is nothing to search for in {cleaned!r}: use some words.")
+    expr = parsed.expression or parsed.exclude
     try:
         rows = await fetch_all(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (expr,))
     except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
         log.warning("full-text search failed for %r: %s", cleaned, exc)
         raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
     at, live = fx.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+    found = fx.mask(at[live])
+    if parsed.expression is None:  # only words to leave out
+        return Filter("text", f"text {cleaned!r}", ~found)
     ranks = np.full(fx.size, np.inf)
-    return Filter("text", f"text {cleaned!r}", fx.mask(at[live]), ranks, cleaned)
+    return Filter("text", f"text {cleaned!r}", found, ranks, cleaned)
 
 
 async def rank_text(session: AsyncSession, compiled: Compiled, where: np.ndarray, need: int | None) -> None:
@@ -177,10 +184,12 @@ async def _people(
     filters: list[Filter] = []
     characters: list[str] = []
     names_asked = [*q.characters, *q.exclude_characters, *q.pairings, *q.exclude_pairings]
-    known = (await vocabulary(lib, session)).character_labels if names_asked else {}
+    vocab = await vocabulary(lib, session) if names_asked else None
+    known = vocab.character_labels if vocab else {}
+    counts = dict(vocab.characters) if vocab else {}
     for names, exclude in ((q.characters, False), (q.exclude_characters, True)):
         for name in dict.fromkeys(names):
-            canon = resolve_character(lib.roster, name, known=known)
+            canon = resolve_character(lib.roster, name, known=known, counts=counts)
             _note(resolved, name, canon)
             cond = fx.character(canon)
             if exclude:
@@ -190,7 +199,7 @@ async def _people(
                 filters.append(Filter("character", f"character {canon}", cond))
     for texts, exclude in ((q.pairings, False), (q.exclude_pairings, True)):
         for text in dict.fromkeys(texts):
-            spec = resolve_pairing(lib.roster, text, known=known)
+            spec = resolve_pairing(lib.roster, text, known=known, counts=counts)
             _note(resolved, text, spec.display)
             cond = fx.relationship(spec.members, spec.kind, spec.wildcard)
             filters.append(
@@ -213,16 +222,39 @@ def _fandoms(lib: Library, typed: str, vocab: Vocabulary) -> list[str]:
     return resolve_label("fandom", typed, vocab.fandom_labels, partial=True)
 
 
+def _authors(vocab: Vocabulary, typed: str) -> list[str]:
+    """Stored author names for a typed one: the same rule as characters (`service.names`)."""
+    keys: dict[str, str] = {}
+    spellings: dict[str, list[str]] = {}
+    for author, _n in vocab.authors:
+        keys.setdefault(name_key(author), author)
+        spellings.setdefault(keys[name_key(author)], []).append(author)
+    found = resolve_name("author", typed, keys, dict(vocab.authors))
+    return spellings.get(found, [found])
+
+
+def _tags(lib: Library, vocab: Vocabulary, typed: str) -> list[str]:
+    """Stored tag names for a typed tag: its namespaced forms and synonyms (`service.tags`)."""
+    syn = synonyms_for(lib.settings.roster_file)
+    groups = vocab.derived.get(("tag groups", None))
+    if groups is None or groups[0] is not syn:
+        groups = (syn, tag_groups(vocab.tag_labels, vocab.display, syn))
+        vocab.derived[("tag groups", None)] = groups
+    counts = {k: sum(vocab.counts.get((kind, n), 0) for n in names for kind in ("tag", "warning"))
+              for k, names in groups[1].items()}  # fmt: skip
+    return resolve_tag(typed, groups[1], syn, counts)
+
+
 def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolved: list[str]) -> list[Filter]:
     """Author, fandom and tag filters, each typed label resolved against what the archive holds."""
     filters: list[Filter] = []
     if q.authors:
         names: list[str] = []
         for typed in q.authors:
-            found = resolve_label("author", typed, vocab.author_labels)
+            found = _authors(vocab, typed)
             _note(resolved, typed, found[0])
             names += found
-        filters.append(Filter("author", f"author {' or '.join(names)}", fx.by_authors(names)))
+        filters.append(Filter("author", f"author {' or '.join(dict.fromkeys(names))}", fx.by_authors(names)))
     for kind, values, exclude in (
         ("fandom", q.fandoms, False),
         ("fandom", q.exclude_fandoms, True),
@@ -230,11 +262,11 @@ def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolve
         ("tag", q.exclude_tags, True),
     ):
         kinds = ("fandom",) if kind == "fandom" else ("tag", "warning")
-        labels = vocab.fandom_labels if kind == "fandom" else vocab.tag_labels
         for typed in values:
-            found = _fandoms(lib, typed, vocab) if kind == "fandom" else resolve_label(kind, typed, labels)
-            shown = " or ".join(vocab.display.get(n, n) for n in found)
-            _note(resolved, typed, shown)
+            found = _fandoms(lib, typed, vocab) if kind == "fandom" else _tags(lib, vocab, typed)
+            shown = " or ".join(dict.fromkeys(vocab.display.get(n, n) for n in found))
+            if kind == "fandom" or fold(typed) not in {fold(vocab.display.get(n, n)) for n in found}:
+                _note(resolved, typed, shown)
             cond = fx.labelled(kinds, found)
             filters.append(
                 Filter(f"excluded {kind}", f"no {kind} {shown}", ~cond)

@@ -29,11 +29,11 @@ from archive.model import Series, StoryMeta
 from archive.parse import parse_story, unreadable_reason
 from archive.ratings import level_of
 from db.files import UPLOAD_FOLDER
-from db.indexer import STORY_SUFFIXES
 from db.keys import fold
 from db.models import AuditEntry, Story, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
 from service.hits import MIN_MENTIONS, relationship_display
+from service.indexer import STORY_SUFFIXES
 from service.library import Library
 from service.query import QueryError
 from service.stories import StoryCard

@@ -54,7 +54,7 @@ def fill_archive(stories: Path, *, corpus: bool) -> None:
 
 
 async def _build(tmp: Path, corpus: bool) -> None:
-    from db.indexer import index_directory
+    from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from db.indexer import index_directory
 from db.models import DailyRecConfig, Override, RecHistory, Story
 from service import curate
 from service.backup import BackupError, backup_database, export_archive, import_archive
 from service.curate import Actor
 from service.dailyrec import DailyRecService
+from service.indexer import index_directory
 from service.library import Library
 from service.stories import find_title
 from tests.conftest import SAMPLES_DIR, make_settings

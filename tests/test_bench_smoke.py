@@ -98,8 +98,8 @@ def test_generated_archive_has_realistic_shape(tmp_path: Path) -> None:
 
 
 async def test_generated_files_index_as_generated(tmp_path: Path) -> None:
-    from db.indexer import index_directory
     from db.models import Story, StoryRelationship
+    from service.indexer import index_directory
     from service.library import Library
 
     archive = tmp_path / "stories"

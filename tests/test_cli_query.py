@@ -69,9 +69,9 @@ async def test_search_explains_an_empty_list(mini: Mini, capsys: pytest.CaptureF
 
 
 async def test_errors_go_to_stderr_with_suggestions(mini: Mini, capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = await run(mini.lib, capsys, "search", "--character", "Gilez", "--json")
+    code, out, err = await run(mini.lib, capsys, "search", "--character", "Gilez Rupurt", "--json")
     assert code == 1 and out == ""
-    assert "Gilez" in err and "Did you mean" in err and "Rupert Giles" in err
+    assert "Gilez Rupurt" in err and "Did you mean" in err and "Rupert Giles" in err
     code, _, err = await run(mini.lib, capsys, "excerpt", "zqxj vvkw pplm")
     assert code == 1 and err
 
@@ -124,7 +124,7 @@ def test_bot_entry_point_runs_search(tmp_path: Path) -> None:
         pytest.skip(f"the full CLI is not assembled yet: {exc}")
     db = tmp_path / "empty.db"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "--db", str(db), "search", "--character", "Gilez"],
+        [sys.executable, str(ROOT / "bot.py"), "--db", str(db), "search", "--character", "Gilez Rupurt"],
         capture_output=True,
         text=True,
         timeout=120,

@@ -12,10 +12,10 @@ from cogs.buttons import ContinueButton, ReadButton, SimilarButton
 from cogs.embeds import RATING_COLOURS
 from cogs.stories import Stories
 from cogs.transformers import title_autocomplete
-from db.indexer import index_file
 from service import stories
 from service.excerpts import render_chunk
 from service.hits import StoryHit
+from service.indexer import index_directory
 from service.query import QueryError, SearchQuery
 from service.search import search
 from tests.conftest import assert_within_limits, make_bot, make_interaction
@@ -168,8 +168,8 @@ async def test_story_text_cannot_ping_anyone(cog: Stories, tmp_path: Path) -> No
         + "Hey @everyone and @here, meet <@123456789> in <#42>. # Not a heading\n\n" * 60,
         encoding="utf-8",
     )
-    outcome = await index_file(cog.lib, story)
-    assert outcome.status != "failed", outcome
+    report = await index_directory(cog.lib)
+    assert "pings.txt" in report.added, report.summary()
     interaction = make_interaction()
     await cog.read.callback(cog, interaction, title="Everyone Gets a Ping")
     for message in interaction.sent:

@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.fts import FTS_TABLE
-from db.indexer import index_directory
 from db.models import AuditEntry, Story
 from service import curate
 from service.check import check_archive
 from service.curate import Actor
 from service.dailyrec import DailyRecService
+from service.indexer import index_directory
 from service.library import Library
 from service.stories import find_title, story_card
 from settings import ROOT

@@ -14,11 +14,11 @@ from sqlalchemy import func, select
 
 from archive.parse import parse_story
 from db.files import story_file
-from db.indexer import STORY_SUFFIXES, index_directory
 from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from service import curate
 from service.curate import Actor, CurateError, RateLimited
+from service.indexer import STORY_SUFFIXES, index_directory
 from service.library import Library
 from service.query import SearchQuery
 from service.search import search

@@ -9,6 +9,7 @@ import pytest
 
 from archive.parse import is_unreadable, parse_story
 from archive.roster import Roster, RosterError
+from service.tags import TAGS_FILE, TagFileError, load_synonyms
 from settings import ROOT
 from tests.conftest import ROSTER_FILE, SAMPLES_DIR
 
@@ -44,10 +45,19 @@ def story_problems(path: Path, roster: Roster, root: Path = SAMPLES_DIR) -> list
     return problems
 
 
+def tag_file_problems(path: Path) -> list[str]:
+    try:
+        synonyms = load_synonyms(path)
+    except TagFileError as exc:
+        return [f"{path.name}: {problem}" for problem in exc.problems]
+    return [] if synonyms.of else [f"{path.name}: no synonyms"]
+
+
 def test_every_data_file_and_story_is_clean() -> None:
-    roster_files = sorted(FANDOMS_DIR.glob("*.yaml"))
+    roster_files = sorted(p for p in FANDOMS_DIR.glob("*.yaml") if p.name != TAGS_FILE)
     assert ROSTER_FILE in roster_files
     report = [p for path in roster_files for p in roster_problems(path)]
+    report += tag_file_problems(FANDOMS_DIR / TAGS_FILE)
     stories = sorted(p for p in SAMPLES_DIR.rglob("*") if p.is_file() and not p.name.startswith("."))
     assert stories, "stories/ should hold the bundled sample stories"
     if not any(p.startswith(ROSTER_FILE.name) for p in report):
@@ -90,3 +100,17 @@ def test_story_checker_reports_a_broken_story(tmp_path: Path) -> None:
     short.write_text("Title: Short\n\nA line or two.\n", encoding="utf-8")
     assert story_problems(broken, roster, tmp_path)[0].startswith("broken.epub: ")
     assert any("words" in p for p in story_problems(short, roster, tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("synonyms:\n  angst: [sad]\n  drama: [sad]\n", "already means 'angst'"),
+        ("synonyms:\n  angst: sad\n", "expected a list"),
+        ("tags:\n  angst: [sad]\n", "one key"),
+    ],
+)
+def test_tag_file_checker_reports_bad_entries(tmp_path: Path, yaml_text: str, expected: str) -> None:
+    path = tmp_path / TAGS_FILE
+    path.write_text(yaml_text, encoding="utf-8")
+    assert any(expected in p for p in tag_file_problems(path))

@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from db.files import archive_roots, story_file
-from db.indexer import index_directory
 from db.models import Story
 from service import curate
 from service.curate import Actor
+from service.indexer import index_directory
 from service.library import Library
 from service.stories import find_title
 from settings import ROOT, Settings

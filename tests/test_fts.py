@@ -12,11 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from db.fts import FTS_V1_DDL, fts_search, to_match_query
+from db.fts import FTS_V1_DDL, MatchQuery, fts_search, parse_text, to_match_query
 from db.models import Story, StoryText, utcnow
 
 SYNTAX = [
     *list("\"()*:^-+{}., '"),
+    "-x",
+    "title:",
+    "tag:",
+    "not",
     "AND",
     "OR",
     "NOT",
@@ -75,13 +79,21 @@ def _ids(conn: sqlite3.Connection, user_text: str) -> set[int]:
         ("spi*", '"spi"*'),
         ("(willow OR tara) NOT spike", '("willow" OR "tara") NOT "spike"'),
         ("willow and tara", '"willow" AND "and" AND "tara"'),
-        ("title:buffy", '"title:buffy"'),
+        ("title:buffy", 'title : "buffy"'),
+        ("genre:angst", 'tags : "angst"'),
+        ("fandom:buffy", '"buffy"'),
+        ("half-demon", '"half-demon"'),
+        ("tea -coffee", '("tea") NOT ("coffee")'),
+        ("tea NOT coffee", '"tea" NOT "coffee"'),
+        ("tea not coffee", '"tea" AND "not" AND "coffee"'),
+        ("(tea or coffee) and not milk", '("tea" OR "coffee") NOT "milk"'),
         ("(unbalanced OR paren", '"unbalanced" OR "paren"'),
         ('"unbalanced quote', '"unbalanced" AND "quote"'),
-        ("NOT alone", '"NOT" AND "alone"'),
+        ("NOT alone", None),  # only leaves out: see parse_text
         ("OR", '"OR"'),
         ("crypt AND NOT spike", '"crypt" NOT "spike"'),
-        ("-x ^y NEAR(a b)", '"-x" AND "^y" AND "NEAR" AND ("a" AND "b")'),
+        ("-x ^y NEAR(a b)", '("^y" AND "NEAR" AND ("a" AND "b")) NOT ("x")'),
+        ("- --x", '"--x"'),
         ("*", None),
         ("", None),
         ("  ?!. 💀 ()", None),
@@ -101,7 +113,16 @@ def test_escaped_queries_mean_what_the_user_typed(fts_db: sqlite3.Connection) ->
     assert _ids(fts_db, "slay*") == {1, 4}
     assert _ids(fts_db, "not tonight") == {3}  # lowercase "not" is a word, not an operator
     assert _ids(fts_db, "cafe zoe") == {4}  # diacritics fold away
-    assert _ids(fts_db, "title:crypt") == set()  # a column filter is only words here
+    assert _ids(fts_db, "title:crypt") == {3}  # a column filter searches that column
+    assert _ids(fts_db, "crypt -spike") == {1}
+    assert _ids(fts_db, '-"magic shop" tara OR spike') == {3}
+
+
+def test_leaving_out_alone_is_the_exclude_part() -> None:
+    assert parse_text("NOT tea") == MatchQuery(None, '"tea"')
+    assert parse_text("-tea -coffee") == MatchQuery(None, '"tea" OR "coffee"')
+    assert parse_text("-title:roses") == MatchQuery(None, 'title : "roses"')
+    assert parse_text("-") is None
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -113,12 +134,15 @@ def test_escaped_queries_mean_what_the_user_typed(fts_db: sqlite3.Connection) ->
     )
 )
 def test_no_user_text_makes_match_raise(fts_db: sqlite3.Connection, user_text: str) -> None:
-    query = to_match_query(user_text)
-    if query is None:
+    parsed = parse_text(user_text)
+    if parsed is None:
+        assert to_match_query(user_text) is None
         return
-    fts_db.execute(
-        "SELECT rowid, bm25(story_fts) FROM story_fts WHERE story_fts MATCH ?", (query,)
-    ).fetchall()
+    for query in (parsed.expression, parsed.include, parsed.exclude):
+        if query is not None:
+            fts_db.execute(
+                "SELECT rowid, bm25(story_fts) FROM story_fts WHERE story_fts MATCH ?", (query,)
+            ).fetchall()
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from archive.model import StoryMeta
 from archive.parse import parse_story
 from db.models import Story
-from db.pipeline import Writer
 from db.store import write_story
+from db.writer import Writer
 from tests.conftest import SEEDS_DIR, need
 
 
@@ -29,7 +29,7 @@ async def test_a_story_that_fails_inside_a_batch_fails_alone(library: Any) -> No
             raise RuntimeError("disk on fire")
         return story_id
 
-    async with Writer(library) as writer:
+    async with Writer(library.settings.database_url, library.sessions) as writer:
         results = await writer.run_batch(store, [(meta, i == 1) for i, meta in enumerate(metas)])
 
     assert isinstance(results[1], RuntimeError)

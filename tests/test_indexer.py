@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.indexer import STORY_SUFFIXES, index_directory, index_file
 from db.models import IndexFailure, Story, utcnow
+from service.indexer import STORY_SUFFIXES, index_directory
 from settings import ROOT
 from tests.conftest import CORPUS_DIR, SEEDS_DIR, fill_archive, need
 
@@ -171,26 +171,6 @@ async def test_removed_dir_inside_stories_is_skipped(library: Any) -> None:
     assert not any(p.startswith("attic/") for p in report.added)
 
 
-async def test_index_file(library: Any) -> None:
-    stories = library.settings.stories_dir
-    target = stories / "new" / "story.txt"
-    target.parent.mkdir()
-    shutil.copy(next(need(SEEDS_DIR).iterdir()), target)
-    added = await index_file(library, target)
-    assert added.status == "added" and added.path == "new/story.txt" and added.story_id is not None
-    assert library.titles.title_of(added.story_id) == added.title
-    assert (await index_file(library, Path("new/story.txt"))).status == "unchanged"
-    target.write_text("Title: Rewritten\n\nDawn read the book of spells twice.\n")
-    updated = await index_file(library, target)
-    assert (updated.status, updated.story_id, updated.title) == ("updated", added.story_id, "Rewritten")
-    (stories / "new" / "blank.txt").write_bytes(b"")
-    failed = await index_file(library, stories / "new" / "blank.txt")
-    assert failed.status == "failed" and failed.reason
-    assert await failures(library) == {"new/blank.txt": failed.reason}
-    with pytest.raises(ValueError):
-        await index_file(library, library.settings.removed_dir / "elsewhere.txt")
-
-
 async def test_index_a_subfolder_only_touches_that_subfolder(library: Any) -> None:
     stories = seed_archive(library)
     shutil.copytree(SEEDS_DIR, stories / "other")
@@ -271,7 +251,7 @@ async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any
 async def test_worker_processes_parse_like_the_thread(
     library: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import db.pipeline
+    import service.parsing
 
     stories = seed_archive(library)
     in_thread = await index_directory(library)
@@ -279,8 +259,8 @@ async def test_worker_processes_parse_like_the_thread(
         expected = {row.path: (row.title, row.meta) for row in await s.scalars(select(Story))}
     for p in stories.rglob("*.txt"):
         p.write_bytes(p.read_bytes() + b"\n")
-    monkeypatch.setattr(db.pipeline, "PROCESS_POOL_BYTES", 0)  # big-run mode for a small run
-    with caplog.at_level("WARNING", logger="db.pipeline"):
+    monkeypatch.setattr(service.parsing, "PROCESS_POOL_BYTES", 0)  # big-run mode for a small run
+    with caplog.at_level("WARNING", logger="service.parsing"):
         in_processes = await index_directory(library)
     assert "thread" not in caplog.text  # no fallback: the worker processes did the parsing
     assert sorted(in_processes.updated) == sorted(in_thread.added) and in_processes.failed == []

@@ -232,8 +232,8 @@ async def test_misspelt_character_is_corrected_and_noted(mini: Mini) -> None:
 
 async def test_unknown_character_is_an_error_with_suggestions(mini: Mini) -> None:
     with pytest.raises(QueryError) as err:
-        await search(mini.lib, SearchQuery(characters=["Gilez"]))
-    assert "Gilez" in err.value.message
+        await search(mini.lib, SearchQuery(characters=["Gilez Rupurt"]))
+    assert "Gilez Rupurt" in err.value.message
     assert "Rupert Giles" in err.value.suggestions
 
 

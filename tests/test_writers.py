@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db.indexer import index_directory
 from db.models import AuditEntry, Override, Story
 from db.retry import is_locked, retry_sync
 from service import curate
 from service.curate import Actor
+from service.indexer import index_directory
 from service.library import Library
 from settings import ROOT
 from tests.conftest import make_settings

@@ -2,14 +2,16 @@
 
 Owns change detection (size+mtime, then sha256: a touched file is not re-parsed), the run's
 bookkeeping (`IndexReport`, `index_failures`), committing stories in batches with a savepoint each
-(so a killed run leaves a consistent index and one bad story fails alone) and keeping the
-in-memory title index in step. A bad file never stops a run. The parse and write workers live in `db/pipeline.py`, the rows in `db/store.py`. It must not
-import Discord.
+(so a killed run leaves a consistent index and one bad story fails alone) and refreshing the
+Library's in-memory views once a run changed something. A bad file never stops a run. Parsing
+lives in `service.parsing`, transactions in `db.writer`, the rows in `db.store` (the one store
+path the indexer, uploads and curation share). It must not import Discord.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import sys
@@ -18,13 +20,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from db.files import UPLOAD_PREFIX, archive_roots, is_upload, path_of
+from archive.model import StoryMeta
+from db.files import UPLOAD_PREFIX, archive_roots, is_upload
 from db.models import IndexFailure, Story, utcnow
-from db.pipeline import Job, Parsed, Writer, parse_all, parse_job, store_parsed
-from db.store import delete_story_sync, removed_paths, stored_files
+from db.store import (
+    delete_story_sync,
+    removed_paths,
+    save_story,
+    stored_files,
+    touch_story_sync,
+    write_story,
+)
+from db.writer import Writer
+from service.parsing import Job, Parsed, parse_all
 
 if TYPE_CHECKING:
     from service.library import Library
@@ -151,30 +163,60 @@ def _gone(path: str, on_disk: set[str], scope: str, readable: set[str]) -> bool:
     return (UPLOAD_PREFIX if is_upload(path) else "") in readable
 
 
-def _titles(lib: Library, method: str, *args: Any) -> None:
-    fn = getattr(getattr(lib, "titles", None), method, None)
-    if fn is not None:
-        fn(*args)
+def store_parsed(session: Session, parsed: Parsed, roster: Any) -> tuple[int, str]:
+    """Store one parsed story (or only its new mtime); returns (story id, title)."""
+    job = parsed.job
+    if parsed.same:
+        assert job.story_id is not None
+        touch_story_sync(session, job.story_id, mtime=job.mtime)
+        return job.story_id, ""
+    assert parsed.meta is not None
+    return write_story(
+        session,
+        parsed.meta,
+        path=job.path,
+        size=parsed.size,
+        mtime=job.mtime,
+        sha256=parsed.sha256,
+        roster=roster,
+    )
 
 
-async def _store(lib: Library, writer: Writer, parsed: Parsed) -> FileOutcome:
-    if parsed.reason is not None:
-        return _outcome(lib, parsed, None)
-    try:
-        stored: tuple[int, str] | Exception = await writer.run(store_parsed, parsed, lib.roster)
-    except Exception as exc:
-        stored = exc
-    return _outcome(lib, parsed, stored)
+async def store_file(
+    session: AsyncSession, lib: Library, meta: StoryMeta, path: str, file: Path, sha256: str
+) -> Story:
+    """Store `meta` as the story of `file` (at `path`) inside the caller's transaction.
+
+    What uploads and curation call: the same `db.store.write_story` the indexer's batches run, so a
+    file becomes rows (overrides, identity) one way whoever stores it.
+    """
+    stat = await asyncio.to_thread(file.stat)
+    meta = dataclasses.replace(meta, path=path)
+    return await save_story(
+        session, meta, path=path, size=stat.st_size, mtime=stat.st_mtime, sha256=sha256, roster=lib.roster
+    )
+
+
+async def refresh_views(lib: Library) -> None:
+    """Bring the Library's in-memory views (titles, vocabulary, filters) in step with the database."""
+    refresh = getattr(lib, "refresh", None)
+    if refresh is not None:
+        await refresh()
+        return
+    from service.hits import invalidate
+
+    await lib.reload_titles()
+    invalidate(lib)
 
 
 async def _store_batch(lib: Library, writer: Writer, batch: list[Parsed]) -> list[FileOutcome]:
     """Store a batch of parsed files in one transaction (a savepoint each); outcomes in order."""
     todo = [(parsed, lib.roster) for parsed in batch if parsed.reason is None]
     results = iter(await writer.run_batch(store_parsed, todo) if todo else [])
-    return [_outcome(lib, p, None if p.reason is not None else next(results)) for p in batch]
+    return [_outcome(p, None if p.reason is not None else next(results)) for p in batch]
 
 
-def _outcome(lib: Library, parsed: Parsed, stored: tuple[int, str] | Exception | None) -> FileOutcome:
+def _outcome(parsed: Parsed, stored: tuple[int, str] | Exception | None) -> FileOutcome:
     """What storing `parsed` did: `stored` is (story id, title), the exception, or None (not stored)."""
     job = parsed.job
     if parsed.reason is not None or stored is None:
@@ -186,7 +228,6 @@ def _outcome(lib: Library, parsed: Parsed, stored: tuple[int, str] | Exception |
     story_id, title = stored
     if parsed.same:
         return FileOutcome(job.path, "unchanged", story_id)
-    _titles(lib, "add", story_id, title)
     return FileOutcome(job.path, "updated" if job.story_id is not None else "added", story_id, title)
 
 
@@ -247,11 +288,10 @@ async def index_directory(
     jobs = _plan(files, stored, removed, report)
     on_disk = {path for path, *_ in files}
 
-    async with Writer(lib) as writer:
+    async with Writer(lib.settings.database_url, lib.sessions, crash_at=lib.settings.crash_at) as writer:
         for path, (*_, story_id) in sorted(stored.items()):
             if _gone(path, on_disk, prefix, readable):
                 await writer.run(delete_story_sync, story_id)
-                _titles(lib, "remove", story_id)
                 report.removed.append(path)
         bar = tqdm(total=len(jobs), desc="indexing", unit="file", file=sys.stderr, disable=not progress)
 
@@ -291,6 +331,8 @@ async def index_directory(
             bar.close()
         forget = IndexFailure.path.startswith(prefix, autoescape=True)
         await writer.run(_record_failures, report.failed, forget)
+    if report.added or report.updated or report.removed:
+        await refresh_views(lib)
     report.seconds = time.perf_counter() - started
     log.info(
         "indexed %s: %s added, %s updated, %s unchanged, %s removed, %s failed in %.1f s",
@@ -303,30 +345,3 @@ async def index_directory(
         report.seconds,
     )
     return report
-
-
-async def index_file(lib: Library, file: Path) -> FileOutcome:
-    """Index one file inside the story folder (or the uploads folder) now."""
-    root = lib.settings.stories_dir.resolve()
-    file = (file if file.is_absolute() else root / file).resolve()
-    path = path_of(lib.settings, file)
-    if path is None:
-        raise ValueError(f"{file} is not inside the story folder {root}")
-    async with lib.sessions() as session:
-        query = select(Story.file_size, Story.file_hash, Story.id, Story.removed_at).where(Story.path == path)
-        row = (await session.execute(query)).first()
-    if row is not None and row.removed_at is not None:
-        return FileOutcome(path, "failed", row.id, reason="a removed story has this path; restore it instead")
-    try:
-        stat = file.stat()
-    except OSError as exc:
-        outcome = FileOutcome(path, "failed", reason=f"could not read the file ({exc.strerror or exc})")
-    else:
-        known_sha = row.file_hash if row is not None and row.file_size == stat.st_size else None
-        job = Job(str(file), path, stat.st_size, stat.st_mtime, known_sha, row.id if row else None)
-        async with Writer(lib) as writer:
-            outcome = await _store(lib, writer, await asyncio.to_thread(parse_job, job, lib.roster))
-    failed = [(path, outcome.reason or "")] if outcome.status == "failed" else []
-    async with lib.transaction() as session:
-        await session.run_sync(_record_failures, failed, IndexFailure.path == path)
-    return outcome
