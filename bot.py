@@ -1,20 +1,30 @@
 """Librarian's entry point: the Discord bot process, and the door to the host's command line.
 
 Owns the `Librarian` bot (start-up order in `setup_hook`: library -> extensions -> dynamic buttons ->
-background index -> test-guild sync), `python bot.py sync` (the explicit global command sync) and the
-dispatch of every other command to `cli.main`. It must not hold command logic or build SQL: slash
+background index -> test-guild sync), the global command sync `cli.sync` calls, the one-line answers
+to a rejected token or an unreachable Discord, and the dispatch of every command to `cli.main` (before
+discord.py is imported: the command line must start at once). It must not hold command logic or build SQL: slash
 commands live in `cogs/`, host commands in `cli/`, answers in `service/`.
 """
 
 from __future__ import annotations
 
+import sys
+
+if __name__ == "__main__" and sys.argv[1:]:
+    # The host's command line starts here, before discord.py is even imported, so that `bot.py --help`
+    # and `bot.py parse` answer at once; only the bot itself (no command) reads on.
+    import cli
+
+    sys.exit(cli.main(sys.argv[1:]))
+
 import asyncio
 import gc
 import logging
-import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 from discord.ext import commands
 
@@ -35,6 +45,9 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.dailyrec",
 )
 """Extensions loaded at start, in order; one that fails to load is logged and the rest still load."""
+
+SHUTDOWN_WAIT = 10.0
+"""Seconds `close()` waits for cancelled background work to finish before closing the database."""
 
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or the environment, "
@@ -176,11 +189,14 @@ class Librarian(commands.Bot):
         log.info("logged in as %s (%s) in %s guilds", self.user, self.user and self.user.id, len(self.guilds))
 
     async def close(self) -> None:
-        tasks = list(self._background)
-        for task in tasks:
+        # Background work is cancelled and waited for (bounded) before the cogs unload and the
+        # library closes: a task cancelled mid-query still has a database connection to close, and
+        # closing the engine under it left that task waiting forever (a hung shutdown, a hung suite).
+        background = [task for task in self._background if task is not asyncio.current_task()]
+        for task in background:
             task.cancel()
-        # Let them unwind (roll back, return their connections) before the engine is disposed.
-        await asyncio.gather(*tasks, return_exceptions=True)
+        if background:
+            await asyncio.wait(background, timeout=SHUTDOWN_WAIT)
         await super().close()
         lib = getattr(self, "lib", None)
         if lib is not None:
@@ -192,7 +208,12 @@ def _log_level(name: str) -> int:
     return level if isinstance(level, int) else logging.INFO
 
 
-async def _sync_globally(settings: Settings) -> int:
+def setup_logging(settings: Settings) -> None:
+    """discord.py's console logging, once, at the configured level."""
+    discord.utils.setup_logging(level=_log_level(settings.log_level))
+
+
+async def sync_globally(settings: Settings) -> int:
     """Log in, sync the command tree globally (takes up to an hour to show everywhere), close."""
     assert settings.discord_token
     bot = Librarian(settings, open_library=False)
@@ -204,6 +225,21 @@ async def _sync_globally(settings: Settings) -> int:
     return 0
 
 
+def discord_problem(exc: BaseException) -> str | None:
+    """One line for the host when Discord cannot be used (rejected token, unreachable), else None."""
+    if isinstance(exc, discord.LoginFailure):
+        return "DISCORD_TOKEN was rejected by Discord: check the token in .env, then run again."
+    if isinstance(exc, discord.PrivilegedIntentsRequired):
+        return "Discord refused the intents the bot asked for; see the bot's page in the developer portal."
+    if isinstance(exc, discord.HTTPException):
+        return f"Discord answered {exc.status} ({exc.text or 'no reason given'}): try again later."
+    if isinstance(exc, discord.GatewayNotFound | discord.ConnectionClosed):
+        return "could not connect to Discord's gateway: check the network, then run again."
+    if isinstance(exc, aiohttp.ClientError):  # DNS, refused connection, TLS, timeouts
+        return f"could not reach Discord ({exc}): check the network, then run again."
+    return None
+
+
 async def _run(settings: Settings) -> None:
     assert settings.discord_token
     async with Librarian(settings) as bot:
@@ -211,32 +247,32 @@ async def _run(settings: Settings) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the bot (no arguments), `sync`, or any command of the host's command line."""
+    """Run the bot (no arguments), or any command of the host's command line."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args and args[0] != "sync":
+    if args:
         import cli
 
         return cli.main(args)
     try:
         settings = Settings.from_env()
     except SettingsError as exc:
-        print(f"{exc}: fix it in .env or the environment, then run again.", file=sys.stderr)
+        print(exc.advice(), file=sys.stderr)
         return 2
     if not settings.discord_token:
         print(NO_TOKEN, file=sys.stderr)
         return 2
-    discord.utils.setup_logging(level=_log_level(settings.log_level))
+    setup_logging(settings)
     try:
-        if args:
-            return asyncio.run(_sync_globally(settings))
         asyncio.run(_run(settings))
-    except discord.LoginFailure:
-        print(
-            "DISCORD_TOKEN was rejected by Discord: check the token in .env, then run again.", file=sys.stderr
-        )
-        return 2
     except KeyboardInterrupt:
         log.info("interrupted; shutting down")
+    except Exception as exc:
+        problem = discord_problem(exc)
+        if problem is None:
+            raise
+        log.debug("the bot stopped", exc_info=True)
+        print(problem, file=sys.stderr)
+        return 2
     return 0
 
 

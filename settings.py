@@ -18,15 +18,24 @@ ROOT = Path(__file__).resolve().parent
 class SettingsError(ValueError):
     """A setting has a value Librarian cannot use; the message names the setting."""
 
+    def advice(self) -> str:
+        """The one line a host sees: what is wrong and where to fix it."""
+        return f"{self}: fix it in .env or the environment, then run again."
 
-def _int(env: dict[str, str], name: str, default: int | None) -> int | None:
+
+def _int(
+    env: dict[str, str], name: str, default: int | None, *, minimum: int | None = None, hint: str = ""
+) -> int | None:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be a whole number, not {raw!r}") from exc
+    if minimum is not None and value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, not {raw!r}{hint}")
+    return value
 
 
 def _bool(env: dict[str, str], name: str, default: bool) -> bool:
@@ -40,8 +49,11 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
-def _path(env: dict[str, str], name: str, default: str | Path) -> Path:
-    path = Path(env.get(name, "").strip() or default).expanduser()
+def _path(env: dict[str, str], name: str, default: Path) -> Path:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    path = Path(raw).expanduser()
     return path if path.is_absolute() else ROOT / path
 
 
@@ -53,16 +65,6 @@ def _guild_ids(env: dict[str, str], name: str) -> frozenset[int]:
         raise SettingsError(f"{name} must be server ids separated by commas, not {env[name]!r}") from exc
 
 
-def _database_url(env: dict[str, str], data_dir: Path) -> str:
-    url = env.get("DATABASE_URL", "").strip() or f"sqlite+aiosqlite:///{data_dir / 'librarian.db'}"
-    if url.startswith("sqlite") and ":///" in url:
-        # Relative SQLite paths are relative to the project, not to the working directory.
-        prefix, _, file = url.partition(":///")
-        if file and not file.startswith("/") and file != ":memory:":
-            url = f"{prefix}:///{ROOT / file}"
-    return url
-
-
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting Librarian has, with its default. See `.env.example` for the words."""
@@ -72,7 +74,7 @@ class Settings:
     stories_dir: Path = ROOT / "stories"
     removed_dir: Path = ROOT / "data" / "removed"
     uploads_dir: Path = ROOT / "data" / "uploads"
-    data_dir: Path = ROOT / "data"  # what the three above default to (the database, removed/, uploads/)
+    data_dir: Path = ROOT / "data"  # what the database, removed/ and uploads/ default to (DATA_DIR)
     home_guild_ids: frozenset[int] = frozenset()  # the servers that may curate (empty: the only one)
     roster_file: Path = ROOT / "fandoms" / "buffyverse.yaml"
     test_guild_id: int | None = None
@@ -94,28 +96,43 @@ class Settings:
             if dotenv:
                 load_dotenv(ROOT / ".env", override=False)
             env = dict(os.environ)
-        data_dir = _path(env, "DATA_DIR", "data")
+        d = cls()  # every default is written once, on the fields above
+        data_dir = _path(env, "DATA_DIR", d.data_dir)
+        moved = data_dir != d.data_dir  # DATA_DIR moves the three below unless each is pinned
+        default_db = f"sqlite+aiosqlite:///{data_dir / 'librarian.db'}" if moved else d.database_url
+        database_url = env.get("DATABASE_URL", "").strip() or default_db
+        if database_url.startswith("sqlite") and ":///" in database_url:
+            # Relative SQLite paths are relative to the project, not to the working directory.
+            prefix, _, file = database_url.partition(":///")
+            if file and not file.startswith("/") and file != ":memory:":
+                database_url = f"{prefix}:///{ROOT / file}"
+        fake_now = env.get("LIBRARIAN_FAKE_NOW_FILE", "").strip()
         return cls(
-            discord_token=env.get("DISCORD_TOKEN", "").strip() or None,
-            database_url=_database_url(env, data_dir),
-            stories_dir=_path(env, "STORIES_DIR", "stories"),
-            removed_dir=_path(env, "REMOVED_DIR", data_dir / "removed"),
-            uploads_dir=_path(env, "UPLOADS_DIR", data_dir / "uploads"),
+            discord_token=env.get("DISCORD_TOKEN", "").strip() or d.discord_token,
+            database_url=database_url,
+            stories_dir=_path(env, "STORIES_DIR", d.stories_dir),
+            removed_dir=_path(env, "REMOVED_DIR", data_dir / "removed" if moved else d.removed_dir),
+            uploads_dir=_path(env, "UPLOADS_DIR", data_dir / "uploads" if moved else d.uploads_dir),
             data_dir=data_dir,
             home_guild_ids=_guild_ids(env, "HOME_GUILD_IDS"),
-            roster_file=_path(env, "ROSTER_FILE", "fandoms/buffyverse.yaml"),
-            test_guild_id=_int(env, "TEST_GUILD_ID", None),
-            mod_role=env.get("MOD_ROLE", "").strip() or None,
-            read_followups=_int(env, "READ_FOLLOWUPS", 2) or 0,
-            upload_max_bytes=_int(env, "UPLOAD_MAX_BYTES", 2 * 1024 * 1024) or 2 * 1024 * 1024,
-            adds_per_day=_int(env, "ADDS_PER_DAY", 10) or 0,
-            index_on_start=_bool(env, "INDEX_ON_START", True),
-            log_level=(env.get("LOG_LEVEL", "").strip() or "INFO").upper(),
-            dailyrec_tick_seconds=max(_int(env, "DAILYREC_TICK_SECONDS", 30) or 30, 1),
-            fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", "")
-            if env.get("LIBRARIAN_FAKE_NOW_FILE")
-            else None,
-            crash_at=env.get("LIBRARIAN_CRASH_AT", "").strip() or None,
+            roster_file=_path(env, "ROSTER_FILE", d.roster_file),
+            test_guild_id=_int(env, "TEST_GUILD_ID", d.test_guild_id, minimum=1),
+            mod_role=env.get("MOD_ROLE", "").strip() or d.mod_role,
+            read_followups=_int(env, "READ_FOLLOWUPS", d.read_followups, minimum=0),
+            # 0 is refused, not read as "no limit" or "the default": members' uploads stop with ADDS_PER_DAY=0.
+            upload_max_bytes=_int(
+                env,
+                "UPLOAD_MAX_BYTES",
+                d.upload_max_bytes,
+                minimum=1,
+                hint=" (a size in bytes; to stop members' uploads set ADDS_PER_DAY=0)",
+            ),
+            adds_per_day=_int(env, "ADDS_PER_DAY", d.adds_per_day, minimum=0),
+            index_on_start=_bool(env, "INDEX_ON_START", d.index_on_start),
+            log_level=(env.get("LOG_LEVEL", "").strip() or d.log_level).upper(),
+            dailyrec_tick_seconds=_int(env, "DAILYREC_TICK_SECONDS", d.dailyrec_tick_seconds, minimum=1),
+            fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", ROOT) if fake_now else d.fake_now_file,
+            crash_at=env.get("LIBRARIAN_CRASH_AT", "").strip() or d.crash_at,
         )
 
     def with_(self, **changes: object) -> Settings:

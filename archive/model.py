@@ -14,6 +14,9 @@ RatingLevel = Literal["general", "teen", "mature", "explicit", "not_rated"]
 RATING_LEVELS: tuple[RatingLevel, ...] = ("general", "teen", "mature", "explicit", "not_rated")
 """Levels in order of strictness; `not_rated` is treated like `explicit` for age gating."""
 
+STORY_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub"})
+"""File name endings the parser reads as stories (the indexer and uploads accept only these)."""
+
 RelationshipKind = Literal["romantic", "platonic"]
 CharacterSource = Literal["header", "text"]
 SourceFormat = Literal[

@@ -62,7 +62,7 @@ async def run(settings: Settings, manifest: list[dict[str, Any]], *, smoke: bool
         from tests.fakediscord import FakeDiscord
     except ImportError as exc:
         return [not_measured(SECTION, "start to ready", f"fake Discord not importable ({exc})")]
-    start_timeout = 20.0 if smoke else 600.0
+    start_timeout = 120.0 if smoke else 600.0  # smoke: generous, so a loaded CI machine still measures
     fake = await FakeDiscord(callback_deadline=3.0).start()
     env = {
         **os.environ,

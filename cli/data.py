@@ -17,10 +17,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.query import with_library
-from service.library import Library
+
+if TYPE_CHECKING:  # imported when a command runs, so that `bot.py --help` starts at once
+    from service.library import Library
 
 
 def register(subparsers: Any) -> None:

@@ -1,8 +1,9 @@
 """The host's `index` and `parse` commands.
 
-`index [DIR] [--quiet]` brings the index in step with the story folder (DIR, or --stories /
+`index [DIR] [--quiet] [--json]` brings the index in step with the story folder (DIR, or --stories /
 STORIES_DIR) and prints what it did: added, updated, unchanged, removed, and every failed file with
-its reason. It exits 0 even when some files failed, 1 only when the run itself could not happen.
+its reason (with --json, one object with those keys). It exits 0 when every file was read, 1 when the
+run finished but some files failed (they are listed), 2 when the run itself could not happen.
 
 `parse FILE... [--json]` shows what the parser makes of story files, without any database: a
 readable card per file, or with --json exactly the `archive.model.JSON_KEYS` per file. A single
@@ -20,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from archive.model import StoryMeta
+from archive.model import STORY_SUFFIXES, StoryMeta
 from cli.common import print_json, settings_from_args
 from settings import Settings
 
@@ -32,12 +33,14 @@ def register(subparsers: Any) -> None:
     index = subparsers.add_parser(
         "index",
         help="index the story folder (only what changed)",
-        description="Bring the index in step with the story folder; prints a summary and the failures.",
+        description="Bring the index in step with the story folder; prints a summary and the failures. "
+        "Exit code 0: every file read; 1: some files failed (listed); 2: the run could not happen.",
     )
     index.add_argument(
         "dir", nargs="?", metavar="DIR", help="story folder (default: --stories or STORIES_DIR)"
     )
     index.add_argument("--quiet", action="store_true", help="no progress bar (the summary is still printed)")
+    index.add_argument("--json", action="store_true", help="print the report as JSON")
     index.set_defaults(handler=run_index)
 
     parse = subparsers.add_parser(
@@ -57,36 +60,52 @@ def _index_settings(args: argparse.Namespace) -> Settings:
 
 
 async def run_index(args: argparse.Namespace) -> int:
-    """`bot.py index`: index, print the summary; 1 only on a fatal error."""
+    """`bot.py index`: index, print the report; 1 when files failed, 2 on a fatal error."""
     from service.indexer import index_directory
     from service.library import Library
+    from settings import SettingsError
 
     try:
         settings = _index_settings(args)
         if not settings.stories_dir.is_dir():
             print(f"the story folder {settings.stories_dir} does not exist", file=sys.stderr)
-            return 1
+            return 2
         lib = await Library.open(settings, load_titles=False)
+    except SettingsError:
+        raise
     except Exception as exc:
         log.debug("index could not start", exc_info=True)
         print(f"could not open the archive: {exc}", file=sys.stderr)
-        return 1
+        return 2
     try:
-        report = await index_directory(lib, progress=not args.quiet and sys.stderr.isatty())
+        report = await index_directory(lib, progress=not args.quiet and not args.json and sys.stderr.isatty())
     except Exception as exc:
         log.exception("index run failed")
         print(f"the index run failed: {exc}", file=sys.stderr)
-        return 1
+        return 2
     finally:
         await lib.close()
-    print(report.summary())
-    return 0
+    if args.json:
+        print_json(report_json(report))
+    else:
+        print(report.summary())
+    return 1 if report.failed else 0
+
+
+def report_json(report: Any) -> dict[str, Any]:
+    """An index report as JSON: added, updated, unchanged, removed, failed [{path, reason}], seconds."""
+    return {
+        "added": sorted(report.added),
+        "updated": sorted(report.updated),
+        "unchanged": report.unchanged,
+        "removed": sorted(report.removed),
+        "failed": [{"path": path, "reason": reason} for path, reason in sorted(report.failed)],
+        "seconds": round(report.seconds, 3),
+    }
 
 
 def story_files(arguments: list[str]) -> tuple[list[Path], bool]:
     """The files to parse (folders expanded, sorted) and whether the answer is a list."""
-    from service.indexer import STORY_SUFFIXES
-
     files: list[Path] = []
     for argument in arguments:
         path = Path(argument)

@@ -13,12 +13,14 @@ import argparse
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cli.common import print_json, settings_from_args
-from service.hits import StoryHit
-from service.library import Library
-from service.query import SORTS, QueryError, SearchQuery
+
+if TYPE_CHECKING:  # imported when a command runs, so that `bot.py --help` starts at once
+    from service.hits import StoryHit
+    from service.library import Library
+    from service.query import SearchQuery
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,8 @@ def _filters(parser: argparse.ArgumentParser) -> None:
 
 def query_from_args(args: argparse.Namespace) -> SearchQuery:
     """The SearchQuery the flags describe (the CLI sees every rating: no age gating)."""
+    from service.query import SearchQuery
+
     return SearchQuery(
         characters=args.character,
         exclude_characters=args.not_character,
@@ -78,6 +82,9 @@ def with_library(body: Callable[[Library, argparse.Namespace], Awaitable[int]]) 
     """Open the library, run `body`, close it; a QueryError becomes a message and exit code 1."""
 
     async def handler(args: argparse.Namespace) -> int:
+        from service.library import Library
+        from service.query import QueryError
+
         lib = await Library.open(settings_from_args(args))
         try:
             return await body(lib, args)
@@ -159,6 +166,8 @@ async def _excerpt(lib: Library, args: argparse.Namespace) -> int:
     chunks = await excerpt(lib, hit.id, limit=args.limit)
     total = len(chunks)
     if not 1 <= args.chunk <= max(total, 1):
+        from service.query import QueryError
+
         raise QueryError(f"“{hit.title}” has {total} parts; ask for part 1 to {total}.")
     text = chunks[args.chunk - 1].text if chunks else ""
     if args.json:
@@ -225,6 +234,8 @@ async def _stats(lib: Library, args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add search, title, excerpt, rec, similar and stats."""
+    from service.query import SORTS  # plain data (no database): the sort names are the service's
+
     p = subparsers.add_parser("search", help="find stories by character, pairing, rating, author, text, ...")
     _filters(p)
     p.add_argument("--sort", choices=SORTS, default="best", help="order of the results (default: best)")

@@ -13,6 +13,7 @@ file, and `DAILYREC_TICK_SECONDS` makes the loop tick faster; the end-to-end tes
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -46,6 +47,8 @@ MAX_RATING_CHOICES = [
     app_commands.Choice(name="Explicit", value="explicit"),
     app_commands.Choice(name="Anything, not rated included", value="not_rated"),
 ]
+SHUTDOWN_WAIT = 10.0
+"""Seconds unloading waits for a tick in progress to end its cancellation (its database work)."""
 COMMON_ZONES = ("UTC", "Europe/London", "America/New_York", "America/Los_Angeles", "Australia/Sydney")
 
 
@@ -176,7 +179,12 @@ class DailyRec(LibrarianCog):
         self.tick.start()
 
     async def cog_unload(self) -> None:
+        # Cancel the scheduler AND wait for it: a tick cancelled inside a query is still closing its
+        # SQLite connection, and the bot closes the database right after unloading the cogs.
+        task = self.tick.get_task()
         self.tick.cancel()
+        if task is not None and task is not asyncio.current_task():
+            await asyncio.wait({task}, timeout=SHUTDOWN_WAIT)
 
     @tasks.loop(seconds=30)
     async def tick(self) -> None:
@@ -191,11 +199,16 @@ class DailyRec(LibrarianCog):
 
     async def run_once(self) -> list[Outcome]:
         """One scheduler tick: every server whose post is due gets it (never raises)."""
+        now = self.clock()
         try:
-            return await self.service.run_due(self.clock())
+            return await self.service.run_due(now)
         except Exception:
             log.exception("the daily rec tick failed; the next tick tries again")
             return []
+        finally:
+            hook = self.lib.settings.fake_now_file
+            if hook is not None:  # TEST HOOK: tell the end-to-end tests which "now" a tick has finished
+                hook.with_name(hook.name + ".ticked").write_text(now.isoformat(), encoding="utf-8")
 
     async def _mod(self, interaction: discord.Interaction, what: str) -> bool:
         if is_mod(interaction, self.lib.settings.mod_role):

@@ -24,7 +24,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from archive.model import StoryMeta
+from archive.model import STORY_SUFFIXES, StoryMeta
 from db.files import UPLOAD_PREFIX, archive_roots, is_upload
 from db.models import IndexFailure, Story, utcnow
 from db.store import (
@@ -46,7 +46,6 @@ log = logging.getLogger(__name__)
 BATCH_STORIES = 100
 BATCH_BYTES = 2_000_000
 """A full build commits this many stories (or bytes of files) at a time, each in a savepoint."""
-STORY_SUFFIXES = frozenset({".txt", ".md", ".markdown", ".html", ".htm", ".xhtml", ".epub"})
 
 
 @dataclass(slots=True)

@@ -1,13 +1,21 @@
-"""Shared test fixtures: real SQLite databases in temp folders, the sample archive, the shared corpus.
+"""Shared test fixtures: real SQLite databases in temp folders, the bundled test archive, the shared
+corpus.
 
-Owns the small helpers every test file uses. Keep area-specific helpers in their own test files.
+Owns the small helpers every test file uses, and the one rule about `../shared`: only tests marked
+`@pytest.mark.corpus` (they read `../shared/corpus`) or `@pytest.mark.seeds` (`../shared/seeds`) may
+touch it, and they are skipped with a reason when it is absent (a clone of the repository alone).
+`LIBRARIAN_SHARED_DIR` points at another shared folder (a missing path: run as if there were none).
+Every other test runs on `tests/archive/` (see `tests/sample_archive.py`). Keep area-specific helpers
+in their own test files.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from unittest.mock import AsyncMock, MagicMock, PropertyMock
 
@@ -16,17 +24,24 @@ import pytest
 
 from settings import ROOT, Settings
 
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"
-CORPUS_DIR = ROOT.parent / "shared" / "corpus"
+SHARED_DIR = Path(os.environ.get("LIBRARIAN_SHARED_DIR") or ROOT.parent / "shared").resolve()
+SEEDS_DIR = SHARED_DIR / "seeds"
+CORPUS_DIR = SHARED_DIR / "corpus"
 SAMPLES_DIR = ROOT / "stories"
 ROSTER_FILE = ROOT / "fandoms" / "buffyverse.yaml"
+SHARED_MARKERS = {"corpus": CORPUS_DIR, "seeds": SEEDS_DIR}
+"""Markers of the tests that read shared test data, and the folder each one needs."""
 
 
-def need(path: Path) -> Path:
-    """Skip the calling test politely when shared test data is absent (a clone elsewhere)."""
-    if not path.exists():
-        pytest.skip(f"{path} is absent (shared test data lives beside the repo)")
-    return path
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip, with the reason, every corpus/seeds test whose shared folder is absent."""
+    for item in items:
+        for marker, folder in SHARED_MARKERS.items():
+            if item.get_closest_marker(marker) is not None and not folder.is_dir():
+                reason = (
+                    f"{folder} is absent (shared {marker} data lives beside the repo; LIBRARIAN_SHARED_DIR)"
+                )
+                item.add_marker(pytest.mark.skip(reason=reason))
 
 
 def make_settings(tmp: Path, **changes: object) -> Settings:
@@ -43,35 +58,64 @@ def make_settings(tmp: Path, **changes: object) -> Settings:
     return base.with_(**changes) if changes else base
 
 
-def fill_archive(stories: Path, *, corpus: bool) -> None:
-    """Copy the bundled samples, the seeds and (optionally) the shared corpus into `stories`."""
+def fill_corpus(stories: Path) -> None:
+    """Copy the bundled samples, the shared seeds and the shared corpus into `stories` (corpus tests)."""
     shutil.copytree(SAMPLES_DIR, stories / "samples", dirs_exist_ok=True)
-    if SEEDS_DIR.exists():
-        shutil.copytree(SEEDS_DIR, stories / "seeds", dirs_exist_ok=True)
-    if corpus and CORPUS_DIR.exists():
-        shutil.copytree(CORPUS_DIR / "antennapedia", stories / "antennapedia", dirs_exist_ok=True)
-        shutil.copytree(CORPUS_DIR / "ao3-downloads", stories / "ao3", dirs_exist_ok=True)
+    shutil.copytree(SEEDS_DIR, stories / "seeds", dirs_exist_ok=True)
+    shutil.copytree(CORPUS_DIR / "antennapedia", stories / "antennapedia", dirs_exist_ok=True)
+    shutil.copytree(CORPUS_DIR / "ao3-downloads", stories / "ao3", dirs_exist_ok=True)
 
 
-async def _build(tmp: Path, corpus: bool) -> None:
+def _build_now(tmp: Path, fill: Callable[[Path], object]) -> None:
+    """Build an indexed archive in `tmp`, on a thread of its own: a session fixture may be first asked
+    for from inside a running event loop (an async fixture), where `asyncio.run` cannot run."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _build(tmp, fill)).result()
+
+
+async def _build(tmp: Path, fill: Callable[[Path], object]) -> None:
     from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)
-    fill_archive(settings.stories_dir, corpus=corpus)
+    fill(settings.stories_dir)
     lib = await Library.open(settings)
     try:
-        await index_directory(lib)
+        report = await index_directory(lib)
     finally:
         await lib.close()
+    assert not report.failed, f"the archive under test has files that do not index: {report.failed}"
 
 
 @pytest.fixture(scope="session")
 def built_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding an indexed archive (samples + seeds + corpus), built once per test run."""
+    """A folder holding the indexed bundled test archive (`tests/archive/`), built once per run."""
+    from tests.sample_archive import build
+
     tmp = tmp_path_factory.mktemp("archive")
-    asyncio.run(_build(tmp, corpus=True))
+    _build_now(tmp, build)
     return tmp
+
+
+@pytest.fixture(scope="session")
+def built_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the indexed real corpus (samples + seeds + corpus); only for corpus tests."""
+    if not (CORPUS_DIR.is_dir() and SEEDS_DIR.is_dir()):
+        pytest.skip(f"{SHARED_DIR} has no corpus and seeds (mark the test @pytest.mark.corpus)")
+    tmp = tmp_path_factory.mktemp("corpus")
+    _build_now(tmp, fill_corpus)
+    return tmp
+
+
+async def _private_copy(built: Path, tmp_path: Path) -> AsyncIterator[object]:
+    from service.library import Library
+
+    shutil.copytree(built, tmp_path, dirs_exist_ok=True)
+    lib = await Library.open(make_settings(tmp_path))
+    try:
+        yield lib
+    finally:
+        await lib.close()
 
 
 @pytest.fixture
@@ -88,15 +132,24 @@ async def library(tmp_path: Path) -> AsyncIterator[object]:
 
 @pytest.fixture
 async def archive_library(built_archive: Path, tmp_path: Path) -> AsyncIterator[object]:
-    """A Library over a private copy of the indexed archive (tests may change it freely)."""
-    from service.library import Library
-
-    shutil.copytree(built_archive, tmp_path, dirs_exist_ok=True)
-    lib = await Library.open(make_settings(tmp_path))
-    try:
+    """A Library over a private copy of the indexed test archive (tests may change it freely)."""
+    async for lib in _private_copy(built_archive, tmp_path):
         yield lib
-    finally:
-        await lib.close()
+
+
+@pytest.fixture(params=["test-archive", pytest.param("corpus", marks=pytest.mark.corpus)])
+async def any_archive(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[object]:
+    """The test archive, and the real corpus too when it is there: checks that hold for any archive."""
+    built = request.getfixturevalue("built_archive" if request.param == "test-archive" else "built_corpus")
+    async for lib in _private_copy(built, tmp_path):
+        yield lib
+
+
+@pytest.fixture
+async def corpus_library(built_corpus: Path, tmp_path: Path) -> AsyncIterator[object]:
+    """A Library over a private copy of the indexed real corpus (tests marked corpus only)."""
+    async for lib in _private_copy(built_corpus, tmp_path):
+        yield lib
 
 
 # --- Discord interaction mocks for the cog tests (tests/test_cog_*.py) ---------------------------

@@ -14,7 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bench import gen_corpus
@@ -131,14 +130,13 @@ async def test_generated_files_index_as_generated(tmp_path: Path) -> None:
     assert not wrong, f"{len(wrong)} mismatches:\n" + "\n".join(wrong[:30])
 
 
-@pytest.mark.skipif(not (ROOT / "bot.py").exists(), reason="bot.py is not there yet")
 def test_smoke_benchmark_fills_every_row(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "bench.run", "--smoke", "--out", str(tmp_path)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=540,  # under pytest-timeout's 600 s, so a slow run fails here with the bench's output
     )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "results-300-smoke.json").read_text(encoding="utf-8"))
@@ -147,11 +145,7 @@ def test_smoke_benchmark_fills_every_row(tmp_path: Path) -> None:
     assert markdown.count("\n| ") == len(rows) + 1  # header + one line per row, printed once
     assert done.stdout.count("| Section |") == 1
     problems = []
-    bot = [r for r in rows if r["section"] == "Bot"]
-    skip_bot = len(bot) == 1 and "not ready within 20 s" in bot[0]["figure"]  # the smoke run's time budget
     for section, measures in EXPECTED_ROWS.items():
-        if section == "Bot" and skip_bot:
-            continue
         for measure in measures:
             found = [r for r in rows if r["section"] == section and r["measure"].startswith(measure)]
             if not found:

@@ -1,21 +1,24 @@
-"""`bot.py add|remove|restore|history` as the host runs them: real subprocesses, real files, one SQLite
-database per test, then the archive read back through the service."""
+"""`bot.py add|remove|restore|history` as the host runs them: `cli.main` (what bot.py calls) in this
+process, real files, one SQLite database per test, then the archive read back through the service."""
 
 from __future__ import annotations
 
+import asyncio
 import getpass
-import os
+import io
+import json
 import shutil
-import subprocess
 import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+import cli
 from service import curate
 from service.library import Library
 from service.stories import find_title, story_card
-from settings import ROOT
 from tests.conftest import SAMPLES_DIR, make_settings
 
 STORY = (
@@ -24,23 +27,33 @@ STORY = (
 )
 
 
-def bot(tmp: Path, *args: str | Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "DATA_DIR": str(tmp),
-        "REMOVED_DIR": str(tmp / "removed"),
-        "UPLOAD_MAX_BYTES": "200000",
-    }
-    return subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), "--db", tmp / "librarian.db", "--stories", tmp / "stories"]
-        + [str(a) for a in args],
-        cwd=ROOT,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
+@dataclass
+class Done:
+    """What a command did: its exit code and what it printed."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+Bot = Callable[..., Awaitable[Done]]
+
+
+@pytest.fixture
+def bot(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Bot:
+    """`bot.py --db … --stories … ARGS` with `stdin` typed in, run by `cli.main` in this process."""
+
+    async def run(tmp: Path, *args: str | Path, stdin: str = "") -> Done:
+        monkeypatch.setenv("DATA_DIR", str(tmp))
+        monkeypatch.setenv("REMOVED_DIR", str(tmp / "removed"))
+        monkeypatch.setenv("UPLOAD_MAX_BYTES", "200000")
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+        argv = ["--db", tmp / "librarian.db", "--stories", tmp / "stories", *args]
+        code = await asyncio.to_thread(cli.main, [str(a) for a in argv])  # it runs its own event loop
+        out, err = capsys.readouterr()
+        return Done(code, out, err)
+
+    return run
 
 
 @pytest.fixture
@@ -61,8 +74,10 @@ async def _open(tmp: Path) -> Library:
     return await Library.open(make_settings(tmp))
 
 
-async def test_bulk_add_with_yes_summarises_added_and_refused(tmp_path: Path, incoming: Path) -> None:
-    run = bot(tmp_path, "add", incoming, "--yes")
+async def test_bulk_add_with_yes_summarises_added_and_refused(
+    tmp_path: Path, incoming: Path, bot: Bot
+) -> None:
+    run = await bot(tmp_path, "add", incoming, "--yes")
     assert run.returncode == 1, run.stderr  # something was refused
     out = run.stdout
     assert "added: 3" in out and "refused: 2" in out
@@ -81,26 +96,25 @@ async def test_bulk_add_with_yes_summarises_added_and_refused(tmp_path: Path, in
         await lib.close()
 
 
-async def test_add_asks_before_saving(tmp_path: Path, incoming: Path) -> None:
+async def test_add_asks_before_saving(tmp_path: Path, incoming: Path, bot: Bot) -> None:
     story = incoming / "c-candles.txt"
-    declined = bot(tmp_path, "add", story, stdin="n\n")
+    declined = await bot(tmp_path, "add", story, stdin="n\n")
     assert declined.returncode == 1 and "Candles for the Magic Box" in declined.stdout
     assert "not confirmed" in declined.stdout and not (tmp_path / "uploads" / "c-candles.txt").exists()
-    accepted = bot(tmp_path, "add", story, stdin="y\n")
+    accepted = await bot(tmp_path, "add", story, stdin="y\n")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
     assert "added: 1" in accepted.stdout and (tmp_path / "uploads" / "c-candles.txt").exists()
 
 
-async def test_add_options_are_kept_through_a_reindex(tmp_path: Path, incoming: Path) -> None:
+async def test_add_options_are_kept_through_a_reindex(tmp_path: Path, incoming: Path, bot: Bot) -> None:
     story = incoming / "c-candles.txt"
-    run = bot(
-        tmp_path, "add", story, "--yes", "--title", "Wax and Wicks", "--author", "Someone Else",
+    run = await bot(tmp_path, "add", story, "--yes", "--title", "Wax and Wicks", "--author", "Someone Else",
         "--rating", "NC-17", "--pairing", "Willow/Tara",
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
     stored = tmp_path / "uploads" / "c-candles.txt"
     stored.write_text(STORY + "\nA new last line.\n", encoding="utf-8")
-    index = bot(tmp_path, "index", "--quiet")
+    index = await bot(tmp_path, "index", "--quiet")
     assert index.returncode == 0 and "updated: 1" in index.stdout, index.stdout
     lib = await _open(tmp_path)
     try:
@@ -112,40 +126,69 @@ async def test_add_options_are_kept_through_a_reindex(tmp_path: Path, incoming: 
         await lib.close()
 
 
-async def test_too_big_and_wrong_kind_are_refused_with_reasons(tmp_path: Path, incoming: Path) -> None:
+async def test_too_big_and_wrong_kind_are_refused_with_reasons(
+    tmp_path: Path, incoming: Path, bot: Bot
+) -> None:
     big = incoming / "big.txt"
     big.write_text(STORY * 200, encoding="utf-8")
     wrong = incoming / "notes.docx"
     wrong.write_text(STORY, encoding="utf-8")
-    run = bot(tmp_path, "add", big, wrong, incoming / "missing.txt", "--yes")
+    run = await bot(tmp_path, "add", big, wrong, incoming / "missing.txt", "--yes")
     assert run.returncode == 1 and "added: 0" in run.stdout and "refused: 3" in run.stdout
     assert "stories may be at most 200,000 bytes" in run.stdout
     assert "notes.docx is not a story file" in run.stdout
     assert "missing.txt: could not read it" in run.stdout
 
 
-async def test_remove_restore_and_history(tmp_path: Path, incoming: Path) -> None:
-    assert bot(tmp_path, "add", incoming / "c-candles.txt", "--yes").returncode == 0
+async def test_remove_restore_and_history(tmp_path: Path, incoming: Path, bot: Bot) -> None:
+    assert (await bot(tmp_path, "add", incoming / "c-candles.txt", "--yes")).returncode == 0
     file = tmp_path / "uploads" / "c-candles.txt"
 
-    kept = bot(tmp_path, "remove", "candles magic box", stdin="no\n")
+    kept = await bot(tmp_path, "remove", "candles magic box", stdin="no\n")
     assert kept.returncode == 1 and "nothing was removed" in kept.stdout and file.exists()
-    removed = bot(tmp_path, "remove", "candles magic box", "--yes")
+    removed = await bot(tmp_path, "remove", "candles magic box", "--yes")
     assert removed.returncode == 0, removed.stderr
     assert not file.exists() and (tmp_path / "removed" / "uploads" / "c-candles.txt").exists()
-    search = bot(tmp_path, "search", "--text", "candles", "--json")
+    search = await bot(tmp_path, "search", "--text", "candles", "--json")
     assert search.returncode == 0 and "Candles for the Magic Box" not in search.stdout
 
-    missing = bot(tmp_path, "remove", "candles magic box", "--yes")
+    missing = await bot(tmp_path, "remove", "candles magic box", "--yes")
     assert missing.returncode == 1 and missing.stderr.strip()
 
-    restored = bot(tmp_path, "restore", "Candles for the Magic")
+    restored = await bot(tmp_path, "restore", "Candles for the Magic")
     assert restored.returncode == 0, restored.stderr
     assert file.exists() and "restored" in restored.stdout
-    search = bot(tmp_path, "search", "--text", "candles", "--json")
+    search = await bot(tmp_path, "search", "--text", "candles", "--json")
     assert "Candles for the Magic Box" in search.stdout
 
-    history = bot(tmp_path, "history", "Candles for the Magic Box")
+    history = await bot(tmp_path, "history", "Candles for the Magic Box")
     lines = history.stdout.splitlines()
     assert [line.split("  ")[2].split()[0] for line in lines] == ["restored", "removed", "added"]
     assert all(f"cli:{getpass.getuser()}" in line for line in lines)
+
+
+async def test_add_remove_restore_speak_json(tmp_path: Path, incoming: Path, bot: Bot) -> None:
+    run = await bot(
+        tmp_path, "add", incoming / "c-candles.txt", incoming / "d-broken.epub", "--yes", "--json"
+    )
+    assert run.returncode == 1  # one file was refused
+    data = json.loads(run.stdout)
+    [added] = data["added"]
+    assert added["title"] == "Candles for the Magic Box" and added["file"].endswith("c-candles.txt")
+    assert added["path"] == "uploads/c-candles.txt" and isinstance(added["id"], int)
+    [refused] = data["refused"]
+    assert refused["file"].endswith("d-broken.epub") and "not an EPUB" in refused["reason"]
+
+    asked = await bot(tmp_path, "remove", str(added["id"]), "--json", stdin="n\n")
+    assert asked.returncode == 1 and asked.stdout == ""  # the preview and the question go to stderr
+    assert "Remove it?" in asked.stderr and "nothing was removed" in asked.stderr
+
+    removed = await bot(tmp_path, "remove", str(added["id"]), "--yes", "--json")
+    card = json.loads(removed.stdout)
+    assert removed.returncode == 0 and card["id"] == added["id"] and card["removed"] is True
+    assert card["removed_dir"] == str(tmp_path / "removed")
+
+    restored = await bot(tmp_path, "restore", str(added["id"]), "--json")
+    card = json.loads(restored.stdout)
+    assert restored.returncode == 0 and card["id"] == added["id"] and card["removed"] is False
+    assert card["path"] == "uploads/c-candles.txt"

@@ -8,44 +8,46 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+import cli
 from archive.model import JSON_KEYS
 from settings import ROOT
 from tests.conftest import SAMPLES_DIR as SAMPLES
-from tests.conftest import SEEDS_DIR, need
+from tests.sample_archive import TRIO
 
 
-def bot(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), *map(str, args)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+def bot(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    """`bot.py ARGS` run in this process (the same `cli.main` the script calls): code, stdout, stderr."""
+    code = cli.main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
 
 
-def test_parse_json_has_exactly_the_interface_keys_and_needs_no_database(tmp_path: Path) -> None:
-    seeds = sorted(need(SEEDS_DIR).iterdir())
+def test_parse_json_has_exactly_the_interface_keys_and_needs_no_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = sorted(TRIO.iterdir())
     db_file = tmp_path / "never.db"
-    many = bot("--db", db_file, "parse", SEEDS_DIR, "--json")
-    assert many.returncode == 0, many.stderr
-    stories = json.loads(many.stdout)
-    assert isinstance(stories, list) and len(stories) == len(seeds)
-    for story, seed in zip(stories, seeds, strict=True):
+    code, out, err = bot(capsys, "--db", db_file, "parse", TRIO, "--json")
+    assert code == 0, err
+    stories = json.loads(out)
+    assert isinstance(stories, list) and len(stories) == len(files)
+    for story, file in zip(stories, files, strict=True):
         assert tuple(story) == JSON_KEYS
-        assert story["path"].endswith(seed.name)
+        assert story["path"].endswith(file.name)
         assert story["title"] and story["opening"]
-    one = bot("--db", db_file, "parse", seeds[0], "--json")
-    assert one.returncode == 0, one.stderr
-    assert json.loads(one.stdout) == stories[0]
+    code, out, err = bot(capsys, "--db", db_file, "parse", files[0], "--json")
+    assert code == 0, err
+    assert json.loads(out) == stories[0]
     assert not db_file.exists()
 
 
-def test_parse_card_is_readable(tmp_path: Path) -> None:
-    seed = sorted(need(SEEDS_DIR).iterdir())[0]
-    data = json.loads(bot("parse", seed, "--json").stdout)
-    card = bot("parse", seed)
-    assert card.returncode == 0, card.stderr
+def test_parse_card_is_readable(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    story = sorted(TRIO.iterdir())[0]
+    data = json.loads(bot(capsys, "parse", story, "--json")[1])
+    code, card, err = bot(capsys, "parse", story)
+    assert code == 0, err
     for label in (
         "Title:",
         "Author:",
@@ -56,36 +58,57 @@ def test_parse_card_is_readable(tmp_path: Path) -> None:
         "Series:",
         "Words:",
     ):
-        assert label in card.stdout
-    assert data["title"] in card.stdout
-    assert f"({data['rating']['level']})" in card.stdout
+        assert label in card
+    assert data["title"] in card
+    assert f"({data['rating']['level']})" in card
     for character in data["characters"]:
-        assert f"{character['name']} [{character['source']}" in card.stdout
-    assert data["opening"].splitlines()[0] in card.stdout
-    missing = bot("parse", tmp_path / "nope.txt")
-    assert missing.returncode == 1 and "nope.txt" in missing.stderr
+        assert f"{character['name']} [{character['source']}" in card
+    assert data["opening"].splitlines()[0] in card
+    code, _, err = bot(capsys, "parse", tmp_path / "nope.txt")
+    assert code == 1 and "nope.txt" in err
 
 
-def test_index_prints_a_summary_with_failure_reasons(tmp_path: Path) -> None:
+def test_index_prints_a_summary_with_failure_reasons_and_exits_1_when_files_failed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     stories = tmp_path / "stories"
-    shutil.copytree(need(SEEDS_DIR), stories / "seeds")
+    shutil.copytree(TRIO, stories / "trio")
     (stories / "blank.txt").write_bytes(b"")
     db_file = tmp_path / "data" / "lib.db"
 
-    first = bot("--db", db_file, "index", stories, "--quiet")
-    assert first.returncode == 0, first.stderr
-    lines = first.stdout.splitlines()
-    n = len(list(SEEDS_DIR.iterdir()))
+    code, out, err = bot(capsys, "--db", db_file, "index", stories, "--quiet")
+    assert code == 1, err  # the run finished, but a file failed
+    lines = out.splitlines()
+    n = len(list(TRIO.iterdir()))
     for line in (f"added: {n}", "updated: 0", "unchanged: 0", "removed: 0", "failed: 1"):
         assert line in lines
     assert any(line.strip().startswith("blank.txt: ") and "empty" in line for line in lines)
 
-    second = bot("--db", db_file, "--stories", stories, "index", "--quiet")
-    assert second.returncode == 0, second.stderr
-    assert "added: 0" in second.stdout.splitlines() and f"unchanged: {n}" in second.stdout.splitlines()
+    (stories / "blank.txt").unlink()
+    code, out, err = bot(capsys, "--db", db_file, "--stories", stories, "index", "--quiet")
+    assert code == 0, err
+    assert "added: 0" in out.splitlines() and f"unchanged: {n}" in out.splitlines()
 
-    missing = bot("--db", db_file, "index", tmp_path / "nowhere")
-    assert missing.returncode == 1 and "nowhere" in missing.stderr
+    code, _, err = bot(capsys, "--db", db_file, "index", tmp_path / "nowhere")
+    assert code == 2 and "nowhere" in err
+
+
+def test_index_json_reports_every_outcome(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stories = tmp_path / "stories"
+    shutil.copytree(TRIO, stories / "trio")
+    (stories / "blank.txt").write_bytes(b"")
+    code, out, _ = bot(capsys, "--db", tmp_path / "lib.db", "index", stories, "--json")
+    report = json.loads(out)
+    assert code == 1
+    assert list(report) == ["added", "updated", "unchanged", "removed", "failed", "seconds"]
+    assert report["added"] == sorted(f"trio/{p.name}" for p in TRIO.iterdir())
+    assert [f["path"] for f in report["failed"]] == ["blank.txt"] and "empty" in report["failed"][0]["reason"]
+    (stories / "trio" / sorted(TRIO.iterdir())[0].name).unlink()
+    (stories / "blank.txt").unlink()
+    code, out, _ = bot(capsys, "--db", tmp_path / "lib.db", "index", stories, "--json")
+    report = json.loads(out)
+    assert code == 0 and report["removed"] == [f"trio/{sorted(TRIO.iterdir())[0].name}"]
+    assert report["unchanged"] == 2 and report["failed"] == []
 
 
 def test_a_reader_that_leaves_early_is_not_an_error() -> None:

@@ -102,26 +102,19 @@ async def test_title_excerpt_similar_rec_stats(mini: Mini, capsys: pytest.Captur
     assert "11 stories" in out
 
 
-@pytest.mark.corpus
 async def test_real_archive_cli_agrees_with_service(
-    archive_library: Any, capsys: pytest.CaptureFixture[str]
+    any_archive: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    for key, _n in await top_pairings(archive_library, 3):
+    for key, _n in await top_pairings(any_archive, 3):
         code, out, _ = await run(
-            archive_library, capsys, "search", "--pairing", key, "--per-page", "10", "--json"
+            any_archive, capsys, "search", "--pairing", key, "--per-page", "10", "--json"
         )
-        expected = await search(archive_library, SearchQuery(pairings=[key], per_page=10))
+        expected = await search(any_archive, SearchQuery(pairings=[key], per_page=10))
         assert code == 0 and json.loads(out) == [h.to_json() for h in expected.hits]
 
 
 def test_bot_entry_point_runs_search(tmp_path: Path) -> None:
     """The real `python bot.py search` process, when every CLI module is in place."""
-    try:
-        import cli as cli_package
-
-        cli_package.build_parser()
-    except ImportError as exc:
-        pytest.skip(f"the full CLI is not assembled yet: {exc}")
     db = tmp_path / "empty.db"
     proc = subprocess.run(
         [sys.executable, str(ROOT / "bot.py"), "--db", str(db), "search", "--character", "Gilez Rupurt"],

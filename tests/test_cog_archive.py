@@ -1,4 +1,4 @@
-"""/stats, /characters and /pairings over the real indexed archive: what a member sees, age gated."""
+"""/stats, /characters and /pairings over the bundled test archive: what a member sees, age gated."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from cogs.archive import Archive
 from cogs.views import Paginator
 from service import stories
 from tests.conftest import assert_within_limits, make_bot, make_interaction
-
-pytestmark = pytest.mark.corpus
 
 
 def _number(text: str, label: str) -> int:

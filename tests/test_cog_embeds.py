@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from archive.model import Rating, Series
-from cogs.embeds import RATING_COLOURS, card_embed, fit, fit_message, results_embed, shorten
+from archive.ratings import parse_rating
+from cogs.embeds import card_embed, fit, fit_message, results_embed, shorten
 from cogs.gating import SAFE_LEVELS, allowed_levels_for, hidden_note
 from service.hits import StoryHit
 from service.stories import StoryCard
@@ -79,11 +80,19 @@ def _card(level: str, **changes: object) -> StoryCard:
 
 
 def test_card_colours_follow_ao3_and_everything_fits() -> None:
-    colours = {level: card_embed(_card(level)).colour for level in RATING_COLOURS}
+    """A card's colour follows the rating as written in the story, in AO3's colours."""
+    written = {"general": "PG", "teen": "Teen And Up Audiences", "mature": "R", "explicit": "NC-17", "": None}
+    colours = {}
+    for want, raw in written.items():
+        level = parse_rating(raw)[0].level
+        assert level == (want or "not_rated")
+        colours[level] = card_embed(_card(level)).colour
     assert len(set(colours.values())) == 5
     green, amber, orange, red = (colours[k].to_rgb() for k in ("general", "teen", "mature", "explicit"))
-    assert green[1] > green[0] and red[0] > 150 > red[1]  # green is green, red is red
+    grey = colours["not_rated"].to_rgb()
+    assert green[1] > green[0] and green[1] > green[2] and red[0] > 150 > red[1]  # green is green, red red
     assert amber[0] > 200 and amber[1] > 150 and orange[0] > 200 and orange[1] < amber[1]
+    assert max(grey) - min(grey) < 30  # not rated: no hue
     embed = card_embed(_card("teen"))
     assert_within_limits([{"via": "response", "embed": embed}])
     fields = {f.name: f.value for f in embed.fields}

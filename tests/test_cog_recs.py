@@ -1,4 +1,4 @@
-"""/rec and the name autocompletes over the real archive: a card with why, like:, gating, variety."""
+"""/rec and the name autocompletes over the bundled test archive: a card with why, like:, gating, variety."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from cogs.recs import Recs
 from service.query import QueryError, SearchQuery
 from service.search import search
 from tests.conftest import assert_within_limits, make_bot, make_interaction
-
-pytestmark = pytest.mark.corpus
 
 GATED_COLOURS = {RATING_COLOURS[k] for k in ("mature", "explicit", "not_rated")}
 

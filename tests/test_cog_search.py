@@ -1,4 +1,4 @@
-"""/search over the real indexed archive: pages of five, buttons, age gating, empty and bad queries."""
+"""/search over the bundled test archive: pages of five, buttons, age gating, empty and bad queries."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from cogs.views import Paginator
 from service.query import QueryError, SearchQuery
 from service.search import search
 from tests.conftest import assert_within_limits, make_bot, make_interaction
-
-pytestmark = pytest.mark.corpus
 
 GATED = ("Mature", "Explicit", "Not Rated")
 

@@ -1,4 +1,4 @@
-"""/fic, /read and the story buttons over the real archive: cards, parts, Continue, gating, no pings."""
+"""/fic, /read and the story buttons over the bundled test archive: cards, parts, Continue, gating, no pings."""
 
 from __future__ import annotations
 
@@ -19,8 +19,6 @@ from service.indexer import index_directory
 from service.query import QueryError, SearchQuery
 from service.search import search
 from tests.conftest import assert_within_limits, make_bot, make_interaction
-
-pytestmark = pytest.mark.corpus
 
 SAFE = frozenset({"general", "teen"})
 NO_PINGS = {"parse": []}

@@ -11,7 +11,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from service.excerpts import ZWSP, Chunk, chunk_from, chunk_text, neutralise, render_chunk, safe_cut
-from tests.conftest import CORPUS_DIR, SEEDS_DIR, need
+from tests.conftest import CORPUS_DIR, SEEDS_DIR
 
 LIVE = [
     re.compile(r"@(everyone|here)"),
@@ -160,10 +160,9 @@ def test_limit_must_leave_room() -> None:
 
 
 @pytest.mark.corpus
+@pytest.mark.seeds
 def test_real_stories_chunk_cleanly() -> None:
-    files = (
-        sorted(need(SEEDS_DIR).glob("*.txt")) + sorted(need(CORPUS_DIR / "antennapedia").rglob("*.md"))[:40]
-    )
+    files = sorted(SEEDS_DIR.glob("*.txt")) + sorted((CORPUS_DIR / "antennapedia").rglob("*.md"))[:40]
     for path in files:
         body = path.read_text(encoding="utf-8", errors="replace")
         for limit in (2000, 1900):

@@ -20,7 +20,8 @@ from sqlalchemy import func, select
 from db.models import IndexFailure, Story, utcnow
 from service.indexer import STORY_SUFFIXES, index_directory
 from settings import ROOT
-from tests.conftest import CORPUS_DIR, SEEDS_DIR, fill_archive, need
+from tests.conftest import fill_corpus
+from tests.sample_archive import ARCHIVE_DIR, TRIO
 
 
 def story_files(stories: Path) -> set[str]:
@@ -61,14 +62,13 @@ def check_integrity(db_file: Path) -> None:
 
 def seed_archive(lib: Any) -> Path:
     stories = lib.settings.stories_dir
-    shutil.copytree(need(SEEDS_DIR), stories / "seeds")
+    shutil.copytree(TRIO, stories / "seeds")
     return stories
 
 
 @pytest.mark.corpus
-async def test_whole_archive_indexes_and_a_second_run_changes_nothing(archive_library: Any) -> None:
-    need(CORPUS_DIR)
-    lib = archive_library
+async def test_whole_archive_indexes_and_a_second_run_changes_nothing(corpus_library: Any) -> None:
+    lib = corpus_library
     stories = lib.settings.stories_dir
     on_disk = story_files(stories)
     assert len([p for p in on_disk if p.startswith("antennapedia/") and p.endswith(".md")]) == 208
@@ -117,19 +117,19 @@ async def test_touch_edit_delete_and_add(library: Any) -> None:
 
 async def test_broken_files_are_reported_and_the_rest_indexes(library: Any) -> None:
     stories = seed_archive(library)
-    html = need(CORPUS_DIR / "ao3-downloads" / "218676" / "incompleteWork.html").read_bytes()
+    html = (ARCHIVE_DIR / "ao3" / "the_library_card.html").read_bytes()
     broken = stories / "broken"
     broken.mkdir()
     (broken / "empty.txt").write_bytes(b"")
     (broken / "noise.epub").write_bytes(os.urandom(4096))
-    (broken / "cut.html").write_bytes(html[: html.index(b"userstuff")])
+    (broken / "cut.html").write_bytes(html[: html.index(b"</head>")])  # a download cut off in its head
 
     report = await index_directory(library)
     failed = dict(report.failed)
     assert sorted(failed) == ["broken/cut.html", "broken/empty.txt", "broken/noise.epub"]
     assert all(reason.strip() for reason in failed.values())
     assert "empty" in failed["broken/empty.txt"] and "zip" in failed["broken/noise.epub"]
-    assert sorted(report.added) == sorted(f"seeds/{p.name}" for p in SEEDS_DIR.iterdir())
+    assert sorted(report.added) == sorted(f"seeds/{p.name}" for p in TRIO.iterdir())
     assert await failures(library) == failed
     assert "failed: 3" in report.summary() and "broken/noise.epub: " in report.summary()
 
@@ -145,11 +145,11 @@ async def test_skips_hidden_removed_and_foreign_files_and_keeps_mod_removed_rows
     settings = library.settings
     for folder in (stories / ".git", settings.removed_dir):
         folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(next(SEEDS_DIR.iterdir()), folder / "hidden.txt")
-    shutil.copy(next(SEEDS_DIR.iterdir()), stories / ".draft.txt")
+        shutil.copy(next(TRIO.iterdir()), folder / "hidden.txt")
+    shutil.copy(next(TRIO.iterdir()), stories / ".draft.txt")
     (stories / "cover.jpg").write_bytes(b"\xff\xd8not a story")
     report = await index_directory(library)
-    assert sorted(report.added) == sorted(f"seeds/{p.name}" for p in SEEDS_DIR.iterdir())
+    assert sorted(report.added) == sorted(f"seeds/{p.name}" for p in TRIO.iterdir())
 
     gone = report.added[0]
     async with library.transaction() as s:
@@ -166,29 +166,28 @@ async def test_removed_dir_inside_stories_is_skipped(library: Any) -> None:
     stories = seed_archive(library)
     library.settings = library.settings.with_(removed_dir=stories / "attic")
     (stories / "attic").mkdir()
-    shutil.copy(next(SEEDS_DIR.iterdir()), stories / "attic" / "old.txt")
+    shutil.copy(next(TRIO.iterdir()), stories / "attic" / "old.txt")
     report = await index_directory(library)
     assert not any(p.startswith("attic/") for p in report.added)
 
 
 async def test_index_a_subfolder_only_touches_that_subfolder(library: Any) -> None:
     stories = seed_archive(library)
-    shutil.copytree(SEEDS_DIR, stories / "other")
+    shutil.copytree(TRIO, stories / "other")
     await index_directory(library)
     for p in (stories / "other").iterdir():
         p.unlink()
-    (stories / "seeds" / next(SEEDS_DIR.iterdir()).name).unlink()
+    (stories / "seeds" / next(TRIO.iterdir()).name).unlink()
     report = await index_directory(library, stories / "seeds")
     assert [p.split("/")[0] for p in report.removed] == ["seeds"]
     still = [p for p in await indexed_paths(library) if p.startswith("other/")]
-    assert len(still) == len(list(SEEDS_DIR.iterdir()))  # outside this run's folder: left alone
+    assert len(still) == len(list(TRIO.iterdir()))  # outside this run's folder: left alone
 
 
 @pytest.mark.corpus
 def test_killed_run_leaves_a_consistent_index(tmp_path: Path) -> None:
-    need(CORPUS_DIR)
     stories = tmp_path / "stories"
-    fill_archive(stories, corpus=True)
+    fill_corpus(stories)
     db_file = tmp_path / "lib.db"
     command = [
         sys.executable,
@@ -245,7 +244,7 @@ async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any
         await index_directory(library)
     with pytest.raises(ValueError):
         await index_directory(library, library.settings.removed_dir)  # outside the story folder
-    assert len(await indexed_paths(library)) == len(list(SEEDS_DIR.iterdir()))
+    assert len(await indexed_paths(library)) == len(list(TRIO.iterdir()))
 
 
 async def test_worker_processes_parse_like_the_thread(
@@ -270,7 +269,7 @@ async def test_worker_processes_parse_like_the_thread(
     assert all(got[p][1]["relationships"] == expected[p][1]["relationships"] for p in got)
 
     for n in range(12):  # new stories get ids in path order, even from parallel workers
-        shutil.copy(next(SEEDS_DIR.iterdir()), stories / f"batch-{n:02d}.txt")
+        shutil.copy(next(TRIO.iterdir()), stories / f"batch-{n:02d}.txt")
     await index_directory(library)
     async with library.sessions() as s:
         rows = (await s.execute(select(Story.path, Story.id).where(Story.path.like("batch-%")))).all()

@@ -14,7 +14,7 @@ import yaml
 from archive.model import StoryMeta
 from archive.parse import is_unreadable, parse_story
 from archive.roster import Roster
-from tests.conftest import CORPUS_DIR, ROSTER_FILE, need
+from tests.conftest import CORPUS_DIR, ROSTER_FILE
 
 pytestmark = pytest.mark.corpus
 
@@ -47,7 +47,7 @@ def roster() -> Roster:
 
 @pytest.fixture(scope="module")
 def corpus(roster: Roster) -> list[Parsed]:
-    folder = need(CORPUS_DIR / "antennapedia")
+    folder = CORPUS_DIR / "antennapedia"
     out = []
     for path in sorted(folder.glob("*/*.md")):
         data = path.read_bytes()

@@ -3,12 +3,14 @@ and always returns a StoryMeta whose JSON form has exactly the interface's keys.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from archive.model import JSON_KEYS, RATING_LEVELS, StoryMeta
-from archive.parse import is_unreadable, parse_story
+from archive.parse import is_unreadable, parse_story, unreadable_reason
 from archive.roster import Roster
 from tests.conftest import ROSTER_FILE
 
@@ -48,8 +50,10 @@ def check(meta: StoryMeta, name: str) -> None:
     assert meta.rating.level in RATING_LEVELS
     assert isinstance(meta.words, int) and meta.words >= 0
     assert all(isinstance(p, str) for p in meta.problems)
-    if is_unreadable(meta):
-        assert meta.problems  # a failed file always says why
+    if is_unreadable(meta):  # a failed file says why, in words a host can act on
+        reason = unreadable_reason(meta) or ""
+        assert len(re.findall(r"[A-Za-z]{2,}", reason)) >= 2, f"no reason in words: {meta.problems}"
+        assert "Traceback" not in reason and "\n" not in reason
 
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -15,7 +15,7 @@ from archive.formats.epub import read_epub
 from archive.formats.html import html_to_text, parse_html, read_html
 from archive.parse import count_words, is_unreadable, parse_story
 from archive.roster import Roster
-from tests.conftest import CORPUS_DIR, ROSTER_FILE, SAMPLES_DIR, need
+from tests.conftest import CORPUS_DIR, ROSTER_FILE, SAMPLES_DIR
 from tests.make_sample_epub import DOCUMENTS, build_epub
 
 AO3 = CORPUS_DIR / "ao3-downloads"
@@ -62,7 +62,7 @@ WORKS = [
 
 
 def work_file(work: Work, ext: str) -> Path:
-    folder = need(AO3 / work.folder)
+    folder = AO3 / work.folder
     return next(folder.glob(f"*.{ext}"))
 
 

@@ -1,6 +1,6 @@
 """The three reference stories the project was designed from, field by field.
 
-Reads the seeds from the shared folder by path (skipped when absent) and the real roster.
+Reads the seeds from the shared folder by path (marked `seeds`: skipped when absent) and the real roster.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import pytest
 from archive.model import JSON_KEYS, StoryMeta
 from archive.parse import is_unreadable, parse_story
 from archive.roster import Roster
-from tests.conftest import ROSTER_FILE, SEEDS_DIR, need
+from tests.conftest import ROSTER_FILE, SEEDS_DIR
+
+pytestmark = pytest.mark.seeds
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +23,6 @@ def roster() -> Roster:
 
 
 def _seed(prefix: str) -> Path:
-    need(SEEDS_DIR)
     found = sorted(SEEDS_DIR.glob(f"{prefix}_*.txt"))
     if not found:
         pytest.skip(f"seed {prefix}_*.txt is absent")

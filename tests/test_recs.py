@@ -85,12 +85,11 @@ async def test_similar_respects_age_gating(mini: Mini) -> None:
         await similar(mini.lib, 999_999)
 
 
-@pytest.mark.corpus
-async def test_real_archive_recs_and_similar(archive_library: Any) -> None:
+async def test_real_archive_recs_and_similar(any_archive: Any) -> None:
     rng = random.Random(9)
-    live = (await stats(archive_library)).stories
-    picks = [(await rec(archive_library, SearchQuery(), place="corpus", rng=rng)).hit for _ in range(20)]
+    live = (await stats(any_archive)).stories
+    picks = [(await rec(any_archive, SearchQuery(), place="corpus", rng=rng)).hit for _ in range(20)]
     assert len({p.id for p in picks}) >= min(15, live)
     for hit in picks[:5]:
-        for s in await similar(archive_library, hit.id):
+        for s in await similar(any_archive, hit.id):
             assert s.hit.id != hit.id and s.reason

@@ -459,9 +459,8 @@ async def test_hit_json_has_exactly_the_interface_keys(mini: Mini) -> None:
 # --- the real archive (samples, seeds, corpus) -----------------------------------------------------
 
 
-@pytest.mark.corpus
-async def test_real_archive_counts_agree_with_filters(archive_library: Any) -> None:
-    lib = archive_library
+async def test_real_archive_counts_agree_with_filters(any_archive: Any) -> None:
+    lib = any_archive
     everything = await search(lib, SearchQuery(per_page=50))
     assert everything.total > 0
     for name, n in await top_characters(lib, 5):
@@ -474,29 +473,26 @@ async def test_real_archive_counts_agree_with_filters(archive_library: Any) -> N
         assert all(h.rating.level in {"general", "teen", "explicit"} for h in result.hits)
 
 
-@pytest.mark.corpus
 @pytest.mark.parametrize("text", HOSTILE)
-async def test_real_archive_hostile_text(archive_library: Any, text: str) -> None:
+async def test_real_archive_hostile_text(any_archive: Any, text: str) -> None:
     try:
-        result = await search(archive_library, SearchQuery(text=text))
+        result = await search(any_archive, SearchQuery(text=text))
     except QueryError as err:
         assert err.message
     else:
         assert result.total >= 0
 
 
-@pytest.mark.corpus
-async def test_real_archive_long_misspelling_is_not_read_as_a_short_name(archive_library: Any) -> None:
+async def test_real_archive_long_misspelling_is_not_read_as_a_short_name(any_archive: Any) -> None:
     """'Wilow Rosenbreg Xyzzy' once resolved to the crossover character "Rose" (a fragment match)."""
     with pytest.raises(QueryError) as err:
-        await search(archive_library, SearchQuery(characters=["Wilow Rosenbreg Xyzzy"]))
+        await search(any_archive, SearchQuery(characters=["Wilow Rosenbreg Xyzzy"]))
     assert "Willow Rosenberg" in err.value.suggestions
-    assert (await search(archive_library, SearchQuery(characters=["wilow rosenberg"]))).total > 0
+    assert (await search(any_archive, SearchQuery(characters=["wilow rosenberg"]))).total > 0
 
 
-@pytest.mark.corpus
-async def test_real_archive_spellings_sorts_exclusions_and_gating(archive_library: Any) -> None:
-    lib = archive_library
+async def test_real_archive_spellings_sorts_exclusions_and_gating(any_archive: Any) -> None:
+    lib = any_archive
     totals = {
         label: (await search(lib, SearchQuery(ratings=[label]))).total
         for label in ("PG-13", "T", "Teen And Up Audiences", "teen")

@@ -17,7 +17,7 @@ from db.models import Story
 from service.library import Library
 from service.titlekeys import title_key
 from service.titles import TitleIndex, TitleMatch
-from tests.conftest import CORPUS_DIR, need
+from tests.conftest import CORPUS_DIR
 
 TARGETS = {
     1: "Otherwise a Perfect Sky",
@@ -127,7 +127,7 @@ def test_accuracy_is_at_least_the_full_wratio_scan(synthetic: list[str]) -> None
 @pytest.mark.corpus
 def test_real_titles_among_synthetic_neighbours(synthetic: list[str]) -> None:
     real = []
-    for path in sorted(need(CORPUS_DIR / "antennapedia").rglob("*.md")):
+    for path in sorted((CORPUS_DIR / "antennapedia").rglob("*.md")):
         m = re.search(
             r"^title:\s*['\"]?(.+?)['\"]?\s*$", path.read_text(encoding="utf-8")[:3000], re.MULTILINE
         )
@@ -290,4 +290,7 @@ def test_benchmark_script_runs_small() -> None:
     for key in ("complete_ms", "find_ms", "scan_ms", "difflib_ms", "find_at_scan_size_ms"):
         assert set(figures[key]) == {"p50", "p95", "p99", "cpu_p50", "cpu_p99"}
     assert 0 <= figures["scan_top1"] <= figures["find_at_scan_size_top1"] <= 1
-    assert figures["titles"] == 3000 and figures["speedup_p50"] > 0
+    assert figures["titles"] == 3000
+    # the reported speed-up is the ratio of the two timings reported beside it, not another figure
+    ratio = figures["scan_ms"]["p50"] / max(figures["find_at_scan_size_ms"]["p50"], 1e-6)
+    assert figures["speedup_p50"] == pytest.approx(ratio, rel=0.05, abs=0.06)

@@ -1,8 +1,8 @@
 """End-to-end fixtures: the fake Discord plus ONE real bot process per test module.
 
 Owns starting `tests/e2e/launch_bot.py` with a private database and stories folder (the repo's
-`stories/`, the shared seeds when present, and two small stories written here: one explicit, one
-long and general), waiting for `Librarian ready` and the command sync, and failing a test on any
+`stories/`, the bundled test archive `tests/archive/`, and two small stories written here: one
+explicit, one long and general), waiting for `Librarian ready` and the command sync, and failing a test on any
 traceback or ERROR line the bot logs and on any request the fake refused. It must not import the
 bot's code: the bot is a separate process.
 """
@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from settings import ROOT
-from tests.conftest import ROSTER_FILE, SAMPLES_DIR, SEEDS_DIR
+from tests.conftest import ROSTER_FILE, SAMPLES_DIR
 from tests.e2e.stories import write_stories
 from tests.fakediscord import FakeDiscord, Recorded
+from tests.sample_archive import build as build_test_archive
 
 LAUNCHER = Path(__file__).with_name("launch_bot.py")
 READY_LINE = "Librarian ready"
@@ -114,10 +114,8 @@ class E2E:
 
 
 def _fill_stories(stories: Path) -> None:
-    if SAMPLES_DIR.exists():
-        shutil.copytree(SAMPLES_DIR, stories / "samples", dirs_exist_ok=True)
-    if SEEDS_DIR.exists():
-        shutil.copytree(SEEDS_DIR, stories / "seeds", dirs_exist_ok=True)
+    shutil.copytree(SAMPLES_DIR, stories / "samples", dirs_exist_ok=True)
+    build_test_archive(stories / "archive")
     write_stories(stories / "e2e")
 
 
@@ -152,8 +150,6 @@ def bot_settings() -> dict[str, str]:
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def e2e(tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, str]) -> AsyncIterator[E2E]:
     """The fake Discord and one bot process logged in to it, ready, with its commands synced."""
-    if not (ROOT / "bot.py").exists():
-        pytest.skip("bot.py is not there yet")
     tmp = tmp_path_factory.mktemp("e2e")
     _fill_stories(tmp / "stories")
     fake = await FakeDiscord().start()

@@ -2,7 +2,9 @@
 simulated time, once a day, age-gated, and `/dailyrec show|now` answer as mods and members see them.
 
 The bot's clock is moved with the test hook `LIBRARIAN_FAKE_NOW_FILE` (a file holding "now") and its
-scheduler ticks every second (`DAILYREC_TICK_SECONDS=1`). The simulated day is 8 March 2026, when
+scheduler ticks every second (`DAILYREC_TICK_SECONDS=1`); after each tick the bot writes the "now" it
+handled beside that file (`now.ticked`), so "nothing was posted" is checked once a tick at the new
+time has finished, not after a fixed sleep. The simulated day is 8 March 2026, when
 New York springs forward: a post set for 02:30 (a time that does not exist that night) goes out when
 the clocks jump, 03:00 EDT = 07:00 UTC.
 """
@@ -25,7 +27,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
 
 EPHEMERAL = 1 << 6
 JUMP = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)  # 02:30 New York does not exist: clocks go 02:00 -> 03:00
-QUIET = 2.5  # seconds of ticking (one per second) in which nothing may be posted
+TICK_TIMEOUT = 20.0  # seconds a tick at a new simulated time may take to happen, on a loaded machine
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +44,22 @@ def bot_settings(clock_file: Path) -> dict[str, str]:
 
 def set_now(clock_file: Path, at: str) -> None:
     clock_file.write_text(at)
+
+
+async def ticked(clock_file: Path, at: str) -> None:
+    """Wait until the bot's scheduler has finished a whole tick at simulated time `at` or later."""
+    mark = clock_file.with_name(clock_file.name + ".ticked")
+    target = datetime.fromisoformat(at)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TICK_TIMEOUT
+    while loop.time() < deadline:
+        try:
+            if datetime.fromisoformat(mark.read_text(encoding="utf-8")) >= target:
+                return
+        except (OSError, ValueError):  # not written yet, or caught mid-write
+            pass
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the daily rec scheduler did not tick at {at} within {TICK_TIMEOUT:.0f} s")
 
 
 def cycle(body: dict) -> tuple[int, int]:
@@ -91,7 +109,7 @@ async def test_the_post_arrives_at_the_simulated_time_once(e2e: E2E, clock_file:
     assert f"<t:{int(JUMP.timestamp())}:F>" in text(body), "the next post is when the clocks jump"
 
     set_now(clock_file, "2026-03-08T06:59:55+00:00")
-    await asyncio.sleep(QUIET)
+    await ticked(clock_file, "2026-03-08T06:59:55+00:00")
     assert fake.posts("recs") == [], "nothing before the time"
 
     since = len(fake.requests)
@@ -104,7 +122,7 @@ async def test_the_post_arrives_at_the_simulated_time_once(e2e: E2E, clock_file:
     assert post["allowed_mentions"] == NO_PINGS and not LIVE_PING.search(post["content"])
 
     set_now(clock_file, "2026-03-08T09:30:00+00:00")
-    await asyncio.sleep(QUIET)
+    await ticked(clock_file, "2026-03-08T09:30:00+00:00")
     assert len(fake.posts("recs")) == 1, "one post a day"
 
     shown = await show(e2e)
@@ -136,6 +154,6 @@ async def test_off_stops_it_and_show_says_so(e2e: E2E, clock_file: Path) -> None
     assert (await off.reply())["content"] == "The daily rec is off."
     before = len(fake.posts("recs"))
     set_now(clock_file, "2026-03-10T07:00:00+00:00")
-    await asyncio.sleep(QUIET)
+    await ticked(clock_file, "2026-03-10T07:00:00+00:00")
     assert len(fake.posts("recs")) == before
     assert "turned off by" in text(await show(e2e))
