@@ -87,6 +87,15 @@ async def _build(tmp: Path, fill: Callable[[Path], object]) -> None:
     assert not report.failed, f"the archive under test has files that do not index: {report.failed}"
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every bot.py it starts) gets its own DATA_DIR: no test reads or writes the
+    repo's data/ folder (a host's uploads there must not change what a test sees)."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("DATA_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture(scope="session")
 def built_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder holding the indexed bundled test archive (`tests/archive/`), built once per run."""
