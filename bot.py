@@ -43,6 +43,8 @@ EXTENSIONS: tuple[str, ...] = (
     "cogs.recs",
     "cogs.curate",
     "cogs.dailyrec",
+    "cogs.shelves",
+    "cogs.top",
 )
 """Extensions loaded at start, in order; one that fails to load is logged and the rest still load."""
 

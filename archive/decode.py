@@ -25,8 +25,9 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     """Decode a story file's bytes; returns the text and any problems met on the way.
 
     Order: a byte-order mark decides; else BOM-less UTF-16 (a NUL in every other byte); else UTF-8;
-    else cp1252 (what old Windows editors wrote: 0x93/0x94 are curly quotes); else
-    charset-normalizer's best guess; else latin-1, which cannot fail.
+    else charset-normalizer's reading (cp1251, KOI8-R, ...), where any Western code page it names is
+    read as cp1252 (what old Windows editors wrote: 0x93/0x94 are curly quotes); a low-confidence
+    reading is reported; else cp1252, else latin-1, which cannot fail.
     """
     problems: list[str] = []
     try:
@@ -45,16 +46,33 @@ def _decode_bytes(data: bytes, problems: list[str]) -> str:
             if "\ufffd" in text:
                 problems.append(f"some bytes are not valid {encoding}; replaced them")
             return text
-    text = _bomless_utf16(data) or _strict(data, "utf-8") or _strict(data, "cp1252")
+    text = _bomless_utf16(data) or _strict(data, "utf-8")
     if text is not None:
         return text
     guessed = _guess(data)
     if guessed is not None:
-        encoding, text = guessed
-        problems.append(f"encoding not declared; guessed {encoding}")
+        encoding, text, confident = guessed
+        if encoding in _WESTERN and (western := _strict(data, "cp1252")) is not None:
+            encoding, text = "cp1252", western  # old Windows editors: 0x93/0x94 are curly quotes
+        if not confident:
+            problems.append(f"encoding not declared and hard to tell; read it as {encoding} (low confidence)")
+        elif encoding != "cp1252":
+            problems.append(f"encoding not declared; read it as {encoding}")
+        return text
+    text = _strict(data, "cp1252")
+    if text is not None:
+        problems.append("encoding not declared; read it as cp1252 (low confidence)")
         return text
     problems.append("encoding unknown; read it as latin-1")
     return data.decode("latin-1")
+
+
+_WESTERN = frozenset({"cp1252", "windows-1252", "latin_1", "iso8859_1", "iso8859_15", "cp1250", "iso8859_2",
+                      "mac_roman", "mac_latin2", "cp850", "cp437", "iso8859_9", "cp1254", "iso8859_3",
+                      "iso8859_4", "iso8859_10", "iso8859_13", "iso8859_14", "iso8859_16", "cp1257",
+                      "mac_iceland", "mac_turkish", "cp858", "cp1258", "ascii"})  # fmt: skip
+"""Guesses that mean "some Western single-byte code page": cp1252 reads them best when it can."""
+_MAX_CHAOS = 0.2
 
 
 def _strict(data: bytes, encoding: str) -> str | None:
@@ -65,33 +83,43 @@ def _strict(data: bytes, encoding: str) -> str | None:
 
 
 def _bomless_utf16(data: bytes) -> str | None:
-    """UTF-16 without a BOM shows as a NUL in every other byte of mostly-ASCII text."""
+    """UTF-16 without a BOM: one byte of each pair comes from very few values (a NUL for ASCII,
+    0x04 for Cyrillic, 0x00/0x03 for accented Greek...), the other from many."""
     if len(data) < 4 or len(data) % 2:
         return None
     sample = data[:4000]
-    even_nuls = sample[0::2].count(0)
-    odd_nuls = sample[1::2].count(0)
-    half = len(sample) // 2
-    if odd_nuls > 0.4 * half and even_nuls < 0.05 * half:
+    even, odd = _top_share(sample[0::2]), _top_share(sample[1::2])
+    if odd > 0.9 and even < 0.7 and sample[1::2].count(0) + sample[1::2].count(4) > 0:
         encoding = "utf-16-le"
-    elif even_nuls > 0.4 * half and odd_nuls < 0.05 * half:
+    elif even > 0.9 and odd < 0.7 and sample[0::2].count(0) + sample[0::2].count(4) > 0:
         encoding = "utf-16-be"
     else:
         return None
     return _strict(data, encoding)
 
 
-def _guess(data: bytes) -> tuple[str, str] | None:
+def _top_share(column: bytes) -> float:
+    """The share of the two most common byte values in `column`."""
+    if not column:
+        return 0.0
+    counts = sorted((column.count(value) for value in set(column)), reverse=True)
+    return sum(counts[:2]) / len(column)
+
+
+def _guess(data: bytes) -> tuple[str, str, bool] | None:
+    """charset-normalizer's best reading: (encoding, text, confident)."""
     try:
         from charset_normalizer import from_bytes
 
-        best = from_bytes(data).best()
+        best = from_bytes(data[:100_000]).best()
+        if best is None:
+            return None
+        text = data.decode(best.encoding, errors="replace")
     except Exception as exc:
         log.debug("charset-normalizer failed: %s", exc)
         return None
-    if best is None:
-        return None
-    return best.encoding, str(best)
+    confident = best.chaos <= _MAX_CHAOS and "\ufffd" not in text
+    return best.encoding, text, confident
 
 
 def clean_text(text: str, problems: list[str] | None = None) -> str:

@@ -55,8 +55,10 @@ JSON_KEYS: tuple[str, ...] = (
     "language",
     "notes",
     "opening",
+    "part",
 )
-"""Exactly the keys `bot.py parse --json` prints per file, in this order (the issue's interface)."""
+"""Exactly the keys `bot.py parse --json` prints per file, in this order (the issue's interface;
+`part`, a headerless chapter's own number such as `Part XIV` -> 14, was added last)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,7 @@ class StoryMeta:
             "language": self.language,
             "notes": list(self.notes),
             "opening": self.opening,
+            "part": self.part,
         }
         assert tuple(data) == JSON_KEYS
         return data

@@ -18,7 +18,9 @@ from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from archive.decode import decode
+from archive.fandoms import fandoms_in_text, fandoms_of_path
 from archive.formats.textheaders import title_from_name
+from archive.language import detect_language, language_name
 from archive.model import CharacterCount, RawStory, Relationship, Series, StoryMeta
 from archive.ratings import parse_rating
 from archive.series import parse_series
@@ -31,6 +33,8 @@ log = logging.getLogger(__name__)
 UNREADABLE = "unreadable: "
 """Prefix of the problem that marks a file the indexer must report as failed."""
 MIN_TEXT_MENTIONS = 2
+MIN_FANDOM_MENTIONS = 3
+"""A story with no stated fandom takes the roster's when two of its people are named this often."""
 """A character only inferred from the text must be named at least this often to count."""
 
 
@@ -57,6 +61,18 @@ def parse_story(data: bytes, name: str, roster: Roster | None = None) -> StoryMe
     if not any(p.startswith(UNREADABLE) for p in meta.problems) and not _has_text(meta.body):
         meta.problems.append(f"{UNREADABLE}no story text found")
     return meta
+
+
+def read_raw(data: bytes, name: str) -> RawStory:
+    """What a file says, as written, before any roster: for learning names from an archive
+    (`archive.learn`). Never raises (an unreadable file gives an empty `RawStory`)."""
+    try:
+        raw = _read(bytes(data or b""), str(name), [])
+        raw.fandoms = find_fandoms(raw, str(name))
+        return raw
+    except Exception as exc:
+        log.debug("reading %s failed: %s", name, exc)
+        return RawStory(format="unknown")
 
 
 def is_unreadable(meta: StoryMeta) -> bool:
@@ -154,8 +170,18 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     problems = list(raw.problems)
     rating, rating_tags = parse_rating(raw.rating)
     body = raw.body.strip("\n")
-    relationships = _relationships(raw.pairings, roster, problems)
-    characters = _characters(raw.characters, relationships, body, roster, raw.fandoms)
+    fandoms = find_fandoms(raw, path)
+    # A roster's initials, short names and ships mean its own fandom only: `J/B` in a Sherlock
+    # story is never Buffy. A story of another fandom keeps its names as written.
+    scoped = roster.for_fandoms(fandoms) if roster is not None else None
+    if not fandoms and roster is not None and roster.companions:  # no fandom stated: whose people?
+        scoped = max((roster, *roster.companions), key=lambda r: _named_often(r, body))
+    relationships = _relationships(raw.pairings, scoped, problems)
+    characters = _characters(raw.characters, relationships, body, scoped, fandoms)
+    if not fandoms and scoped is not None and scoped.fandoms:
+        known = [c for c in characters if c.mentions >= MIN_FANDOM_MENTIONS]
+        if len(known) >= 2:  # two of the roster's people, named often: the roster's fandom
+            fandoms = [scoped.fandoms[0]]
     if raw.series_name or raw.series_part is not None:
         series = Series(_clean(raw.series_name), raw.series_part)
     else:
@@ -177,19 +203,33 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         tags=dedupe([*raw.tags, *rating_tags]),
         summary=_clean(raw.summary),
         warnings=dedupe(raw.warnings),
-        fandoms=dedupe(raw.fandoms),
+        fandoms=fandoms,
         series=series,
-        season=_clean(raw.season),
+        season=_clean((raw.season or "").strip().rstrip(".")),
         spoilers=_clean(raw.spoilers),
         words=raw.words if raw.words and raw.words > 0 else count_words(body),
         status=normalise_status(raw.status),
         published=normalise_date(raw.published),
-        language=_clean(raw.language),
+        language=language_name(_clean(raw.language)) or detect_language(body),
         notes=dedupe(raw.notes),
         body=body,
         part=part,
         problems=problems,
     )
+
+
+def _named_often(roster: Roster, body: str) -> int:
+    return sum(n for n in roster.count_mentions(body).values() if n >= MIN_FANDOM_MENTIONS)
+
+
+def find_fandoms(raw: RawStory, path: str) -> list[str]:
+    """The fandoms a story states (`Fandom:`, tags), else those its notes name in full (a
+    disclaimer), else the one its folder names (`btvs/`)."""
+    stated = dedupe(raw.fandoms)
+    if stated:
+        return stated
+    named = fandoms_in_text("\n".join(raw.notes))
+    return named or fandoms_of_path(path)
 
 
 _CONTACT = re.compile(r"\s*[(<\[]?(?:mailto:)?[\w.+-]+@[\w-]+\.[\w.]+[)>\]]?")
@@ -292,10 +332,17 @@ def count_words(body: str) -> int:
     return len(_WORD.findall(body))
 
 
-_COMPLETE = re.compile(r"^(?:complete[d]?|finished|done|one[- ]?shot|yes)\b", re.IGNORECASE)
+_COMPLETE = re.compile(
+    r"^(?:complete[d]?|finished|done|one[- ]?shot|yes|abgeschlossen|fertig|beendet|vollständig|"
+    r"completa|completo|terminada|terminado|finalizada|finalizado|conclusa|concluso|completata|"
+    r"terminée|terminé|complète|achevée|concluída|concluído|закончен[ао]?|завершен[ао]?|"
+    r"завершён|окончен[ао]?)(?!\w)",
+    re.IGNORECASE,
+)
 _ONGOING = re.compile(
     r"^(?:in[- ]?progress|ongoing|wip|work in progress|incomplete|unfinished|updated|on[- ]?hiatus|"
-    r"hiatus|abandoned|no)\b",
+    r"hiatus|abandoned|no|in arbeit|unvollständig|laufend|en progreso|en curso|incompleta|in corso|"
+    r"incompiuta|en cours|em andamento|em progresso|в процессе|не закончен[ао]?|заморожен[ао]?)(?!\w)",
     re.IGNORECASE,
 )
 

@@ -22,6 +22,16 @@ _LABELS: dict[str, tuple[str, ...]] = {
     "explicit": ("nc17", "nc18", "nc21", "ma", "explicit", "fr21", "frao", "adult", "adults", "x", "xxx"),
     "not_rated": ("notrated", "unrated", "norating", "none", "nr"),
 }
+# Rating words of other languages' archives: the Italian colour scale (EFP: verde, giallo, arancione,
+# rosso), German FanFiktion.de ages (P6 ... P18), Brazilian/Portuguese ages (livre, 14 anos), and
+# age marks written as `16+`; French and Spanish audience names.
+_LABELS["general"] += ("verde", "p6", "p0", "livre", "todoslospublicos", "toutpublic", "tp", "allgemein",
+                       "0+", "6+", "10anos", "ab6", "fsk6", "fsk0", "общий", "джен")  # fmt: skip
+_LABELS["teen"] += ("giallo", "p12", "p14", "12anos", "13anos", "14anos", "12+", "13+", "14+", "15+",
+                    "ab12", "ab14", "fsk12", "adolescentes", "adolescents")  # fmt: skip
+_LABELS["mature"] += ("arancione", "p16", "16anos", "16+", "ab16", "fsk16", "maduro", "mature+")
+_LABELS["explicit"] += ("rosso", "p18", "p18avl", "18anos", "18+", "17+", "21+", "ab18", "fsk18", "adulto",
+                        "adultos", "adulte", "adultes")  # fmt: skip
 _LEVEL_BY_KEY: dict[str, RatingLevel] = {
     key: level  # type: ignore[misc]
     for level, keys in _LABELS.items()

@@ -21,6 +21,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from archive.model import Relationship, RelationshipKind
+from archive.safeyaml import load_bounded
 
 log = logging.getLogger(__name__)
 
@@ -222,6 +223,27 @@ def _build(data: Mapping[str, Any]) -> tuple[str, list[str], list[str], _Tables]
     return name.strip(), names, fandoms, t
 
 
+def roster_files(path: Path | str) -> list[Path]:
+    """The roster files a `ROSTER_FILE` value names: one file, a folder's `*.yaml`, or a
+    comma-separated list of either."""
+    text = str(path)
+    if Path(text).is_dir():  # every roster in it (other data files there, like tags.yaml, are not)
+        found = sorted(Path(text).glob("*.yaml")) + sorted(Path(text).glob("*.yml"))
+        return [file for file in found if _is_roster_file(file)]
+    if "," in text and not Path(text).exists():
+        return [file for part in text.split(",") if part.strip() for file in roster_files(part.strip())]
+    return [Path(text)]
+
+
+def _is_roster_file(path: Path) -> bool:
+    try:
+        return (
+            re.search(r"(?m)^characters\s*:", path.read_text(encoding="utf-8", errors="replace")) is not None
+        )
+    except OSError:
+        return False
+
+
 class Roster:
     """One fandom's names. Build with `Roster.load(path)` or `Roster.from_dict(data)`."""
 
@@ -230,6 +252,7 @@ class Roster:
         self.names = names
         self.fandoms = fandoms
         self._t = tables
+        self.companions: list[Roster] = []  # rosters of other fandoms loaded beside this one
         self._derived = self._derive_words(names, tables.exact)
         # Word boundary before a name: checked after its first character (`(?<!\w.)`), because a
         # look-behind at the front defeats the regex engine's first-character scan (3x slower).
@@ -256,10 +279,21 @@ class Roster:
         return cls(name, names, fandoms, tables)
 
     @classmethod
-    def load(cls, path: Path) -> Roster:
-        """Read a roster file (YAML); `RosterError` names the file and every bad entry."""
+    def load(cls, path: Path | str) -> Roster:
+        """Read a roster file (YAML); `RosterError` names the file and every bad entry.
+
+        `path` may also be a folder (every `*.yaml` in it) or several files separated by commas
+        (`fandoms/buffyverse.yaml,fandoms/harrypotter.yaml`): the first is the main roster, the
+        others its `companions`, each used for the stories of its own fandom."""
+        files = roster_files(path)
+        if len(files) != 1 or files[0] != Path(path):
+            if not files:
+                raise RosterError(["no roster files found there"], str(path))
+            main, *others = (cls.load(file) for file in files)
+            main.companions = others
+            return main
         try:
-            data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # a SafeLoader
+            data = load_bounded(Path(path).read_text(encoding="utf-8"), _UniqueKeyLoader)  # a SafeLoader
         except (OSError, yaml.YAMLError) as exc:
             raise RosterError([f"cannot read it: {exc}"], str(path)) from exc
         roster = cls.from_dict(data if data is not None else {}, source=str(path))
@@ -331,6 +365,14 @@ class Roster:
             if found:
                 return found
         return None
+
+    def for_fandoms(self, fandoms: Iterable[str]) -> Roster | None:
+        """The roster (this one or a companion) for a story of these fandom labels; None when no
+        loaded roster is for them. A story with no stated fandom gets this, the main roster."""
+        labels = [f for f in fandoms if f.strip()]
+        if not labels:
+            return self
+        return next((r for r in (self, *self.companions) if any(r.fandom_of(f) for f in labels)), None)
 
     def covers(self, fandoms: Iterable[str]) -> bool:
         """True when a story of these fandom labels may use this roster (no labels: assume yes)."""

@@ -10,9 +10,11 @@ suggestions on stderr and exits 1.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cli.common import print_json, settings_from_args
@@ -180,8 +182,12 @@ async def _excerpt(lib: Library, args: argparse.Namespace) -> int:
 
 async def _rec(lib: Library, args: argparse.Namespace) -> int:
     from service.recs import rec
+    from service.tasterecs import rec_for_member
 
-    result = await rec(lib, query_from_args(args), place=args.place)
+    if args.member is not None:  # the member's own rec, leaning on the server's taste (as /rec)
+        result = await rec_for_member(lib, query_from_args(args), args.member, place=args.place)
+    else:
+        result = await rec(lib, query_from_args(args), place=args.place)
     for note in result.resolved:
         _note(f"({note})", args.json)
     if args.json:
@@ -214,6 +220,12 @@ async def _stats(lib: Library, args: argparse.Namespace) -> int:
     from service.stories import stats, top_characters, top_pairings
 
     st = await stats(lib)
+    if getattr(args, "chart", None):
+        from service import charts
+
+        figures = await charts.stats_figures(lib)
+        png = await asyncio.to_thread(charts.render_stats, figures)
+        await asyncio.to_thread(Path(args.chart).write_bytes, png)
     if args.json:
         data: dict[str, Any] = st.to_json()
         data["top_characters"] = dict(await top_characters(lib, 10))
@@ -259,6 +271,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser("rec", help="a random story matching the filters")
     _filters(p)
     p.add_argument("--place", default="cli", help=argparse.SUPPRESS)
+    p.add_argument("--member", type=int, help="a member's Discord id: their rec, as /rec gives it to them")
     p.set_defaults(handler=with_library(_rec))
 
     p = subparsers.add_parser("similar", help="stories like the one named")
@@ -269,4 +282,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("stats", help="what the archive holds")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--chart", metavar="FILE", help="also draw /stats' chart into FILE (PNG)")
     p.set_defaults(handler=with_library(_stats))

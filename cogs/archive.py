@@ -1,6 +1,7 @@
 """Archive overview commands: `/stats`, `/characters`, `/pairings`.
 
-Owns how the archive's totals and its most-written characters and pairings are shown. Counts are age
+Owns how the archive's totals and its most-written characters and pairings are shown (`/stats`
+attaches a chart, see `cogs.top.chart_file`). Counts are age
 gated like everything else: outside age-restricted channels they cover general and teen stories only,
 and the reply says so. It must not count anything itself: `service.stories` does.
 """
@@ -18,8 +19,9 @@ from discord.ext import commands
 from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
 from cogs.gating import GATED_WORDS, allowed_levels_for, hidden_note
+from cogs.top import chart_file
 from cogs.views import Paginator
-from service import stories
+from service import charts, stories
 from service.stories import ArchiveStats
 
 log = logging.getLogger(__name__)
@@ -59,7 +61,12 @@ class Archive(LibrarianCog):
         await interaction.response.defer(thinking=True)
         allowed = allowed_levels_for(interaction.channel)
         result = await stories.stats(self.lib, allowed_levels=allowed)
-        await interaction.followup.send(embed=stats_embed(result, gated=allowed is not None))
+        embed = stats_embed(result, gated=allowed is not None)
+        figures = await charts.stats_figures(self.lib, allowed_levels=allowed)
+        file = await chart_file(lambda: charts.render_stats(figures), "stats.png")
+        if file is not None:  # the picture; the text above it stays for screen readers
+            embed.set_image(url=f"attachment://{file.filename}")
+        await interaction.followup.send(embed=embed, **({"file": file} if file else {}))
 
     @app_commands.command(name="characters", description="The most-written characters, with story counts.")
     async def characters(self, interaction: discord.Interaction) -> None:

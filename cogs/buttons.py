@@ -1,6 +1,7 @@
 """The story buttons that outlive a restart: **Read** and **More like this** on a story card, and
-**Continue** under an excerpt. Their state (story id, next part) lives in the custom_id, so the bot
-registers them once (`bot.add_dynamic_items(*DYNAMIC_ITEMS)`) and old messages keep working.
+**Continue** under an excerpt (the personal Save for later / Mark read / Kudos are in
+`cogs.tastebuttons`). Their state (story id, next part) lives in the custom_id, so the bot registers
+them once (`bot.add_dynamic_items(*DYNAMIC_ITEMS)`) and old messages keep working.
 
 Who may press: anyone who can see the message. **Read** and **Continue** post the text publicly in the
 channel, naming who asked (no ping); **More like this** answers only the presser (ephemeral), as it is
@@ -18,6 +19,7 @@ import discord
 
 from cogs.errors import report
 from cogs.gating import allowed_levels_for
+from cogs.tastebuttons import TASTE_ITEMS, add_taste_buttons
 from service import stories
 
 if TYPE_CHECKING:
@@ -124,15 +126,16 @@ class SimilarButton(
             await report(interaction, error)
 
 
-DYNAMIC_ITEMS = (ReadButton, ContinueButton, SimilarButton)
+DYNAMIC_ITEMS = (ReadButton, ContinueButton, SimilarButton, *TASTE_ITEMS)
 
 
-def card_view(story_id: int) -> discord.ui.View:
-    """The buttons under a story card: Read and More like this."""
+def card_view(story_id: int, kudos: int = 0) -> discord.ui.View:
+    """The buttons under a story card: Read and More like this, then Save for later, Mark read and
+    Kudos (showing `kudos`, the story's count)."""
     view = discord.ui.View(timeout=None)
     view.add_item(ReadButton(story_id))
     view.add_item(SimilarButton(story_id))
-    return view
+    return add_taste_buttons(view, story_id, kudos)
 
 
 def continue_view(story_id: int, part: int) -> discord.ui.View:

@@ -31,7 +31,7 @@ from cogs.errors import reply_ephemeral
 from cogs.gating import GATED_WORDS, is_age_restricted
 from cogs.reading import PART_TEXT_MAX, part_header
 from cogs.transformers import Choices, character_autocomplete, pairing_autocomplete, to_choices
-from service import stories
+from service import kudos, stories
 from service.dailyrec import DailyRecService, Outcome, Publisher, PublishError, Schedule, Status
 from service.dailytime import Clock, file_clock, timezone_names, utc_now
 from service.excerpts import render_chunk
@@ -52,15 +52,15 @@ SHUTDOWN_WAIT = 10.0
 COMMON_ZONES = ("UTC", "Europe/London", "America/New_York", "America/Los_Angeles", "Australia/Sydney")
 
 
-def story_post(card: Any, opening: str | None) -> dict[str, Any]:
-    """The daily post: a heading and the story's opening, its card, and the Read / More like this buttons."""
+def story_post(card: Any, opening: str | None, kudos_count: int = 0) -> dict[str, Any]:
+    """The daily post: a heading and the story's opening, its card, and the card's buttons."""
     content = "☀️ **Today's rec**"
     if opening:
         content += f"\n{opening}"
     return {
         "content": fit_message(content),
         "embed": card_embed(card),
-        "view": card_view(card.id),
+        "view": card_view(card.id, kudos_count),
         "allowed_mentions": NO_PINGS,
     }
 
@@ -94,7 +94,7 @@ class ChannelPublisher:
         parts = await stories.excerpt(lib, story_id, limit=PART_TEXT_MAX)
         opening = f"{part_header(card.title, 1, len(parts))}\n{render_chunk(parts[0])}" if parts else None
         try:
-            await channel.send(**story_post(card, opening))
+            await channel.send(**story_post(card, opening, await kudos.count(lib, story_id)))
         except discord.NotFound:
             raise PublishError("its channel was deleted", permanent=True) from None
         except discord.Forbidden:

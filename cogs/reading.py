@@ -16,8 +16,9 @@ from discord.utils import escape_markdown
 
 from cogs.buttons import continue_view
 from cogs.embeds import fit_message, shorten, similar_embed
+from cogs.tastebuttons import add_taste_buttons
 from cogs.views import send_first
-from service import recs, stories
+from service import kudos, positions, recs, stories
 from service.excerpts import render_chunk
 from service.query import QueryError
 
@@ -44,21 +45,26 @@ async def post_parts(
     interaction: discord.Interaction,
     lib: Library,
     story: str,
-    first: int,
+    first: int | None,
     *,
     allowed_levels: frozenset[str] | None,
     for_presser: bool = False,
 ) -> None:
-    """Post part `first` (0-based) of `story` and `read_followups` more, then a Continue button.
+    """Post part `first` (0-based; None: where the member stopped) of `story` and `read_followups`
+    more, then a Continue button, or the taste buttons under the story's last part.
 
     `story` is an id (from autocomplete or a button) or a typed title. The first part is the
-    interaction's response (or its follow-up when already answered); the rest are follow-ups.
+    interaction's response (or its follow-up when already answered); the rest are follow-ups. The
+    member's reading position is remembered (`service.positions`).
     """
     hit = await stories.resolve_story(lib, story, allowed_levels=allowed_levels)
     parts = await stories.excerpt(lib, hit.id, limit=PART_TEXT_MAX)
     if not parts:
         raise QueryError(f"“{hit.title}” has no text I can show.")
     total = len(parts)
+    member = interaction.user.id
+    if first is None:
+        first = await positions.resume_part(lib, member, hit.id, total)
     if first >= total:
         raise QueryError(
             f"“{hit.title}” has {total} part{'s' if total != 1 else ''}: ask for part 1 to {total}."
@@ -70,11 +76,18 @@ async def post_parts(
         header = part_header(hit.title, number, total, presser if offset == 0 else None)
         content = fit_message(f"{header}\n{render_chunk(part)}")
         is_last = offset == len(batch) - 1
-        extra = {"view": continue_view(hit.id, number)} if is_last and number < total else {}
+        extra: dict[str, discord.ui.View] = {}
+        if is_last:
+            extra["view"] = (
+                continue_view(hit.id, number)
+                if number < total
+                else add_taste_buttons(discord.ui.View(timeout=None), hit.id, await kudos.count(lib, hit.id))
+            )
         if offset == 0:
             await send_first(interaction, content=content, allowed_mentions=NO_PINGS, **extra)
         else:
             await interaction.followup.send(content=content, allowed_mentions=NO_PINGS, **extra)
+    await positions.remember(lib, member, hit.id, first + len(batch), total)
 
 
 async def send_similar(

@@ -2,7 +2,8 @@
 
 Owns the command's options and reply: the recommended story's card (with Read and More like this),
 a line saying why it was picked, and what age gating left out. It must not pick stories itself:
-`service.recs` chooses (and remembers what it recommended where, to avoid repeats).
+`service.tasterecs` chooses for the member who asked (what members with overlapping taste liked),
+falling back to `service.recs` (which remembers what it recommended where, to avoid repeats).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from cogs.gating import allowed_levels_for
 from cogs.reading import send_similar
 from cogs.transformers import title_autocomplete
 from cogs.views import send_first
-from service import recs, stories
+from service import kudos, stories, tasterecs
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,12 @@ class Recs(LibrarianCog):
             await send_similar(interaction, self.lib, like, allowed_levels=allowed)
             return
         q = build_query(pick_filters(locals()), allowed_levels=allowed, per_page=1)
-        result = await recs.rec(self.lib, q, place=place_of(interaction))
+        result = await tasterecs.rec_for_member(self.lib, q, interaction.user.id, place=place_of(interaction))
         card = await stories.story_card(self.lib, result.hit.id)
         note = "\n".join([f"✨ {result.line}", *(f"*{r}*" for r in result.resolved)])
+        count = await kudos.count(self.lib, card.id)
         await send_first(
-            interaction, content=fit_message(note), embed=card_embed(card), view=card_view(card.id)
+            interaction, content=fit_message(note), embed=card_embed(card), view=card_view(card.id, count)
         )
 
 

@@ -19,7 +19,7 @@ from cogs.embeds import card_embed
 from cogs.gating import allowed_levels_for
 from cogs.reading import post_parts
 from cogs.transformers import title_autocomplete
-from service import stories
+from service import kudos, stories
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +36,21 @@ class Stories(LibrarianCog):
         allowed = allowed_levels_for(interaction.channel)
         hit = await stories.resolve_story(self.lib, title, allowed_levels=allowed)
         card = await stories.story_card(self.lib, hit.id)
-        await interaction.response.send_message(embed=card_embed(card), view=card_view(hit.id))
+        count = await kudos.count(self.lib, hit.id)
+        await interaction.response.send_message(embed=card_embed(card), view=card_view(hit.id, count))
 
     @app_commands.command(
         name="read", description="Read a story here, one part (up to 2000 characters) at a time."
     )
     @app_commands.describe(
         title="The story's title (pick one from the list, or type it)",
-        chunk="Which part to start from (default: the first)",
+        chunk="Which part to start from (default: where you stopped, or the first)",
     )
     @app_commands.autocomplete(title=title_autocomplete)
     async def read(self, interaction: discord.Interaction, title: str, chunk: Part | None = None) -> None:
         allowed = allowed_levels_for(interaction.channel)
-        await post_parts(interaction, self.lib, title, (chunk or 1) - 1, allowed_levels=allowed)
+        first = None if chunk is None else chunk - 1  # None: continue where this member stopped
+        await post_parts(interaction, self.lib, title, first, allowed_levels=allowed)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -244,3 +244,60 @@ class IndexFailure(Base):
     path: Mapped[str] = mapped_column(String(1024), primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- the server's taste (issue 16): shelves, kudos, reading positions, privacy ----------------------
+# Story ids carry no foreign key here, like the audit trail: a member's lists outlive a re-index or a
+# removal (a removed story simply stops showing), and `/forget-me` is the one thing that deletes them.
+
+
+class ShelfEntry(Base):
+    """A story on one of a member's shelves: `shelf` is the folded name, `label` as they wrote it."""
+
+    __tablename__ = "shelf_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    member_id: Mapped[int] = mapped_column(BigInteger)
+    shelf: Mapped[str] = mapped_column(String(64))
+    label: Mapped[str] = mapped_column(String(64))
+    story_id: Mapped[int] = mapped_column(Integer, index=True)
+    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    __table_args__ = (
+        UniqueConstraint("member_id", "shelf", "story_id", name="uq_shelf_entries_member_shelf_story"),
+        Index("ix_shelf_entries_member_shelf", "member_id", "shelf"),
+    )
+
+
+class Kudos(Base):
+    """One member's kudos for one story (at most one; pressing again takes it back)."""
+
+    __tablename__ = "kudos"
+
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+    __table_args__ = (Index("ix_kudos_story_id", "story_id"),)
+
+
+class ReadingPosition(Base):
+    """Where a member stopped reading a story: the last part posted for them (1-based) of `total`."""
+
+    __tablename__ = "reading_positions"
+
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    story_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    part: Mapped[int] = mapped_column(Integer)
+    total: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class MemberPrefs(Base):
+    """A member's settings: whether others may see their shelves (private unless they say so)."""
+
+    __tablename__ = "member_prefs"
+
+    member_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    shelves_public: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.crashpoint import crash_point
 from db.models import DailyRecConfig, RecHistory, Story
+from service import dailypick
 from service.dailytime import parse_post_time, parse_timezone, post_instant, utc_now, zone
 from service.library import Library
 from service.query import QueryError, SearchQuery, rating_filter
@@ -383,7 +384,7 @@ class DailyRecService:
                 cycle += 1
                 remaining = sorted(set(eligible) - {before.last_story_id}) or sorted(eligible)
                 log.info("daily rec for guild %s starts cycle %s", guild, cycle)
-            pick = self.rng.choice(remaining)
+            pick = await dailypick.choose(session, remaining, self.rng)
             history = RecHistory(place=place(guild), story_id=pick, kind=KIND, cycle=cycle, at=now)
             session.add(history)
             row.cycle = cycle

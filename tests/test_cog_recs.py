@@ -32,7 +32,9 @@ async def test_rec_defers_then_shows_a_card_with_why_and_buttons(cog: Recs) -> N
     assert sent["embed"].title in titles
     assert f"from {matching.total} matching stories" in sent["content"]
     labels = {getattr(c, "item", c).label for c in sent["view"].children}
-    assert labels == {"Read", "More like this"}
+    assert labels == {"Read", "More like this", "Save for later", "Mark read"} | {
+        k for k in labels if k.startswith("Kudos")
+    }
     assert_within_limits(interaction.sent)
 
 

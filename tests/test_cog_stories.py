@@ -64,6 +64,9 @@ async def test_fic_shows_the_card_with_read_and_more_like_this(cog: Stories) -> 
     assert _buttons(sent["view"]) == {
         "Read": f"librarian:read:{hit.id}",
         "More like this": f"librarian:similar:{hit.id}",
+        "Save for later": f"librarian:save:{hit.id}",
+        "Mark read": f"librarian:markread:{hit.id}",
+        "Kudos": f"librarian:kudos:{hit.id}",
     }
     assert_within_limits(interaction.sent)
 

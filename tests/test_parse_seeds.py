@@ -74,6 +74,7 @@ def test_seed_001_headerless_chapter(roster: Roster) -> None:
     meta = _parse("001", roster)
     assert meta.format == "headerless"
     assert meta.part == 14
+    assert meta.to_json()["part"] == 14  # `parse --json` carries it
     assert {"Buffy Summers", "Spike"} <= _names(meta, "text")
     assert meta.title == f"Untitled ({path.stem})"
     assert meta.author is None
@@ -113,3 +114,14 @@ def test_seed_002_remix_with_by_line(roster: Roster) -> None:
     # the scene separator inside the story stays in the story
     assert "The day Buffy died, that was a bad day." in meta.body
     assert meta.problems == []
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "002"])
+def test_every_seed_knows_its_fandom(prefix: str, roster: Roster) -> None:
+    """000 says it in its disclaimer, 002 names Buffy and Angel: the Series, 001 (no header at
+    all) is known by its people: Buffy and Spike on every page."""
+    meta = _parse(prefix, roster)
+    assert "Buffy the Vampire Slayer" in meta.fandoms, meta.fandoms
+    if prefix == "002":
+        assert "Angel" in meta.fandoms
+    assert meta.language == "English"

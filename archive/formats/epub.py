@@ -98,10 +98,10 @@ def _joined_documents(book: zipfile.ZipFile, pkg: _Package, problems: list[str])
         if info.file_size > MAX_DOCUMENT_BYTES:
             problems.append(f"spine document {doc!r} is too large to read ({info.file_size} bytes)")
             continue
-        soup = parse_html(book.read(info))
+        soup = parse_html(book.read(info), problems)
         body = soup.body or soup
         parts.append("".join(str(child) for child in body.contents))
-    return parse_html("<html><body>" + "".join(parts) + "</body></html>")
+    return parse_html("<html><body>" + "".join(parts) + "</body></html>", problems)
 
 
 def _fill_from_package(raw: RawStory, pkg: _Package) -> None:

@@ -20,10 +20,12 @@ import yaml
 
 from archive.formats.html import SCENE_BREAK, html_to_text, parse_html
 from archive.model import RawStory
+from archive.safeyaml import YAMLBudgetError, load_bounded
 
 log = logging.getLogger(__name__)
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_MAX_BLOCK = 64_000
+"""Characters of front matter read at most (a real one is well under 4 KB)."""
 _HTML_BODY = re.compile(r"<(?:p|br|div|blockquote)\b", re.IGNORECASE)
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*:(?:\s+(.*))?$")
 _RULE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
@@ -116,9 +118,11 @@ def markdown_to_text(text: str) -> str:
 
 def _text_value(value: Any) -> str | None:
     """A scalar field as one plain-text string (HTML in it turned to text)."""
-    if value is None:
+    if value is None or isinstance(value, dict):
         return None
-    text = str(value)
+    if isinstance(value, list):  # a list where one value belongs: its plain items, bounded
+        value = ", ".join(str(v) for v in value[:20] if isinstance(v, str | int | float))
+    text = str(value)[:_MAX_BLOCK]
     if re.search(r"</?[A-Za-z][^>]*>|&#?\w+;", text):
         return html_to_text(parse_html(text)) or None
     return " ".join(text.split()) or None
@@ -144,8 +148,11 @@ def from_slug(slug: str, *, acronyms: bool = False) -> str:
 def _list(value: Any) -> list[str]:
     if value is None:
         return []
+    if isinstance(value, dict):
+        return []
     items = value if isinstance(value, list) else str(value).split(",")
-    return [str(v).strip() for v in items if v is not None and str(v).strip()]
+    scalars = [v for v in items[:200] if isinstance(v, str | int | float)]  # never str() a nested list
+    return [str(v).strip() for v in scalars if str(v).strip()]
 
 
 def _read_tags(tags: list[str], raw: RawStory) -> None:
@@ -170,8 +177,17 @@ def _read_tags(tags: list[str], raw: RawStory) -> None:
             raw.tags.append(tag.strip())
 
 
+_SELF_LABEL = re.compile(r"^\s*(?:title|name)\s*[=:]\s*[\"'“]?(?P<value>.*?)[\"'”]?\s*$", re.IGNORECASE)
+
+
+def _unlabelled(value: str | None) -> str | None:
+    """`title="Tea and Sympathy"` (an exporter's bug: the value repeats its key) -> `Tea and Sympathy`."""
+    match = _SELF_LABEL.match(value or "")
+    return (match.group("value").strip() or None) if match else value
+
+
 def _fill(data: dict[str, Any], raw: RawStory) -> None:
-    raw.title = _text_value(data.get("title"))
+    raw.title = _unlabelled(_text_value(data.get("title")))
     raw.author = _text_value(data.get("author"))
     raw.published = _date_value(data.get("published") or data.get("date"))
     raw.summary = _text_value(data.get("summary"))
@@ -181,10 +197,41 @@ def _fill(data: dict[str, Any], raw: RawStory) -> None:
     raw.warnings = _list(data.get("warnings"))
     raw.fandoms = [from_slug(f, acronyms=True) for f in _list(data.get("fandoms") or data.get("fandom"))]
     raw.pairings = _list(data.get("pairing") or data.get("pairings"))
-    if data.get("series"):
-        raw.series_name = from_slug(str(data["series"]))
+    series = data.get("series") or data.get("collection")
+    if isinstance(series, str | int) and str(series).strip():
+        raw.series_name = from_slug(str(series))
     raw.spoilers = _text_value(data.get("spoilers"))
     _read_tags(_list(data.get("tags")), raw)
+
+
+def _strip_top(body: str, raw: RawStory) -> str:
+    """Headings and a `By X` line above the story (the title and by-line repeated under the front
+    matter) are not story: the by-line is the author when none was given, a part heading the part."""
+    from archive.formats.textheaders import by_line
+    from archive.series import part_from_heading
+
+    lines = body.split("\n")
+    index, headings, authors = 0, 0, 0
+    while index < len(lines) and index < 12:
+        stripped = lines[index].strip()
+        heading = _HEADING.match(lines[index])
+        author = by_line(stripped.strip("*_")) if stripped else None
+        if not stripped:
+            pass
+        elif heading and headings < 3:
+            headings += 1
+            text = heading.group(1).strip()
+            raw.title = raw.title or text
+            raw.part = raw.part if raw.part is not None else part_from_heading(text)
+        elif author is not None:
+            authors += 1
+            raw.author = raw.author or author
+        else:
+            break
+        index += 1
+    if index >= len(lines) or not authors:
+        return body  # headings alone stay: a chapter heading in the text is the author's
+    return "\n".join(lines[index:])
 
 
 def read_frontmatter(text: str, name: str) -> RawStory:
@@ -193,15 +240,22 @@ def read_frontmatter(text: str, name: str) -> RawStory:
     raw = RawStory(format="yaml-markdown" if block is not None else "markdown", problems=problems)
     if block is not None:
         try:
-            data = yaml.load(block, Loader=_LOADER) or {}  # CSafeLoader/SafeLoader: safe
+            data = load_bounded(block[:_MAX_BLOCK]) or {}  # safe tags only, aliases on a budget
             if not isinstance(data, dict):
                 raise yaml.YAMLError(f"expected key: value pairs, got {type(data).__name__}")
+        except YAMLBudgetError as exc:
+            raw.problems.append(f"front matter refused ({exc}); read it line by line without aliases")
+            data = read_loose_yaml(block[:_MAX_BLOCK])
         except yaml.YAMLError as exc:
             first_line = str(exc).strip().split("\n")[0]
             raw.problems.append(f"front matter is not valid YAML ({first_line}); read it line by line")
             data = read_loose_yaml(block)
         _fill(data, raw)
-    raw.body = html_to_text(parse_html(body)) if _HTML_BODY.search(body) else markdown_to_text(body)
+    if not _HTML_BODY.search(body):
+        body = _strip_top(body, raw)
+    raw.body = (
+        html_to_text(parse_html(body, raw.problems)) if _HTML_BODY.search(body) else markdown_to_text(body)
+    )
     if raw.title is None:
         heading = next((m.group(1) for m in map(_HEADING.match, body.split("\n")[:5]) if m), None)
         raw.title = heading

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
+from archive.formats.htmlguard import tame_markup
 from archive.model import RawStory, SourceFormat
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,13 @@ _SKIP = frozenset({"script", "style", "head", "title", "noscript", "template", "
 _NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
-def parse_html(markup: str | bytes) -> BeautifulSoup:
-    """Parse HTML or XHTML with lxml (XHTML read as HTML on purpose: tolerant of broken markup)."""
+def parse_html(markup: str | bytes, problems: list[str] | None = None) -> BeautifulSoup:
+    """Parse HTML or XHTML with lxml (XHTML read as HTML on purpose: tolerant of broken markup).
+
+    Deeply nested markup is tamed first (see `tame_markup`); why goes into `problems` if given."""
+    markup, problem = tame_markup(markup)
+    if problem and problems is not None and problem not in problems:
+        problems.append(problem)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
         return BeautifulSoup(markup, "lxml")
@@ -366,14 +372,23 @@ def read_archive_page(soup: BeautifulSoup) -> RawStory:
 
 def read_generic(soup: BeautifulSoup) -> RawStory:
     """Any other page: `<title>` or the first heading as title, the page text as body."""
+    from archive.formats.plaintext import read_text
+    from archive.formats.textheaders import is_clutter
+
     raw = RawStory(format="html")
     heading = soup.find(["h1", "h2"])
-    raw.title = _text(soup.find("title")) or _text(heading) or None
+    titles = [_text(soup.find("title")), _text(heading)]
+    raw.title = next((t for t in titles if t and not is_clutter(t)), None)
     body = html_to_text(soup.body or soup)
     first, _, rest = body.partition("\n\n")
     if heading is not None and first.strip() == _text(heading):
         body = rest
     raw.body = body.strip()
+    scanned = read_text(body, "page.txt")  # a saved page whose header is plain `Label: value` text
+    if scanned.format in ("mailing-list", "ffnet") and scanned.body:
+        scanned.format = "archive-html"
+        scanned.title = scanned.title or raw.title
+        raw = scanned
     meta = soup.find("meta", attrs={"name": "author"})
     if meta is not None and meta.get("content"):
         raw.author = str(meta["content"]).strip() or None
@@ -382,13 +397,15 @@ def read_generic(soup: BeautifulSoup) -> RawStory:
 
 def read_html(text: str, name: str) -> RawStory:
     """Read one HTML story file (AO3 download, old archive page or any page) into a `RawStory`."""
-    soup = parse_html(text)
+    problems: list[str] = []
+    soup = parse_html(text, problems)
     if is_ao3(soup):
         raw = read_ao3(soup, "ao3-html")
     elif is_archive_page(soup):
         raw = read_archive_page(soup)
     else:
         raw = read_generic(soup)
+    raw.problems[:0] = problems
     if not raw.body:
         raw.problems.append(f"{name}: no story text found")
     log.debug("read %s as %s: %r", name, raw.format, raw.title)

@@ -1,10 +1,10 @@
 """Plain-text and header-only Markdown stories: mailing-list headers, FanFiction.net info lines,
 FanFicFare TXT exports and headerless chapters.
 
-Owns deciding where a text file's header ends and its story begins, and filling a `RawStory`
-from what the header says, as written. The rule it keeps above all: header lines never end up in
-the body, and the body never loses story text. When in doubt a line is story. It does not
-normalise against the roster, decode bytes, or touch the database or Discord.
+Owns reading a decoded text file into a `RawStory`: choosing FanFicFare's layout or the general
+header scan (`headerscan.py`, which decides where the header ends), splitting labels a page ran
+together, and undoing hard wraps. It does not normalise against the roster, decode bytes, or
+touch the database or Discord.
 """
 
 from __future__ import annotations
@@ -12,18 +12,16 @@ from __future__ import annotations
 import html
 import logging
 import re
-from dataclasses import dataclass
 
 from archive.formats import textheaders as th
+from archive.formats.headerscan import HeaderScan, join_body
 from archive.model import RawStory
-from archive.series import find_series, part_from_heading
 
 log = logging.getLogger(__name__)
 
-_HEADER_LINES = 80  # a header longer than this is not a header
+_HEADER_LINES = 80  # as far as run-together header labels are split
 _ENTITY = re.compile(r"&(?:#\d{2,6}|#x[0-9a-fA-F]{2,5}|[a-zA-Z]{2,8});")
 _FFF_LABELS = {"packaged", "story url", "author url", "publisher", "updated", "chapters"}
-_MD_HEADING = re.compile(r"^\s{0,3}#{1,2}\s+(?P<text>\S.*?)\s*#*\s*$")
 
 
 def read_text(text: str, name: str) -> RawStory:
@@ -31,10 +29,11 @@ def read_text(text: str, name: str) -> RawStory:
     if _ENTITY.search(text):
         text = html.unescape(text)
     lines = [line.rstrip() for line in text.split("\n")]
+    lines = [part for line in lines[:_HEADER_LINES] for part in th.split_labels(line)] + lines[_HEADER_LINES:]
     markdown = name.lower().endswith((".md", ".markdown"))
     if _is_fanficfare(lines):
         return _read_fanficfare(lines)
-    scan = _HeaderScan(lines, markdown=markdown)
+    scan = HeaderScan(lines, markdown=markdown)
     raw = scan.run()
     raw.body = unwrap_hard_wrapped(raw.body)
     if markdown:
@@ -42,233 +41,6 @@ def read_text(text: str, name: str) -> RawStory:
     if raw.title is None and raw.format in ("headerless", "markdown"):
         raw.title = th.title_from_name(name) or scan.heading_title
     return raw
-
-
-def join_body(lines: list[str]) -> str:
-    """Body lines -> text: no leading/trailing blank lines, runs of blank lines become one."""
-    text = "\n".join(lines).strip("\n")
-    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
-
-
-def _is_prose(line: str) -> bool:
-    """A line that can only be story: dialogue, a long sentence, several sentences."""
-    stripped = line.strip()
-    if not stripped:
-        return False
-    if stripped[0] in '"“‘' or (stripped[0] == "'" and len(stripped) > 3 and stripped[1].isalpha()):
-        return True
-    if len(stripped) > 160:
-        return True
-    return len(re.findall(r"[a-z][.!?][\"”’']?\s+[A-Z\"“]", stripped)) >= 2
-
-
-def _title_like(line: str, *, quoted: bool = False) -> bool:
-    stripped = line.strip()
-    return (
-        0 < len(stripped) <= 100
-        and len(stripped.split()) <= 14
-        and not _is_prose(stripped.strip('"“”') if quoted else stripped)
-        and not stripped.endswith((",", ";"))
-        and not th.is_separator(stripped)
-    )
-
-
-@dataclass
-class _HeaderScan:
-    """Walks the top of a text file line by line, deciding header or story."""
-
-    lines: list[str]
-    markdown: bool = False
-
-    def __post_init__(self) -> None:
-        self.raw = RawStory(format="headerless")
-        self.fields = 0  # labelled lines, by-lines, FFN lines: proof there is a header
-        self.field: tuple[str, str] | None = None  # the field a wrapped value continues
-        self.heading_title: str | None = None
-        self.title_line: int | None = None
-        self.last_free: str | None = None
-        self.empty_label = False  # the last label had no value yet
-
-    def run(self) -> RawStory:
-        start = self._scan()
-        raw = self.raw
-        if self.fields == 0 and not (self.title_line is not None and start > self.title_line + 1):
-            # No header after all: everything is story except a bare part heading at the top.
-            raw = self.raw = RawStory(format="headerless")
-            start = self._first_text_line()
-            first = self.lines[start] if start < len(self.lines) else ""
-            heading = _MD_HEADING.match(first) if self.markdown else None
-            if part_from_heading(first) is not None:
-                raw.part = part_from_heading(first)
-                start += 1
-            elif heading:
-                raw.title = heading.group("text")
-                start += 1
-            elif _title_like(first):
-                self.heading_title = first.strip()
-        elif raw.format == "headerless":
-            raw.format = "mailing-list"
-        raw.body = join_body(self.lines[start:])
-        if raw.part is None and raw.body:
-            raw.part = part_from_heading(raw.body.split("\n", 1)[0])
-        for note in list(raw.notes):
-            remix = th.remix_note(note)
-            if remix and remix not in raw.notes:
-                raw.notes.append(remix)
-        if raw.season is None:
-            for note in raw.notes:
-                if not note.lower().startswith(("disclaimer", "distribution")) and th.season_in_note(note):
-                    raw.season = th.season_in_note(note)
-                    break
-        return raw
-
-    def _first_text_line(self) -> int:
-        for index, line in enumerate(self.lines):
-            if line.strip():
-                return index
-        return len(self.lines)
-
-    def _scan(self) -> int:
-        """Index of the first body line."""
-        lines, raw = self.lines, self.raw
-        index, seen_text, blank_before = 0, False, True
-        while index < len(lines) and index < _HEADER_LINES:
-            line = lines[index]
-            stripped = line.strip()
-            if not stripped:
-                self.field = None if self.field and self.field[0] != "summary" else self.field
-                blank_before = True
-                index += 1
-                continue
-            if th.is_separator(stripped):
-                if seen_text and not self._label_follows(index + 1):
-                    return index + 1
-                self.field, blank_before = None, True
-                index += 1
-                continue
-            if th.FFN_LINE.match(stripped):
-                th.read_ffn_line(stripped, raw)
-                raw.format = "ffnet"
-                self._found(None)
-            elif (label := th.label_of(stripped)) is not None:
-                field, name, value = label
-                th.store(raw, field, name, value)
-                self._found((field, name) if field not in ("ignored", "part") else None)
-                self.empty_label = not value
-            elif self.field is not None and not blank_before:
-                self._continue(stripped)
-            elif self._ffn_follows(index + 1) and raw.summary is None and self.fields:
-                raw.summary = stripped  # FanFiction.net copies: title, by, summary, info line
-                self.field = ("summary", "summary")
-            elif not self._free_line(stripped, seen_text, blank_before, index):
-                return index
-            seen_text, blank_before = True, False
-            index += 1
-        if index >= _HEADER_LINES:
-            self.fields = 0  # too long to be a header: treat the file as story
-        return index
-
-    def _found(self, field: tuple[str, str] | None) -> None:
-        self.fields += 1
-        self.field = field
-
-    def _continue(self, stripped: str) -> None:
-        """A wrapped header value: append to the field the previous line started (or fill a
-        label whose value began on the next line: `Summary:` then the text)."""
-        assert self.field is not None
-        field, name = self.field
-        raw = self.raw
-        if self.empty_label:
-            self.empty_label = False
-            th.store(raw, field, name, stripped)
-        elif field in ("pairings", "notes"):
-            target = getattr(raw, field)
-            target[-1] = f"{target[-1]} {stripped}"
-        elif field in ("tags", "warnings", "characters", "fandoms"):
-            th.store(raw, field, name, stripped)
-        elif isinstance(getattr(raw, field, None), str):
-            setattr(raw, field, f"{getattr(raw, field)} {stripped}")
-
-    def _free_line(self, stripped: str, seen_text: bool, blank_before: bool, index: int) -> bool:
-        """A header line without a label; False when it is story (the header ends here)."""
-        raw = self.raw
-        self.field = None
-        if not seen_text:
-            heading = _MD_HEADING.match(stripped) if self.markdown else None
-            if heading:
-                raw.title, self.title_line = heading.group("text"), index
-                return True
-            if part_from_heading(stripped) is not None:
-                raw.part = part_from_heading(stripped)
-                return self.fields > 0 or self._header_follows(index + 1)
-            if _title_like(stripped, quoted=True) and self._header_follows(index + 1):
-                raw.title, self.title_line = stripped.strip('*_# "“”'), index
-                return True
-            return False
-        kind = self._classify_free(stripped, blank_before, index)
-        self.last_free = kind
-        return kind is not None
-
-    def _classify_free(self, stripped: str, blank_before: bool, index: int) -> str | None:
-        raw = self.raw
-        if th.is_subtitle(stripped) and self.title_line is not None and index == self.title_line + 1:
-            raw.notes.append(stripped)
-        elif (author := th.by_line(stripped)) is not None and raw.author is None:
-            raw.author = author
-            self.fields += 1
-            return "author"
-        elif th.is_copyright(stripped):
-            raw.notes.append(stripped)
-            self.fields += 1
-        elif raw.series is None and find_series(stripped) is not None:
-            raw.series = stripped.rstrip(".")
-            self.fields += 1
-            return "series"
-        elif th.is_contact(stripped) or (th.looks_like_note(stripped) and not _is_prose(stripped)):
-            raw.notes.append(stripped)
-        elif not blank_before and self.last_free == "note" and len(stripped) < 200:
-            raw.notes[-1] = f"{raw.notes[-1]} {stripped}"
-        elif len(stripped) < 200 and not _is_prose(stripped) and self._header_follows(index + 1, strict=True):
-            raw.notes.append(stripped)  # "A Buffy the Vampire Slayer story" between title and by-line
-        else:
-            return None
-        return "note"
-
-    def _header_follows(self, index: int, *, strict: bool = False) -> bool:
-        """Whether a header (labels, by-line, separator) comes within the next few lines.
-
-        `strict` accepts only labels, by-lines and info lines: a separator can also be a scene
-        break after the story's first short paragraphs."""
-        looked = 0
-        for line in self.lines[index:]:
-            stripped = line.strip()
-            if not stripped:
-                continue
-            looked += 1
-            if th.label_of(stripped) or th.by_line(stripped) or th.FFN_LINE.match(stripped):
-                return True
-            if not strict and (
-                th.is_copyright(stripped)
-                or find_series(stripped)
-                or th.is_separator(stripped)
-                or th.is_subtitle(stripped)
-            ):
-                return True
-            if looked >= 3 or _is_prose(stripped):
-                return False
-        return False
-
-    def _ffn_follows(self, index: int) -> bool:
-        """Whether a FanFiction.net info line comes within the next few non-blank lines."""
-        lines = [line for line in self.lines[index : index + 12] if line.strip()][:3]
-        return any(th.FFN_LINE.match(line.strip()) for line in lines)
-
-    def _label_follows(self, index: int) -> bool:
-        """After a separator, a second header block (`Disclaimer:`, `A/N:`) may follow."""
-        for line in self.lines[index : index + 10]:
-            if line.strip():
-                return self.fields > 0 and th.label_of(line.strip()) is not None
-        return False
 
 
 def _is_fanficfare(lines: list[str]) -> bool:

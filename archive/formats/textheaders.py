@@ -3,7 +3,7 @@ info line, and titles made from file names.
 
 Owns recognising one header line at a time (`Pairing(s): W/T`, `Title - X`, `~*~*~`, `by Aadler`,
 `Copyright April 2010`, `Rated: T - English - ...`) and storing a labelled value on a `RawStory`.
-`plaintext.py` decides where the header ends; this module never looks at more than a line.
+`headerscan.py` decides where the header ends; this module never looks at more than a line.
 Pure text in, values out: no I/O, no database, no Discord.
 """
 
@@ -12,104 +12,13 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from archive.formats.labels import FIELDS as _FIELDS
+from archive.formats.labels import NAMED_NOTES as _NAMED_NOTES
 from archive.model import RawStory
 from archive.series import number_from_text, part_from_heading
 
-# label (lower case, "(s)" and punctuation removed) -> RawStory field it fills.
-_FIELDS: dict[str, str] = {}
-for _field, _labels in {
-    "title": ("title", "story title", "fic title", "story"),
-    "author": ("author", "authors", "writer", "written by", "by", "pseud", "penname", "pen name"),
-    "pairings": (
-        "pairing",
-        "pairings",
-        "ship",
-        "ships",
-        "relationship",
-        "relationships",
-        "couple",
-        "couples",
-        "romance",
-    ),
-    "rating": ("rating", "rated", "ratings"),
-    "summary": ("summary", "description", "blurb", "synopsis", "abstract"),
-    "notes": (
-        "disclaimer",
-        "disclaimers",
-        "distribution",
-        "feedback",
-        "archive",
-        "archiving",
-        "notes",
-        "note",
-        "author's note",
-        "author's notes",
-        "authors note",
-        "authors notes",
-        "a/n",
-        "an",
-        "dedication",
-        "thanks",
-        "beta",
-        "betas",
-        "beta reader",
-        "email",
-        "e-mail",
-        "website",
-        "challenge",
-        "written for",
-        "prompt",
-        "acknowledgements",
-        "credits",
-        "story url",
-        "author url",
-        "publisher",
-        "sequel to",
-        "prequel to",
-        "follows",
-    ),
-    "spoilers": ("spoiler", "spoilers"),
-    "season": ("season", "seasons", "timeline", "time line", "timeframe", "setting"),
-    "tags": ("genre", "genres", "category", "categories", "tags", "type", "keywords"),
-    "warnings": (
-        "warning",
-        "warnings",
-        "content warning",
-        "content warnings",
-        "archive warning",
-        "archive warnings",
-    ),
-    "characters": ("character", "characters", "featuring"),
-    "series": ("series", "story arc", "arc", "storyline", "story-line", "universe"),
-    "status": ("status",),
-    "words": ("words", "word count", "wordcount", "length"),
-    "fandoms": ("fandom", "fandoms"),
-    "language": ("language",),
-    "published": ("published", "date", "posted", "date posted", "written", "completed"),
-    "part": ("part", "chapter"),
-    "ignored": (
-        "updated",
-        "packaged",
-        "chapters",
-        "reviews",
-        "favs",
-        "follows",
-        "kudos",
-        "hits",
-        "bookmarks",
-        "comments",
-        "id",
-    ),
-}.items():
-    for _label in _labels:
-        _FIELDS[_label] = _field
-# Labels whose notes entry keeps the label, so a reader knows what the text is.
-_NAMED_NOTES = {"disclaimer", "distribution", "feedback", "archive", "archiving", "dedication",
-                "thanks", "beta", "beta reader", "email", "e-mail", "website", "challenge",
-                "written for", "prompt", "story url", "author url", "publisher", "sequel to", "prequel to"}  # fmt: skip
-
 _LABEL_LINE = re.compile(
-    r"^\s*(?:[*_>#\[]+\s*)?(?P<label>[A-Za-z][A-Za-z'’/() .\-]{0,24}?)\s*(?:[*_\]]+\s*)?"
+    r"^\s*(?:[*_>#\[]+\s*)?(?P<label>[^\W\d_](?:[^\W\d_]|['’/() .\-]){0,24}?)\s*(?:[*_\]]+\s*)?"
     r"(?::|\s[-–—]\s|\s[-–—]$)\s*(?:[*_]+\s*)?(?P<value>.*?)\s*$"
 )
 _SEPARATOR = re.compile(
@@ -150,12 +59,55 @@ def label_of(line: str) -> tuple[str, str, str] | None:
     if not match:
         return None
     label = match.group("label").strip()
-    key = re.sub(r"\(s\)|[()]", "", label.lower().replace("’", "'"))
+    key = re.sub(r"\(s\)|[()]", "", label.lower().replace("’", "'").replace("ё", "е"))
     key = " ".join(key.replace("_", " ").split()).strip(" .-")
     field = _FIELDS.get(key)
     if field is None:
         return None
     return field, label, match.group("value").strip()
+
+
+_CLUTTER = re.compile(
+    r"^(?:preface|table of contents|contents|skip to (?:main )?content|printer[- ]friendly(?: version)?|"
+    r"print(?: this)?(?: story| chapter)?|back to top|next chapter|previous chapter|chapter index|"
+    r"log ?in|sign ?up|home|report (?:this|abuse)|share this|add to favou?rites|"
+    r"advertis\w*(?:\s+by)?\b.*|sponsored\b.*|reviews?\s*[(\[]?\s*\d*\s*[)\]]?|"
+    r"\[?\s*reviews?\s*-\s*\d+\s*\]?|you are here:.*|vorwort|prefacio|prefazione|предисловие)[.:!]?$",
+    re.IGNORECASE,
+)
+_BREADCRUMB = re.compile(r"^[^>»]{1,60}(?:\s[>»]\s[^>»]{1,60}){2,}$")
+
+
+def is_clutter(line: str) -> bool:
+    """Page furniture a saved archive page carries: navigation bars, breadcrumbs, ad credits,
+    "Preface". Never a title, never story."""
+    stripped = line.strip()
+    if not stripped or len(stripped) > 200:
+        return False
+    if _CLUTTER.match(stripped) or _BREADCRUMB.match(stripped):
+        return True
+    return stripped.count(" | ") >= 2 or stripped.count(" · ") >= 2 or stripped.count(" :: ") >= 2
+
+
+_STRONG = {"title", "author", "pairings", "rating", "summary", "warnings", "characters", "fandoms", "tags",
+           "spoilers", "season", "series", "status", "words", "language"}  # fmt: skip
+_STRONG_NOTES = {"beta", "betas", "beta reader", "artist", "disclaimer", "feedback", "dedication", "a/n"}
+_INNER_LABEL = re.compile(r"(?<=\S)\s+(?=(?P<label>[A-ZА-ЯЁ][^\W\d_]*(?:[ /'’-][^\W\d_]+){0,2})\s?:\s)")
+
+
+def split_labels(line: str) -> list[str]:
+    """`Author: X Beta: Y Artist: Z Pairing: W/T` (a page that lost its line breaks) -> one
+    `Label: value` line per label. Only known labels written with a capital start a new field."""
+    if len(line) > 2000 or FFN_LINE.match(line) or label_of(line) is None:
+        return [line]
+    cuts = [0]
+    for match in _INNER_LABEL.finditer(line):
+        found = label_of(f"{match.group('label')}: x")
+        if found and (found[0] in _STRONG or found[1].lower() in _STRONG_NOTES):
+            cuts.append(match.start("label"))
+    if len(cuts) == 1:
+        return [line]
+    return [line[a:b].strip() for a, b in zip(cuts, [*cuts[1:], len(line)], strict=True) if line[a:b].strip()]
 
 
 def is_separator(line: str) -> bool:
@@ -299,13 +251,19 @@ def _ffn_people(piece: str, raw: RawStory) -> None:
 
 _GENERIC_FOLDERS = {"", ".", "stories", "story", "seeds", "samples", "txt", "text", "fics", "fic",
                     "misc", "archive", "uploads", "new", "incoming"}  # fmt: skip
-_SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
+SMALL_WORDS = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
+_SMALL_ELSEWHERE = {"aus", "von", "vom", "der", "die", "das", "und", "im", "am", "zu", "zum", "mit", "de", "del",
+                    "la", "el", "los", "las", "y", "desde", "en", "con", "di", "il", "e", "da", "dal", "dei",
+                    "du", "des", "le", "les", "et", "à", "au", "aux", "do", "dos", "em", "o", "os", "no", "na",
+                    "и", "в", "на", "с", "из", "под", "над", "для", "о"}  # fmt: skip
+"""Words other languages leave in lower case inside a title (`Straßen aus Staub`)."""
+TITLE_SMALL_WORDS = SMALL_WORDS | _SMALL_ELSEWHERE
 
 
 def _titled(words: list[str]) -> str:
     out = []
     for i, word in enumerate(words):
-        out.append(word if i and word in _SMALL_WORDS else word[:1].upper() + word[1:])
+        out.append(word if i and word in SMALL_WORDS else word[:1].upper() + word[1:])
     return " ".join(out)
 
 
@@ -327,6 +285,23 @@ def title_from_name(name: str) -> str | None:
             return _titled([w.lower() if stem == stem.lower() else w for w in tokens])
         return " ".join(tokens)
     folder = path.parent.name.strip()
-    if is_chapter_name and folder.lower() not in _GENERIC_FOLDERS and re.search(r"[A-Za-z]{2}", folder):
+    if is_chapter_name and _story_folder(folder):
         return folder
+    if is_chapter_name and re.search(r"[^\W\d_]", stem):
+        return stem  # `ch15.txt` in a folder that is not the story's own: the file name is the title
     return None
+
+
+def _story_folder(folder: str) -> bool:
+    """Whether a folder reads as a story's own (`Hearts of Winter`, `hearts_of_winter`) rather than
+    a place files happen to sit (`wild`, `btvs`, `stories`, `2019`)."""
+    from archive.fandoms import fandom_of_folder
+
+    if (
+        folder.lower() in _GENERIC_FOLDERS
+        or fandom_of_folder(folder)
+        or not re.search(r"[^\W\d_]{2}", folder)
+    ):
+        return False
+    words = [w for w in re.split(r"[\s_\-]+", folder) if w]
+    return len(words) >= 2 or (folder[:1].isupper() and len(folder) > 3)

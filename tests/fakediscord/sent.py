@@ -130,8 +130,12 @@ def buttons(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def button(body: dict[str, Any], label: str) -> dict[str, Any]:
-    """The component whose label contains `label` (case-insensitive)."""
-    matches = [b for b in buttons(body) if label.lower() in str(b.get("label") or "").lower()]
+    """The component labelled `label`, or else the one whose label contains it (case-insensitive):
+    "Read" is the Read button even beside "Mark read"."""
+    every = buttons(body)
+    matches = [b for b in every if label.lower() == str(b.get("label") or "").lower()]
+    if not matches:
+        matches = [b for b in every if label.lower() in str(b.get("label") or "").lower()]
     if len(matches) != 1:
         labels = [b.get("label") for b in buttons(body)]
         raise AssertionError(f"expected one button labelled like {label!r}, found {labels}")
