@@ -139,7 +139,7 @@ class Librarian(commands.Bot):
             from service.indexer import index_directory
 
             await self._check_archive()  # mend what a crash left before indexing
-            report = await index_directory(self.lib)
+            report = await index_directory(self.lib, background=True)
             log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             from service.search import warm
             from service.stories import rating_levels

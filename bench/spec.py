@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
@@ -93,23 +94,16 @@ class Drawer:
 
     def draw(self, seed: int, index: int) -> StorySpec:
         """The spec of story `index` of an archive generated with `seed` (same inputs, same story)."""
-        rng = np.random.default_rng([seed, index])
-        row = self.m.rows[int(rng.integers(len(self.m.rows)))]
-        fmt = self.formats[int(rng.choice(len(self.formats), p=self.format_p))]
-        characters, relationships = self._cast(rng, row, fmt)
+        rng, row, fmt, characters, relationships, series, title = self._head(seed, index)
         words = min(max(int(row["words"] or 0), 40), WORDS_CAP)
         language = row["language"] or "English"
         rating = row["rating"] or "Not Rated"
         level = AO3_RATINGS.get(rating, "not_rated")
         chapters = max(1, int(row["chapters_posted"] or 1))
-        series = None
-        if row["series"]:
-            found = re.match(r"Part (\d+)", row["series"])
-            series = (self._title(rng, "English"), int(found.group(1)) if found else 1)
         spec = StorySpec(
             index=index,
             format=fmt,
-            title=None if fmt == "headerless" else self._title(rng, language),
+            title=title,
             author=self._author(row["author_hash"]),
             rating=rating,
             level=level,
@@ -129,6 +123,25 @@ class Drawer:
         spec.paragraphs = self.prose(rng, characters, words)
         spec.words = sum(len(p.split()) for p in spec.paragraphs)
         return spec
+
+    def _head(self, seed: int, index: int) -> tuple[Any, ...]:
+        """What `draw` decides before the prose: (rng, row, format, characters, relationships,
+        series, title); the rng is left where `draw` goes on from."""
+        rng = np.random.default_rng([seed, index])
+        row = self.m.rows[int(rng.integers(len(self.m.rows)))]
+        fmt = self.formats[int(rng.choice(len(self.formats), p=self.format_p))]
+        characters, relationships = self._cast(rng, row, fmt)
+        series = None
+        if row["series"]:
+            found = re.match(r"Part (\d+)", row["series"])
+            series = (self._title(rng, "English"), int(found.group(1)) if found else 1)
+        title = None if fmt == "headerless" else self._title(rng, row["language"] or "English")
+        return rng, row, fmt, characters, relationships, series, title
+
+    def title(self, seed: int, index: int) -> str | None:
+        """The title story `index` of an archive generated with `seed` gets (None: headerless),
+        without writing its prose: what the title benchmark measures on."""
+        return self._head(seed, index)[-1]
 
     # -- cast -----------------------------------------------------------------------------------
     def _cast(self, rng: np.random.Generator, row: dict[str, str], fmt: str) -> tuple[list[str], list]:

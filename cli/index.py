@@ -1,9 +1,12 @@
 """The host's `index` and `parse` commands.
 
-`index [DIR] [--quiet] [--json]` brings the index in step with the story folder (DIR, or --stories /
-STORIES_DIR) and prints what it did: added, updated, unchanged, removed, and every failed file with
-its reason (with --json, one object with those keys). It exits 0 when every file was read, 1 when the
-run finished but some files failed (they are listed), 2 when the run itself could not happen.
+`index [DIR] [--prune] [--quiet] [--json]` brings the index in step with the archive folder
+(--stories / STORIES_DIR; DIR a folder inside it, or another folder whose stories are only added and
+updated, never removed) and prints what it did: added, updated, unchanged, removed (retired),
+failed and skipped files with their reasons (with --json, one object with those keys). It exits 0
+when every file was read, 1 when the run finished but some files failed (they are listed), 2 when
+the run itself could not happen, 3 when it stopped short of removing more stories than a run may
+without `--prune`.
 
 `parse FILE... [--json]` shows what the parser makes of story files, without any database: a
 readable card per file, or with --json exactly the `archive.model.JSON_KEYS` per file. A single
@@ -23,7 +26,6 @@ from typing import Any
 
 from archive.model import STORY_SUFFIXES, StoryMeta
 from cli.common import print_json, settings_from_args
-from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +36,19 @@ def register(subparsers: Any) -> None:
         "index",
         help="index the story folder (only what changed)",
         description="Bring the index in step with the story folder; prints a summary and the failures. "
-        "Exit code 0: every file read; 1: some files failed (listed); 2: the run could not happen.",
+        "Exit code 0: every file read; 1: some files failed (listed); 2: the run could not happen; "
+        "3: removal stopped (more stories gone than a run may remove without --prune).",
     )
     index.add_argument(
         "dir", nargs="?", metavar="DIR", help="story folder (default: --stories or STORIES_DIR)"
     )
     index.add_argument("--quiet", action="store_true", help="no progress bar (the summary is still printed)")
     index.add_argument("--json", action="store_true", help="print the report as JSON")
+    index.add_argument(
+        "--prune",
+        action="store_true",
+        help="retire every story whose files are gone, even more than 5 %% of the archive (or 20)",
+    )
     index.set_defaults(handler=run_index)
 
     parse = subparsers.add_parser(
@@ -54,9 +62,8 @@ def register(subparsers: Any) -> None:
     parse.set_defaults(handler=run_parse)
 
 
-def _index_settings(args: argparse.Namespace) -> Settings:
-    settings = settings_from_args(args)
-    return settings.with_(stories_dir=Path(args.dir).resolve()) if args.dir else settings
+def _folder(args: argparse.Namespace, archive: Path) -> Path:
+    return Path(args.dir).resolve() if args.dir else archive
 
 
 async def run_index(args: argparse.Namespace) -> int:
@@ -66,9 +73,10 @@ async def run_index(args: argparse.Namespace) -> int:
     from settings import SettingsError
 
     try:
-        settings = _index_settings(args)
-        if not settings.stories_dir.is_dir():
-            print(f"the story folder {settings.stories_dir} does not exist", file=sys.stderr)
+        settings = settings_from_args(args)
+        folder = _folder(args, settings.stories_dir)
+        if not folder.is_dir():
+            print(f"the story folder {folder} does not exist; nothing was changed", file=sys.stderr)
             return 2
         lib = await Library.open(settings, load_titles=False)
     except SettingsError:
@@ -78,7 +86,12 @@ async def run_index(args: argparse.Namespace) -> int:
         print(f"could not open the archive: {exc}", file=sys.stderr)
         return 2
     try:
-        report = await index_directory(lib, progress=not args.quiet and not args.json and sys.stderr.isatty())
+        report = await index_directory(
+            lib,
+            Path(args.dir) if args.dir else None,
+            prune=args.prune,
+            progress=not args.quiet and not args.json and sys.stderr.isatty(),
+        )
     except Exception as exc:
         log.exception("index run failed")
         print(f"the index run failed: {exc}", file=sys.stderr)
@@ -86,22 +99,13 @@ async def run_index(args: argparse.Namespace) -> int:
     finally:
         await lib.close()
     if args.json:
-        print_json(report_json(report))
+        print_json(report.to_json())
     else:
         print(report.summary())
+    if report.held_back:
+        print(f"removal stopped: {report.stopped}", file=sys.stderr)
+        return 3
     return 1 if report.failed else 0
-
-
-def report_json(report: Any) -> dict[str, Any]:
-    """An index report as JSON: added, updated, unchanged, removed, failed [{path, reason}], seconds."""
-    return {
-        "added": sorted(report.added),
-        "updated": sorted(report.updated),
-        "unchanged": report.unchanged,
-        "removed": sorted(report.removed),
-        "failed": [{"path": path, "reason": reason} for path, reason in sorted(report.failed)],
-        "seconds": round(report.seconds, 3),
-    }
 
 
 def story_files(arguments: list[str]) -> tuple[list[Path], bool]:

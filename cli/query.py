@@ -194,7 +194,7 @@ async def _rec(lib: Library, args: argparse.Namespace) -> int:
         print_json(result.hit.to_json())
         _note(result.line, True)
     else:
-        print_hit(result.hit)
+        print_hit(result.hit, extra=f"why: {result.reason}")
         print(result.line)
     return 0
 

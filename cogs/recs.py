@@ -73,7 +73,8 @@ class Recs(LibrarianCog):
         q = build_query(pick_filters(locals()), allowed_levels=allowed, per_page=1)
         result = await tasterecs.rec_for_member(self.lib, q, interaction.user.id, place=place_of(interaction))
         card = await stories.story_card(self.lib, result.hit.id)
-        note = "\n".join([f"✨ {result.line}", *(f"*{r}*" for r in result.resolved)])
+        why = [f"Why: {result.reason}"] if result.reason else []
+        note = "\n".join([f"✨ {result.line}", *why, *(f"*{r}*" for r in result.resolved)])
         count = await kudos.count(self.lib, card.id)
         await send_first(
             interaction, content=fit_message(note), embed=card_embed(card), view=card_view(card.id, count)

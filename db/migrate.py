@@ -9,20 +9,52 @@ The host may still use the Alembic CLI: `alembic -c <ini with script_location=db
 from __future__ import annotations
 
 import logging
+import re
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # Alembic is imported only when a migration really has to run (CLI start-up)
+    from alembic.config import Config
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+_REVISION = re.compile(r"^revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN = re.compile(r"^down_revision\b[^=]*=\s*[\"']([^\"']+)[\"']", re.M)
+
+
+@cache
+def head_revision() -> str | None:
+    """The newest revision in `db/migrations/versions/`, read from the scripts without Alembic
+    (None when the scripts do not show exactly one head: then Alembic decides)."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for script in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        if found := _REVISION.search(source):
+            revisions.add(found.group(1))
+        parents.update(_DOWN.findall(source))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _current(connection: Connection) -> str | None:
+    try:
+        rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except Exception:  # no table yet: a new database
+        return None
+    return rows[0] if len(rows) == 1 else None
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic `Config` pointing at `db/migrations/`, optionally bound to an open connection."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -31,6 +63,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def _upgrade(connection: Connection, revision: str) -> None:
+    if revision == "head" and head_revision() is not None and _current(connection) == head_revision():
+        return  # already at the newest schema: no need to load Alembic (the CLI starts faster)
+    from alembic import command
+
     command.upgrade(alembic_config(connection), revision)
 
 

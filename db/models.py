@@ -73,6 +73,9 @@ class Story(Base):
     indexed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     removed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
     removed_path: Mapped[str | None] = mapped_column(String(1024))  # where the file was moved aside
+    # The story's files all left the archive folder: it is hidden (removed_at is set too) but kept, with
+    # its overrides, kudos and history, for the day the same work comes back (see db/identity.py).
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
     # Ids are never reused after a delete: rec history and the audit trail keep pointing at the right story.
     __table_args__ = ({"sqlite_autoincrement": True},)
@@ -86,6 +89,29 @@ class Story(Base):
     )
     tags: Mapped[list[StoryTag]] = relationship(back_populates="story", cascade="all, delete-orphan")
     overrides: Mapped[list[Override]] = relationship(back_populates="story", cascade="all, delete-orphan")
+    files: Mapped[list[StoryFile]] = relationship(back_populates="story", cascade="all, delete-orphan")
+
+
+class StoryFile(Base):
+    """One file of a story (an AO3 work downloaded as HTML and EPUB is one story with two files).
+
+    `stories.path` is the story's best-read file, the one its rows were made from. A retired story
+    keeps its file rows: their keys are how the same work is recognised when it comes back.
+    """
+
+    __tablename__ = "story_files"
+
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)  # relative to STORIES_DIR
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), index=True)
+    file_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    file_mtime: Mapped[float] = mapped_column(Float, default=0.0)
+    file_hash: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the file's bytes
+    format: Mapped[str] = mapped_column(String(32), default="")
+    score: Mapped[int] = mapped_column(Integer, default=0)  # how much the parser read from it
+    work_key: Mapped[str | None] = mapped_column(String(128), index=True)  # e.g. ao3:334557
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)  # sha256 of normalised text
+
+    story: Mapped[Story] = relationship(back_populates="files")
 
 
 class StoryText(Base):

@@ -1,9 +1,11 @@
 """Storing parsed stories: one `StoryMeta` in, the rows of one story out (stories, story_texts and
 the character, relationship and tag tables), with a mod's overrides applied on top.
 
-Owns how a story's metadata maps onto the schema. A story is updated in place by its `path`, so
-its id (and every override, rec and audit entry pointing at it) survives a re-index. The caller
-owns the transaction (the indexer uses one per story). Writes are plain Core statements with bound
+Owns how a story's metadata maps onto the schema. `write_story` is the one store path (indexer,
+uploads, curation): the story a file belongs to is found by `db.identity` (same path, work, text
+or bytes), so its id (and every override, rec and audit entry pointing at it) survives re-indexing,
+renames and retirement. The caller owns the transaction (the indexer commits batches, a savepoint
+per story). Writes are plain Core statements with bound
 parameters (cached once, executemany for children) because the indexer stores thousands of stories
 a run. It must not parse files or import Discord; the FTS index follows `story_texts` by triggers
 (see `db/fts.py`).
@@ -13,13 +15,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from archive.model import RATING_LEVELS, StoryMeta
+from db.identity import Among, find_story, held_paths, live_files, revive, save_file, touch_file
 from db.keys import fold
 from db.models import (
     Override,
@@ -46,7 +49,6 @@ _MEMBERS = RelationshipMember.__table__
 _TAGS = StoryTag.__table__
 _ID = bindparam("b_story_id")
 
-_FIND = select(_STORIES.c.id).where(_STORIES.c.path == bindparam("b_path"))
 _OVERRIDES = select(Override.field, Override.value).where(Override.story_id == _ID)
 _INSERT_STORY = _STORIES.insert().returning(_STORIES.c.id)
 _UPDATE_STORY = _STORIES.update().where(_STORIES.c.id == _ID)
@@ -164,40 +166,25 @@ async def story_overrides(session: AsyncSession, story_id: int) -> dict[str, Any
     return await session.run_sync(_overrides, story_id)
 
 
+class Stored(NamedTuple):
+    """What storing a file did: the story it belongs to, its title, and `how`:
+
+    new (a new story), updated (the story's rows remade from this file), joined (another file of a
+    story that is read from a better one), returned (a retired story came back with this file),
+    refused (the same work as a mod-removed story: left out).
+    """
+
+    story_id: int
+    title: str
+    how: str
+
+
+def _title(conn: Connection, story_id: int) -> str:
+    return conn.execute(select(_STORIES.c.title).where(_STORIES.c.id == story_id)).scalar() or ""
+
+
 def write_story(
-    session: Session, meta: StoryMeta, *, path: str, size: int, mtime: float, sha256: str, roster: Any = None
-) -> tuple[int, str]:
-    """The work of `save_story` on a synchronous session; returns (story id, stored title)."""
-    conn = session.connection()
-    story_id = conn.execute(_FIND, {"b_path": path}).scalar()
-    overrides = _overrides(session, story_id) if story_id is not None else {}
-    effective = apply_overrides(meta, overrides, roster) if overrides else meta
-    row = _story_row(effective, meta, path, size, mtime, sha256)
-    texts = _text_row(effective)
-    if story_id is None:
-        story_id = conn.execute(_INSERT_STORY, {**row, "added_at": row["indexed_at"]}).scalar_one()
-        conn.execute(_TEXTS.insert(), {"story_id": story_id, **texts})
-    else:
-        conn.execute(_UPDATE_STORY, {**row, "b_story_id": story_id})
-        conn.execute(_UPDATE_TEXT, {**texts, "b_story_id": story_id})
-        for statement in _CLEAR:
-            conn.execute(statement, {"b_story_id": story_id})
-    _write_children(conn, story_id, effective)
-    return story_id, row["title"]
-
-
-def save_story_sync(
-    session: Session, meta: StoryMeta, *, path: str, size: int, mtime: float, sha256: str, roster: Any = None
-) -> Story:
-    """`save_story` on a synchronous session."""
-    story_id, _ = write_story(session, meta, path=path, size=size, mtime=mtime, sha256=sha256, roster=roster)
-    story = session.get(Story, story_id, populate_existing=True)
-    assert story is not None
-    return story
-
-
-async def save_story(
-    session: AsyncSession,
+    session: Session,
     meta: StoryMeta,
     *,
     path: str,
@@ -205,20 +192,78 @@ async def save_story(
     mtime: float,
     sha256: str,
     roster: Any = None,
-) -> Story:
-    """Insert the story at `path`, or update it in place (same id) when it is already indexed.
+    work_key: str | None = None,
+    fingerprint: str | None = None,
+    score: int = 0,
+    primary: bool = False,
+    among: Among = "path",
+) -> Stored:
+    """Store the file at `path` as (part of) its story: THE store path of the indexer, uploads and
+    curation alike.
 
-    The stored metadata is `meta` with the story's overrides applied; `stories.meta` keeps the
-    parser's own view. `roster` resolves relationship overrides. The caller commits.
+    The story is found by `db.identity.find_story` (same path; with `among` "all" also the same
+    work, text or bytes; with "retired" only a retired story's), so its id and everything hung on
+    it survive edits, renames, moves and a return after retirement. The story's rows are made from its best-read file (highest `score`, or `primary`):
+    `meta` with the story's overrides applied; `stories.meta` keeps the parser's own view.
     """
-    return await session.run_sync(
-        save_story_sync, meta, path=path, size=size, mtime=mtime, sha256=sha256, roster=roster
+    conn = session.connection()
+    match = find_story(conn, path, sha256, work_key, fingerprint, among)
+    story_id = match.story_id
+    if story_id is not None and match.removed and match.how != "path":
+        return Stored(story_id, _title(conn, story_id), "refused")
+    keys = {"work_key": work_key, "fingerprint": fingerprint}
+    file = {"path": path, "size": size, "mtime": mtime, "sha256": sha256, "fmt": meta.format, "score": score}
+    leads = (
+        story_id is None or primary or match.retired or match.primary == path or score > match.primary_score
     )
+    if story_id is not None:
+        save_file(conn, story_id, **file, **keys)
+        if match.retired:
+            revive(conn, story_id)
+        if not leads:
+            return Stored(story_id, _title(conn, story_id), "joined")
+    overrides = _overrides(session, story_id) if story_id is not None else {}
+    effective = apply_overrides(meta, overrides, roster) if overrides else meta
+    row = _story_row(effective, meta, path, size, mtime, sha256)
+    texts = _text_row(effective)
+    if story_id is None:
+        story_id = conn.execute(_INSERT_STORY, {**row, "added_at": row["indexed_at"]}).scalar_one()
+        conn.execute(_TEXTS.insert(), {"story_id": story_id, **texts})
+        save_file(conn, story_id, **file, **keys)
+        how = "new"
+    else:
+        conn.execute(_UPDATE_STORY, {**row, "b_story_id": story_id})
+        conn.execute(_UPDATE_TEXT, {**texts, "b_story_id": story_id})
+        for statement in _CLEAR:
+            conn.execute(statement, {"b_story_id": story_id})
+        how = "returned" if match.retired else "updated" if match.how == "path" else "joined"
+    _write_children(conn, story_id, effective)
+    return Stored(story_id, row["title"], how)
 
 
-def touch_story_sync(session: Session, story_id: int, *, mtime: float) -> None:
+def save_story_sync(session: Session, meta: StoryMeta, **file: Any) -> Story:
+    """`save_story` on a synchronous session."""
+    story_id = write_story(session, meta, **file).story_id
+    story = session.get(Story, story_id, populate_existing=True)
+    assert story is not None
+    return story
+
+
+async def save_story(session: AsyncSession, meta: StoryMeta, **file: Any) -> Story:
+    """`write_story` on an async session (same keywords: path, size, mtime, sha256, roster and the
+    identity keys); returns the story the file belongs to. The caller commits."""
+    return await session.run_sync(save_story_sync, meta, **file)
+
+
+def touch_story_sync(session: Session, story_id: int, *, mtime: float, path: str | None = None) -> None:
     """Record a file's new mtime when its bytes did not change (no re-parse)."""
-    session.connection().execute(_UPDATE_STORY, {"file_mtime": mtime, "b_story_id": story_id})
+    conn = session.connection()
+    if path is not None:
+        touch_file(conn, path, mtime)
+        primary = conn.execute(select(_STORIES.c.path).where(_STORIES.c.id == story_id)).scalar()
+        if primary != path:
+            return
+    conn.execute(_UPDATE_STORY, {"file_mtime": mtime, "b_story_id": story_id})
 
 
 def delete_story_sync(session: Session, story_id: int) -> None:
@@ -232,15 +277,10 @@ async def delete_story(session: AsyncSession, story_id: int) -> None:
 
 
 async def stored_files(session: AsyncSession) -> dict[str, tuple[int, float, str, int]]:
-    """Every indexed, not mod-removed story file: path -> (size, mtime, sha256, story id)."""
-    rows = await session.execute(
-        select(Story.path, Story.file_size, Story.file_mtime, Story.file_hash, Story.id).where(
-            Story.removed_at.is_(None)
-        )
-    )
-    return {path: (size, mtime, sha, sid) for path, size, mtime, sha, sid in rows}
+    """Every file of a live story: path -> (size, mtime, sha256, story id)."""
+    return await session.run_sync(live_files)
 
 
 async def removed_paths(session: AsyncSession) -> set[str]:
-    """Paths of mod-removed stories (the indexer leaves these rows alone)."""
-    return set(await session.scalars(select(Story.path).where(Story.removed_at.is_not(None))))
+    """Files of mod-removed stories (the indexer leaves these alone)."""
+    return await session.run_sync(held_paths)

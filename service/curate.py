@@ -30,10 +30,10 @@ from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from db.overrides import apply_overrides
 from service.hits import invalidate
-from service.indexer import store_file
 from service.library import Library
 from service.query import QueryError
 from service.stories import StoryCard, resolve_story, story_card
+from service.storing import store_file
 from service.uploads import (
     UPLOAD_FOLDER,
     Actor,
@@ -267,6 +267,11 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
         taken = await taken_paths(session, "")
     if story is None or story.removed_at is None:
         raise CurateError(f"Story #{story_id} is not a removed story.")
+    if story.retired_at is not None:
+        raise CurateError(
+            f"“{story.title}” left the archive because its file is gone from the story folder; "
+            "put the file back (any name, any format) and index: it returns with its corrections."
+        )
     src = lib.settings.removed_dir / (story.removed_path or "\0")
     if not story.removed_path or not src.is_file():
         raise CurateError(
@@ -304,7 +309,9 @@ async def removed_choices(lib: Library, typed: str, limit: int = 25) -> list[tup
     """Autocomplete over removed stories: (title, story id), closest to what was typed first."""
     async with lib.sessions() as session:
         rows = (
-            await session.execute(select(Story.id, Story.title).where(Story.removed_at.is_not(None)))
+            await session.execute(
+                select(Story.id, Story.title).where(Story.removed_at.is_not(None), Story.retired_at.is_(None))
+            )
         ).all()
     titles = {str(sid): title for sid, title in rows}
     if typed.strip():

@@ -18,12 +18,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
 from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
-from service.hits import MIN_MENTIONS, cached_snapshot
+from service.hits import cached_snapshot, features_sql
 from service.library import Library
 
 log = logging.getLogger(__name__)
@@ -227,8 +227,10 @@ def _grouped(names: list[str]) -> dict[str, np.ndarray]:
 
 async def _fill_characters(session: AsyncSession, facets: Facets) -> None:
     sc = StoryCharacter
-    stmt = select(sc.story_id, sc.name, sc.source, sc.mentions).where(
-        or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
+    stmt = (
+        select(sc.story_id, sc.name, sc.source, sc.mentions)
+        .join(Story, Story.id == sc.story_id)
+        .where(features_sql())
     )
     rows = await _rows(session, stmt)
     at, live = facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))

@@ -46,6 +46,29 @@ RECHECK_SECONDS = 2.0
 """How long a cached snapshot is trusted before the archive signature is looked at again."""
 MIN_MENTIONS = 2
 """A character inferred from the text counts once the text names them this often (header: always)."""
+WORDS_PER_MENTION = 2000
+"""...and in a longer story, once per this many words: two passing mentions in 20,000 words do not
+make a story "about" someone."""
+
+
+def mentions_needed(words: int | None) -> int:
+    """How often a story of `words` words must name a character its header does not list for the
+    character to count: `MIN_MENTIONS`, or one per `WORDS_PER_MENTION` words when that is more."""
+    return max(MIN_MENTIONS, -(-int(words or 0) // WORDS_PER_MENTION))
+
+
+def features(source: str, mentions: int | None, words: int | None) -> bool:
+    """Whether a character counts as in a story: named in its header, or `mentions_needed` times."""
+    return source == "header" or int(mentions or 0) >= mentions_needed(words)
+
+
+def features_sql() -> ColumnElement[bool]:
+    """`features` as a SQL condition over `story_characters` joined to `stories`."""
+    sc = StoryCharacter
+    needed = func.max(
+        MIN_MENTIONS, (func.coalesce(Story.words, 0) + WORDS_PER_MENTION - 1) / WORDS_PER_MENTION
+    )
+    return or_(sc.source == "header", sc.mentions >= needed)
 
 
 def relationship_display(key: str, past: bool) -> str:
@@ -96,9 +119,9 @@ async def _hanging(
     sc, rel, tag = StoryCharacter, StoryRelationship, StoryTag
     header = case((sc.source == "header", 1_000_000), else_=0)
     union = union_all(
-        select(
-            sc.story_id, literal("character"), sc.name, sc.name, header + sc.mentions, literal(False)
-        ).where(sc.story_id.in_(ids), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)),
+        select(sc.story_id, literal("character"), sc.name, sc.name, header + sc.mentions, literal(False))
+        .join(Story, Story.id == sc.story_id)
+        .where(sc.story_id.in_(ids), features_sql()),
         select(rel.story_id, literal("relationship"), rel.key, literal(""), -rel.id, rel.past).where(
             rel.story_id.in_(ids)
         ),
@@ -218,7 +241,7 @@ async def count_characters(
     rows = await session.execute(
         select(sc.name, func.count())
         .join(Story, Story.id == sc.story_id)
-        .where(*_seen(allowed_levels), or_(sc.source == "header", sc.mentions >= MIN_MENTIONS))
+        .where(*_seen(allowed_levels), features_sql())
         .group_by(sc.name)
         .order_by(func.count().desc(), sc.name)
     )

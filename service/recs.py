@@ -13,19 +13,21 @@ from __future__ import annotations
 import logging
 import math
 import random
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.fts import fts_search
 from db.models import RecHistory, RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
 from service.facets import Facets, facets
-from service.hits import MIN_MENTIONS, StoryHit, load_hits
+from service.hits import StoryHit, features_sql, load_hits
 from service.library import Library
 from service.query import QueryError, SearchQuery
-from service.search import compile_query, count, empty_reason, top_k
+from service.search import Compiled, compile_query, count, empty_reason, top_k
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ class RecResult:
     line: str
     resolved: list[str] = field(default_factory=list)
     avoided: int = 0
+    reason: str = ""  # why this story fits: "Spike is in its header; rating at most teen"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -53,6 +56,7 @@ class RecResult:
             "hidden": self.hidden,
             "line": self.line,
             "resolved": self.resolved,
+            "reason": self.reason,
         }
 
 
@@ -66,6 +70,11 @@ class SimilarHit:
 
     def to_json(self) -> dict[str, Any]:
         return {**self.hit.to_json(), "score": round(self.score, 3), "reason": self.reason}
+
+
+async def recent_in(session: AsyncSession, place: str, window: int) -> set[int]:
+    """The stories recommended in `place` lately (its latest `window` recs, any kind)."""
+    return await _recent(session, place, window)
 
 
 async def _recent(session: AsyncSession, place: str, window: int) -> set[int]:
@@ -108,13 +117,36 @@ async def rec(
         pick = _draw(fx, pool, rng)
         session.add(RecHistory(place=place, story_id=pick, kind=kind))
         hits = await load_hits(session, [pick])
+        reason = await why_picked(session, compiled, pick)
     line = f"Picked at random from {matched} matching {'story' if matched == 1 else 'stories'}"
     if avoided:
         line += f", leaving out {avoided} recommended here recently"
     if hidden:
         line += f" ({hidden} more only in age-restricted channels)"
     log.info("rec for %s: story %s from %s", place, pick, matched)
-    return RecResult(hits[0], matched, hidden, line + ".", compiled.resolved, avoided)
+    return RecResult(hits[0], matched, hidden, line + ".", compiled.resolved, avoided, reason)
+
+
+async def why_picked(session: AsyncSession, compiled: Compiled, story_id: int) -> str:
+    """Why the picked story fits the filters, in words: each character asked for is in its header
+    or named N times (in M words), then every other filter it passed."""
+    bits: list[str] = []
+    if compiled.characters:
+        sc = StoryCharacter
+        rows = await session.execute(
+            select(sc.name, sc.source, sc.mentions, Story.words)
+            .join(Story, Story.id == sc.story_id)
+            .where(sc.story_id == story_id, sc.name.in_(compiled.characters))
+        )
+        found = {name: (source, mentions, words) for name, source, mentions, words in rows}
+        for name in compiled.characters:
+            source, mentions, words = found.get(name, ("", 0, 0))
+            if source == "header":
+                bits.append(f"{name} is in its header")
+            else:
+                bits.append(f"{name} is named {mentions} times in {words or 0:,} words")
+    bits += [f.label for f in compiled.filters if f.kind not in ("live", "character") and f.label]
+    return "; ".join(bits) or "no filters: any story in the archive"
 
 
 # --- more like this ------------------------------------------------------------------------------
@@ -152,8 +184,9 @@ async def _features(session: AsyncSession, fx: Facets, story_id: int) -> list[_F
             _Feature("relationship", key, np.flatnonzero(fx.relationship(names, kind, wildcard=False)))
         )
     sc = StoryCharacter
-    live_char = or_(sc.source == "header", sc.mentions >= MIN_MENTIONS)
-    for (name,) in await session.execute(select(sc.name).where(sc.story_id == story_id, live_char)):
+    for (name,) in await session.execute(
+        select(sc.name).join(Story, Story.id == sc.story_id).where(sc.story_id == story_id, features_sql())
+    ):
         out.append(_Feature("character", name, fx.characters.get(name, (np.zeros(0, np.int64), None))[0]))
     for kind, name, label in await session.execute(
         select(StoryTag.kind, StoryTag.name, StoryTag.label).where(StoryTag.story_id == story_id)
@@ -174,33 +207,169 @@ async def _features(session: AsyncSession, fx: Facets, story_id: int) -> list[_F
     return out
 
 
+_STOP = frozenset(
+    [
+        "about",
+        "after",
+        "again",
+        "also",
+        "been",
+        "before",
+        "being",
+        "between",
+        "could",
+        "didn",
+        "does",
+        "doing",
+        "down",
+        "each",
+        "from",
+        "have",
+        "having",
+        "into",
+        "just",
+        "more",
+        "most",
+        "much",
+        "never",
+        "only",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+        "story",
+        "chapter",
+        "fic",
+        "fanfic",
+    ]
+)
+TIE_WEIGHTS = {"shape": 1.0, "text": 1.0, "length": 0.25}
+"""Small bonuses (each at most its weight) that order stories sharing the same features: how much of
+each story the shared features are, shared distinctive words, and a similar length. Never the id."""
+
+
+def _feature_counts(fx: Facets) -> np.ndarray:
+    """How many characters, relationships and tags each story has (kept per snapshot)."""
+    cached = _COUNTS.get(id(fx))
+    if cached is not None and cached[0] is fx:
+        return cached[1]
+    counts = np.zeros(fx.size)
+    for positions, _weights in fx.characters.values():
+        counts += np.bincount(positions, minlength=fx.size)[: fx.size]
+    for positions in fx.tags.values():
+        counts += np.bincount(positions, minlength=fx.size)[: fx.size]
+    counts += (
+        np.bincount(fx.rel_pos[fx.rel_pos < fx.size], minlength=fx.size)[: fx.size] if fx.rel_pos.size else 0
+    )
+    _COUNTS.clear()
+    _COUNTS[id(fx)] = (fx, counts)
+    return counts
+
+
+_COUNTS: dict[int, tuple[Facets, np.ndarray]] = {}
+
+
+def _distinctive_words(story: Story) -> list[str]:
+    """Up to 12 of the longest uncommon words of a story's title and summary, for a text likeness."""
+    words = re.findall(r"[^\W\d_]{4,}", f"{story.title} {story.summary or ''}".casefold())
+    unique = [w for w in dict.fromkeys(words) if w not in _STOP]
+    return sorted(unique, key=len, reverse=True)[:12]
+
+
+async def _text_likeness(session: AsyncSession, fx: Facets, story: Story) -> np.ndarray:
+    """0-1 per position: how well each story matches the distinctive words of `story` (bm25)."""
+    out = np.zeros(fx.size)
+    words = _distinctive_words(story)
+    if not words:
+        return out
+    rows = await fts_search(session, " OR ".join(words), limit=500, include_removed=True)
+    if not rows:
+        return out
+    at, live = fx.locate(np.asarray([r[0] for r in rows], dtype=np.int64))
+    ranks = np.asarray([r[1] for r in rows])
+    best = ranks.min()
+    out[at[live]] = (ranks / best if best < 0 else np.ones(len(ranks)))[live]
+    return out
+
+
+async def _same_work(session: AsyncSession, story: Story) -> list[int]:
+    """The story and its other copies (same title and author), which "more like this" never offers."""
+    if not story.author_key:
+        return [story.id]
+    rows = await session.scalars(
+        select(Story.id).where(Story.title_key == story.title_key, Story.author_key == story.author_key)
+    )
+    return [story.id, *rows]
+
+
 async def similar(
     lib: Library, story_id: int, *, limit: int = 5, allowed_levels: frozenset[str] | None = None
 ) -> list[SimilarHit]:
     """Stories most like `story_id`: shared relationships, characters, tags, fandoms (the rarer in
-    the archive, the more they count, tf-idf style), plus a bonus for the same series or author."""
+    the archive, the more they count, tf-idf style), plus a bonus for the same series or author.
+    Stories sharing the same features are ordered by `TIE_WEIGHTS` (shape, text, length)."""
     async with lib.sessions() as session:
         fx = await facets(lib, session)
         features = await _features(session, fx, story_id)
+        story = await session.get(Story, story_id)
+        assert story is not None  # _features raised otherwise
         score = np.zeros(fx.size)
+        shared = np.zeros(fx.size)
         for f in features:
             if f.kind in BONUS:
                 f.weight = BONUS[f.kind]
             else:
                 f.weight = WEIGHTS.get(f.kind, 1.0) * math.log((fx.size + 1) / (len(f.positions) + 0.5))
+                shared[f.positions] += 1
             score[f.positions] += f.weight
-        score[fx.positions_of([story_id])] = 0.0
+        score[fx.positions_of(await _same_work(session, story))] = 0.0
         if allowed_levels is not None:
             score[~fx.levels(allowed_levels)] = 0.0
         candidates = np.flatnonzero(score > 0)
-        best = candidates[top_k(-score[candidates], fx.ids[candidates], limit)]
+        if len(candidates):
+            own = max(1.0, float(sum(f.kind not in BONUS for f in features)))
+            union = own + _feature_counts(fx)[candidates] - shared[candidates]
+            text = (await _text_likeness(session, fx, story))[candidates]
+            ratio = np.log((fx.words[candidates] + 100) / ((story.words or 0) + 100))
+            score[candidates] += (
+                TIE_WEIGHTS["shape"] * shared[candidates] / np.maximum(union, 1.0)
+                + TIE_WEIGHTS["text"] * text
+                + TIE_WEIGHTS["length"] / (1.0 + np.abs(ratio))
+            )
+        best = candidates[top_k(-score[candidates], fx.newest[candidates], limit)]
         hits = {h.id: h for h in await load_hits(session, [int(i) for i in fx.ids[best]])}
     out = []
     for p in best:
         hit = hits.get(int(fx.ids[p]))
         if hit is not None:
-            shared = [f for f in features if np.any(f.positions == p)]
-            out.append(SimilarHit(hit, float(score[p]), _reason(shared)))
+            shared_features = [f for f in features if np.any(f.positions == p)]
+            out.append(SimilarHit(hit, float(score[p]), _reason(shared_features)))
     return out
 
 

@@ -6,8 +6,8 @@ the in-memory filter index `service.facets`, full text through `db.fts.fts_searc
 paging, age-gating counts and the "why is this empty" answer. It must not import Discord or build
 MATCH expressions itself (that is `db.fts`'s one job). The page's stories are read from SQL.
 
-Characters match when the story's header names them, or its text names them at least
-`MIN_MENTIONS` times (one passing mention does not make a story "about" someone).
+Characters match when the story's header names them, or its text names them often enough for its
+length (`service.hits.features`: a passing mention does not make a story "about" someone).
 """
 
 from __future__ import annotations

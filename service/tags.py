@@ -87,9 +87,11 @@ def load_synonyms(path: Path) -> Synonyms:
     return parse_synonyms(data, str(path))
 
 
-def synonyms_path(roster_file: Path | None) -> Path:
-    """`tags.yaml` beside the roster file, else the one shipped in `fandoms/`."""
-    beside = Path(roster_file).parent / TAGS_FILE if roster_file else None
+def synonyms_path(roster_file: Path | str | None) -> Path:
+    """`tags.yaml` beside the roster file (or in the roster folder; for a list, beside the first),
+    else the one shipped in `fandoms/`."""
+    first = Path(str(roster_file).split(",")[0].strip()) if roster_file else None
+    beside = (first / TAGS_FILE if first.is_dir() else first.parent / TAGS_FILE) if first else None
     return beside if beside is not None and beside.exists() else ROOT / "fandoms" / TAGS_FILE
 
 

@@ -198,13 +198,16 @@ async def rec_for_member(
             ids = np.fromiter(scored, dtype=np.int64, count=len(scored))
             at, live = fx.locate(ids)
             passing = ids[live][mask[at[live]]]
-            if len(passing):
-                pick = _shortlist([scored[int(i)] for i in passing], rng)
+            recent = await recs.recent_in(session, place, min(recs.RECENT_WINDOW, len(passing) // 2))
+            fresh = [int(i) for i in passing if int(i) not in recent] or [int(i) for i in passing]
+            if fresh:  # what was just recommended here waits while others fit
+                pick = _shortlist([scored[i] for i in fresh], rng)
         if pick is not None:
             matched = count(compiled)
             hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
             session.add(RecHistory(place=place, story_id=pick.story_id, kind=KIND))
             hits = await load_hits(session, [pick.story_id])
+            fits = await recs.why_picked(session, compiled, pick.story_id)
             found = sources(member_id, likes, pick.story_id) if pick.liked_together else []
             because = await _visible_source(session, compiled, found)
             about: list[str] = []
@@ -230,4 +233,4 @@ async def rec_for_member(
     if hidden:
         line += f" ({hidden} more matching stories only in age-restricted channels.)"
     log.info("taste rec for %s: story %s (score %.3f)", member_id, pick.story_id, pick.score)
-    return RecResult(hits[0], matched, hidden, line, compiled.resolved)
+    return RecResult(hits[0], matched, hidden, line, compiled.resolved, reason=fits)

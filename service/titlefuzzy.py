@@ -65,14 +65,40 @@ class FuzzyScorer:
         return np.union1d(cand[_top(dice, limit * 3 // 4)], cand[_top(shared, limit // 4)])
 
     def score(self, qkey: str, keys: Sequence[str], *, prefix: bool = False) -> np.ndarray:
-        """0-100 similarity of `qkey` to each normalised key (`prefix`: `qkey` is still being typed)."""
+        """0-100 similarity of `qkey` to each normalised key (`prefix`: `qkey` is still being typed).
+
+        The whole query against the whole title (typos, swapped words), or word by word where every
+        typed word must find its like in the title (a dropped word costs little, a title word the
+        query lacks more), and while typing, the typed text against the title's start. Never a
+        fragment inside the title: "nuder lap" is not "Lap".
+        """
         if not keys:
             return np.empty(0, dtype=np.float32)
 
-        def each(scorer: object) -> np.ndarray:
-            return process.cdist([qkey], keys, scorer=scorer, dtype=np.float32)[0]
+        def each(scorer: object, choices: Sequence[str] = keys) -> np.ndarray:
+            return process.cdist([qkey], choices, scorer=scorer, dtype=np.float32)[0]
 
-        wratio = each(fuzz.WRatio)
-        if prefix:
-            return 0.6 * each(fuzz.partial_ratio) + 0.4 * wratio
-        return 0.5 * wratio + 0.25 * each(fuzz.token_set_ratio) + 0.25 * each(fuzz.token_sort_ratio)
+        best = each(fuzz.ratio)  # word order and dropped words: `_by_words`
+        qwords = qkey.split()
+        if qwords:  # while typing, a title's start counts more than a word inside it
+            best = np.maximum(best, (0.95 if prefix else 1.0) * _by_words(qwords, keys))
+        if prefix and len(qkey) >= 3:
+            best = np.maximum(best, each(fuzz.ratio, [k[: len(qkey)] for k in keys]))
+        return best
+
+
+def _by_words(qwords: list[str], keys: Sequence[str]) -> np.ndarray:
+    """Word-by-word likeness per key: how well each typed word finds a title word (70 %) and each
+    title word a typed one (30 %; short words like "of" count less). One rapidfuzz matrix over the
+    distinct words of all keys."""
+    split = [k.split() or [""] for k in keys]
+    counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+    flat = [w for ws in split for w in ws]
+    column: dict[str, int] = {}
+    cols = np.fromiter((column.setdefault(w, len(column)) for w in flat), dtype=np.int64, count=len(flat))
+    matrix = process.cdist(qwords, list(column), scorer=fuzz.ratio, dtype=np.float32)[:, cols]  # Q x F
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    typed_found = np.maximum.reduceat(matrix, starts, axis=1).mean(axis=0)  # per key
+    weight = np.minimum(np.fromiter(map(len, flat), dtype=np.float32, count=len(flat)), 5.0) + 0.5
+    title_found = np.add.reduceat(matrix.max(axis=0) * weight, starts) / np.add.reduceat(weight, starts)
+    return (0.7 * typed_found + 0.3 * title_found).astype(np.float32)

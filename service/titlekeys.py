@@ -127,3 +127,19 @@ def shorten(text: str, limit: int = 100) -> str:
     while cut and unicodedata.combining(cut[-1]):
         cut = cut[:-1]
     return cut.rstrip() + "…"
+
+
+def typo_variants(word: str, alphabet: str) -> set[str]:
+    """Every string one typo away from `word` (a letter missing, extra, wrong, or two swapped),
+    `word` itself left out: the spellings a mistyped word may have been meant as."""
+    out: set[str] = set()
+    for i in range(len(word) + 1):
+        head, tail = word[:i], word[i:]
+        if tail:
+            out.add(head + tail[1:])
+            out.update(head + c + tail[1:] for c in alphabet)
+        if len(tail) > 1:
+            out.add(head + tail[1] + tail[0] + tail[2:])
+        out.update(head + c + tail for c in alphabet)
+    out.discard(word)
+    return out

@@ -10,9 +10,10 @@ diacritics, no punctuation or articles, a few abbreviations spelled out). The in
   numpy mask. The base is rebuilt when the delta or the tombstones grow too large.
 
 `find` ranks exact matches, then title-prefix matches, then fuzzy matches (trigram candidates
-rescored with rapidfuzz). `complete` answers as-you-type: titles starting with what was typed,
-then titles whose words start with the typed words ("perfect sk" -> "Otherwise a Perfect Sky"),
-then fuzzy matches; an empty query lists titles alphabetically (ignoring articles).
+rescored with rapidfuzz). `complete` answers as-you-type: candidates are titles starting with what
+was typed, titles whose words start with the typed words ("perfect sk" -> "Otherwise a Perfect
+Sky"), titles starting one typo away, and fuzzy matches, all ranked by one score that never
+rewards a short title found inside the typed text; an empty query lists titles alphabetically.
 
 It must not import Discord, and nothing on the query path awaits; only `load` touches the database.
 """
@@ -31,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Story
 from service.titlefuzzy import CANDIDATES, FuzzyScorer
-from service.titlekeys import ABBREVIATIONS, fold, key_words, shorten, title_key, trigram_codes
+from service.titlekeys import ABBREVIATIONS, fold, key_words, shorten, title_key, trigram_codes, typo_variants
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,16 @@ MAX_NAME = 100
 """Discord allows at most 100 characters in a choice name."""
 COMPLETE_POOL = 64
 """Fuzzy candidates rescored for an autocomplete (fewer than `find`: it must answer in a blink)."""
+STRONG = 90.0
+"""An autocomplete candidate scoring this much is a sure match; with 25 of them no misspelling is
+looked for."""
+WORD_PREFIX_IN_ORDER, WORD_PREFIX = 97.0, 94.0
+"""Autocomplete scores of a title whose words start with the typed words, in the typed order
+("perfect sk" in "Otherwise a Perfect Sky") or not: below a title starting with what was typed."""
 _KIND_ORDER = {"exact": 0, "prefix": 1, "fuzzy": 2}
 _TOP = "\U0010ffff"
+_FIRST = 10
+"""Characters of a title's first word kept for typo look-ups."""
 
 
 def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -169,6 +178,7 @@ class TitleIndex:
         self._nwords = np.fromiter(map(len, split), dtype=np.int64, count=n)
         owners = np.repeat(np.arange(n, dtype=np.int32), self._nwords)
         self._vocab: list[str] = sorted({w for ws in split for w in ws})
+        self._alphabet = "".join(sorted({c for w in self._vocab for c in w if c.isascii() and c.isalpha()}))
         word_id = {w: i for i, w in enumerate(self._vocab)}
         ids = np.fromiter((word_id[w] for ws in split for w in ws), dtype=np.int64, count=owners.size)
         order = np.argsort(ids)
@@ -178,6 +188,8 @@ class TitleIndex:
         by_key = sorted(range(n), key=lambda s: (keys[s], self._folded[s], self._ids[s]))
         self._sorted_keys = [keys[s] for s in by_key]
         self._key_slots = np.asarray(by_key, dtype=np.int32)
+        firsts = {k.split(" ", 1)[0][:_FIRST] for k in keys}
+        self._first_heads = {w[:n] for w in firsts for n in range(3, len(w) + 1)}
         self._rank = np.empty(n, dtype=np.int64)
         self._rank[self._key_slots] = np.arange(n)
         by_fold = sorted(range(n), key=lambda s: (self._folded[s], self._ids[s]))
@@ -246,7 +258,13 @@ class TitleIndex:
             scored.setdefault(slot, ("fuzzy", score))
         ranked = sorted(
             scored.items(),
-            key=lambda kv: (_KIND_ORDER[kv[1][0]], -kv[1][1], self._keys[kv[0]], self._ids[kv[0]]),
+            key=lambda kv: (
+                _KIND_ORDER[kv[1][0]],
+                -round(kv[1][1], 1),
+                len(self._keys[kv[0]]),
+                self._keys[kv[0]],
+                self._ids[kv[0]],
+            ),
         )
         return [self._match(slot, round(float(score), 1), kind) for slot, (kind, score) in ranked[:limit]]
 
@@ -271,9 +289,11 @@ class TitleIndex:
     def complete(self, prefix: str, limit: int = MAX_CHOICES, *, allowed: Allowed = None) -> list[TitleMatch]:
         """Autocomplete suggestions for what has been typed so far (at most 25, names <= 100 chars).
 
-        Order: titles starting with the typed text (as typed, then ignoring articles), then titles
-        whose words start with the typed words, then fuzzy matches. An empty query lists titles
-        alphabetically, ignoring leading articles ("The Gift" under G).
+        Candidates are titles starting with the typed text (as typed, or ignoring articles), titles
+        whose words start with the typed words, and close misspellings; all are ranked by one
+        score (`FuzzyScorer.score` while typing), exact titles first, then the best score, then the
+        shorter title. An empty query lists titles alphabetically, ignoring leading articles ("The
+        Gift" under G).
         """
         self._ensure()
         limit = max(0, min(limit, MAX_CHOICES))
@@ -281,37 +301,81 @@ class TitleIndex:
         partial = bool(prefix) and prefix[-1].isalnum()
         words = key_words(typed.split(), partial_last=partial)
         qkey = " ".join(words)
-        out: dict[int, tuple[MatchKind, float]] = {}
-
-        def take(slots: Iterable[int], kind: MatchKind) -> None:
-            for slot in slots:
-                if len(out) >= limit:
-                    return
-                if slot not in out:
-                    exact = self._keys[slot] == qkey or self._folded[slot] == typed
-                    out[slot] = ("exact", 100.0) if exact else (kind, 0.0)
-
         if not prefix.strip():  # nothing typed yet: the first titles alphabetically
             return [
                 self._match(s, 0.0, "prefix", short=True)
                 for s in self._prefix_slots(True, "", limit, allowed)
             ]
-        take(self._prefix_slots(False, typed, limit, allowed), "prefix")
+        if limit <= 0:
+            return []
+        found: dict[int, MatchKind] = {}
+        wordwise: list[int] = []
+        pool = limit
+        for slot in self._prefix_slots(False, typed, pool, allowed):
+            found.setdefault(slot, "prefix")
         if qkey:
-            take(self._prefix_slots(True, qkey, limit, allowed), "prefix")
-            if len(out) < limit:
-                take(self._word_prefix_slots(words, qkey, limit, allowed), "prefix")
-            if len(out) < limit // 2 and len(qkey) >= 4:  # few real matches: offer close misspellings
-                fuzzy = self._fuzzy_matches(qkey, allowed, open_end=partial, pool=COMPLETE_POOL)
-                take((s for s, _ in fuzzy), "fuzzy")
-        slots = list(out)
+            for slot in self._prefix_slots(True, qkey, pool, allowed):
+                found.setdefault(slot, "prefix")
+            wordwise = [s for s in self._word_prefix_slots(words, qkey, pool, allowed) if s not in found]
+            found.update(dict.fromkeys(wordwise, "prefix"))
+            if len(words[0]) >= 4 and len(found) < limit:  # a typo in the first word? what was meant
+                for slot in self._near_prefix_slots(words[0], pool, allowed):
+                    found.setdefault(slot, "fuzzy")
+        slots = list(found)
         scores = self._fuzzy.score(qkey or typed, [self._keys[s] for s in slots], prefix=True)
+        if qkey and len(wordwise):  # every typed word starts a title word: nearly as good as a prefix
+            spaced, by_words = " " + qkey, set(wordwise)
+            for i, slot in enumerate(slots):
+                if slot in by_words:
+                    near = (" " + self._keys[slot]).find(spaced) >= 0
+                    extra = max(0, int(self._nwords[slot]) - len(words) - 1) if slot < self._nb else 0
+                    bonus = (WORD_PREFIX_IN_ORDER if near else WORD_PREFIX) - 2.0 * extra  # long titles less
+                    scores[i] = max(scores[i], bonus)
+        if len(qkey) >= 4 and int((scores >= STRONG).sum()) < limit // 2:  # few good ones: misspellings too
+            fuzzy = [
+                (s, sc)
+                for s, sc in self._fuzzy_matches(qkey, allowed, open_end=partial, pool=COMPLETE_POOL)
+                if s not in found
+            ]
+            found.update(dict.fromkeys((s for s, _ in fuzzy), "fuzzy"))
+            slots += [s for s, _ in fuzzy]
+            scores = np.concatenate([scores, np.asarray([sc for _, sc in fuzzy], dtype=np.float32)])
+        exact = [self._keys[s] == qkey or self._folded[s] == typed for s in slots]
+        order = sorted(
+            range(len(slots)),
+            key=lambda i: (
+                not exact[i],
+                -round(float(scores[i]), 1),
+                len(self._keys[slots[i]]),
+                self._keys[slots[i]],
+                self._ids[slots[i]],
+            ),
+        )
         return [
             self._match(
-                slot, 100.0 if out[slot][0] == "exact" else round(float(sc), 1), out[slot][0], short=True
+                slots[i],
+                100.0 if exact[i] else round(float(scores[i]), 1),
+                "exact" if exact[i] else found[slots[i]],
+                short=True,
             )
-            for slot, sc in zip(slots, scores, strict=True)
+            for i in order[:limit]
         ]
+
+    def _near_prefix_slots(self, word: str, cap: int, allowed: Allowed) -> list[int]:
+        """Live slots whose key starts with a spelling one typo away from `word`, alphabetically,
+        up to `cap` (only spellings some title's first word starts with are looked up)."""
+        spellings = {v for v in typo_variants(word[:_FIRST], self._alphabet) if len(v) >= 3}
+        found: list[int] = []
+        for v in sorted(spellings & self._first_heads):
+            lo, hi = self._sorted_range(self._sorted_keys, v)
+            found.extend(int(self._key_slots[i]) for i in range(lo, min(hi, lo + cap)))
+        if self._nb < len(self._ids):
+            lengths = {len(v) for v in spellings}
+            found += [s for s in self._delta() if any(self._keys[s][:n] in spellings for n in lengths)]
+        live = sorted(
+            {s for s in found if self._live(s, allowed)}, key=lambda s: (self._keys[s], self._ids[s])
+        )
+        return live[:cap]
 
     def _word_prefix_slots(self, words: list[str], qkey: str, limit: int, allowed: Allowed) -> list[int]:
         """Live slots where every typed word starts some word of the title, best first: the typed

@@ -8,7 +8,6 @@ import Discord.
 
 from __future__ import annotations
 
-import asyncio
 import getpass
 import hashlib
 import logging
@@ -32,11 +31,12 @@ from db.files import UPLOAD_FOLDER
 from db.keys import fold
 from db.models import AuditEntry, Story, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
-from service.hits import MIN_MENTIONS, relationship_display
-from service.indexer import STORY_SUFFIXES
+from service.hits import features, relationship_display
 from service.library import Library
+from service.parsing import ParseLimit, parse_untrusted
 from service.query import QueryError
 from service.stories import StoryCard
+from service.walk import STORY_SUFFIXES
 
 log = logging.getLogger(__name__)
 
@@ -204,7 +204,7 @@ def card_of(meta: StoryMeta, story_id: int = 0) -> StoryCard:
         author=meta.author,
         rating=meta.rating,
         relationships=[relationship_display(r.key, r.past) for r in meta.relationships],
-        characters=[c.name for c in meta.characters if c.source == "header" or c.mentions >= MIN_MENTIONS],
+        characters=[c.name for c in meta.characters if features(c.source, c.mentions, meta.words)],
         words=meta.words,
         summary=meta.summary,
         tags=list(meta.tags),
@@ -223,14 +223,19 @@ def card_of(meta: StoryMeta, story_id: int = 0) -> StoryCard:
 
 
 async def duplicate_of(session: AsyncSession, sha256: str, meta: StoryMeta) -> None:
-    """Refuse a story already in the archive: the same bytes, or the same folded title and author."""
+    """Refuse a story already in the archive: the same bytes, or the same folded title and author.
+
+    Retired stories (their files left the folder) are not refused: storing the upload brings the
+    same work back under its old id."""
     same = Story.file_hash == sha256
     author = Story.author_key == fold(meta.author) if meta.author else Story.author_key.is_(None)
     for cond, why in (
         (same, "the same file"),
         ((Story.title_key == fold(meta.title)) & author, "the same story"),
     ):
-        story = (await session.scalars(select(Story).where(cond).order_by(Story.id).limit(1))).first()
+        live_or_removed = cond & Story.retired_at.is_(None)
+        query = select(Story).where(live_or_removed).order_by(Story.id).limit(1)
+        story = (await session.scalars(query)).first()
         if story is not None:
             where = " (removed: /story restore brings it back)" if story.removed_at else ""
             raise CurateError(
@@ -241,6 +246,19 @@ async def duplicate_of(session: AsyncSession, sha256: str, meta: StoryMeta) -> N
 def parse_upload(lib: Library, data: bytes, name: str) -> StoryMeta:
     """Parse a file's bytes as the story at `name`; CurateError with the reason when it is no story."""
     meta = parse_story(data, name, lib.roster)
+    reason = unreadable_reason(meta) or (None if meta.body.strip() else "no story text found")
+    if reason:
+        raise CurateError(f"I could not read {PurePosixPath(name).name} as a story: {reason}.")
+    return meta
+
+
+async def parse_sent(lib: Library, data: bytes, name: str) -> StoryMeta:
+    """`parse_upload` for bytes a member sent: in a process of its own with a time and memory
+    limit, so no file can stall the bot; CurateError with the reason when it is no story."""
+    try:
+        meta = await parse_untrusted(data, name, lib.roster)
+    except ParseLimit as exc:
+        raise CurateError(f"I could not read {PurePosixPath(name).name} as a story: {exc}.") from None
     reason = unreadable_reason(meta) or (None if meta.body.strip() else "no story text found")
     if reason:
         raise CurateError(f"I could not read {PurePosixPath(name).name} as a story: {reason}.")
@@ -287,7 +305,7 @@ async def prepare_add(
         raise CurateError(f"{name} is {len(data):,} bytes; stories may be at most {limit:,} bytes.")
     if not data.strip():
         raise CurateError(f"{name} is empty.")
-    meta = await asyncio.to_thread(parse_upload, lib, data, f"{UPLOAD_FOLDER}/{name}")
+    meta = await parse_sent(lib, data, f"{UPLOAD_FOLDER}/{name}")
     overrides = {k: clean_override(lib, k, v) for k, v in (options or {}).items() if v not in (None, "")}
     effective = apply_overrides(meta, overrides, lib.roster)
     sha256 = hashlib.sha256(data).hexdigest()

@@ -97,15 +97,29 @@ def test_index_json_reports_every_outcome(tmp_path: Path, capsys: pytest.Capture
     stories = tmp_path / "stories"
     shutil.copytree(TRIO, stories / "trio")
     (stories / "blank.txt").write_bytes(b"")
-    code, out, _ = bot(capsys, "--db", tmp_path / "lib.db", "index", stories, "--json")
+    code, out, _ = bot(capsys, "--db", tmp_path / "lib.db", "--stories", stories, "index", stories, "--json")
     report = json.loads(out)
     assert code == 1
-    assert list(report) == ["added", "updated", "unchanged", "removed", "failed", "seconds"]
+    assert list(report) == [
+        "added",
+        "updated",
+        "unchanged",
+        "removed",
+        "failed",
+        "skipped",
+        "same_work",
+        "returned",
+        "held_back",
+        "stopped",
+        "notes",
+        "seconds",
+        "bytes_parsed",
+    ]
     assert report["added"] == sorted(f"trio/{p.name}" for p in TRIO.iterdir())
     assert [f["path"] for f in report["failed"]] == ["blank.txt"] and "empty" in report["failed"][0]["reason"]
     (stories / "trio" / sorted(TRIO.iterdir())[0].name).unlink()
     (stories / "blank.txt").unlink()
-    code, out, _ = bot(capsys, "--db", tmp_path / "lib.db", "index", stories, "--json")
+    code, out, _ = bot(capsys, "--db", tmp_path / "lib.db", "--stories", stories, "index", "--json")
     report = json.loads(out)
     assert code == 0 and report["removed"] == [f"trio/{sorted(TRIO.iterdir())[0].name}"]
     assert report["unchanged"] == 2 and report["failed"] == []
@@ -125,3 +139,25 @@ def test_a_reader_that_leaves_early_is_not_an_error() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipeError" not in err
+
+
+def test_index_of_an_empty_folder_or_a_mass_removal_removes_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 11: `index` of an empty folder printed `removed: N`; a mass removal went ahead unasked."""
+    from tests.test_index_identity import write_stories
+
+    stories = tmp_path / "stories"
+    files = write_stories(stories, 30)
+    db = tmp_path / "lib.db"
+    assert bot(capsys, "--db", db, "--stories", stories, "index", "--quiet")[0] == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, out, _ = bot(capsys, "--db", db, "--stories", empty, "index", "--quiet")
+    assert code == 0 and "removed: 0" in out and "nothing was removed" in out
+    for file in files[:25]:
+        file.unlink()
+    code, out, err = bot(capsys, "--db", db, "--stories", stories, "index", "--quiet")
+    assert code == 3 and "removed: 0" in out and "--prune" in err
+    code, out, _ = bot(capsys, "--db", db, "--stories", stories, "index", "--quiet", "--prune")
+    assert code == 0 and "removed: 25" in out

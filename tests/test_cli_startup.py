@@ -146,3 +146,22 @@ def test_sync_without_a_token_is_one_line(
     monkeypatch.setenv("DISCORD_TOKEN", "")
     assert cli.main(["sync"]) == 2
     assert capsys.readouterr().err.splitlines() == [bot.NO_TOKEN]
+
+
+def test_the_cheap_head_revision_agrees_with_alembic() -> None:
+    from alembic.script import ScriptDirectory
+
+    from db.migrate import alembic_config, head_revision
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def test_a_query_on_an_up_to_date_archive_imports_no_alembic_or_discord(tmp_path: Path) -> None:
+    db = tmp_path / "lib.db"
+    first, names = imported_modules("--db", str(db), "index", str(TRIO), "--quiet")
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "alembic" in names  # a new database is migrated by Alembic itself
+    done, names = imported_modules("--db", str(db), "search", "--text", "rain", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"title"' in done.stdout
+    assert not names & {"alembic", "discord"}, sorted(names & {"alembic", "discord"})

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import discord
@@ -15,8 +12,8 @@ import pytest
 from discord import app_commands
 
 from bot import NO_TOKEN, Librarian
+from bot import main as bot_main
 from cogs.buttons import ContinueButton, ReadButton, SimilarButton
-from settings import ROOT
 from tests.conftest import SAMPLES_DIR, make_settings
 
 MEMBER_COMMANDS = {"search", "fic", "read", "rec", "characters", "pairings", "stats"}
@@ -25,20 +22,15 @@ NAME_LIKE = {"title", "like", "character", "exclude_character", "pairing", "excl
 
 @pytest.mark.parametrize("args", [[], ["sync"]])
 def test_without_a_token_the_bot_exits_2_with_one_line_saying_what_to_set(
-    tmp_path: Path, args: list[str]
+    tmp_path: Path, args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = {**os.environ, "DISCORD_TOKEN": "", "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"}
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "bot.py"), *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd=tmp_path,
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    [line] = done.stderr.splitlines()
+    """`bot.py` and `bot.py sync` as the script calls them (`bot.main`), in this process."""
+    monkeypatch.setenv("DISCORD_TOKEN", "")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path / 'x.db'}")
+    assert bot_main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    [line] = err.splitlines()
     assert line == NO_TOKEN
     assert line.startswith("DISCORD_TOKEN is not set") and ".env" in line  # says what to set, and where
     assert not (tmp_path / "x.db").exists(), "nothing is opened before the token is known"

@@ -23,9 +23,9 @@ async def test_a_story_that_fails_inside_a_batch_fails_alone(library: Any) -> No
     metas = [parse_story(p.read_bytes(), p.name, library.roster) for p in seeds]
 
     def store(session: Session, meta: StoryMeta, fail: bool) -> int:
-        story_id, _ = write_story(
+        story_id = write_story(
             session, meta, path=meta.path, size=1, mtime=0.0, sha256="0" * 64, roster=library.roster
-        )
+        ).story_id
         if fail:  # after its rows (and FTS entries) were written: they must all be rolled back
             raise RuntimeError("disk on fire")
         return story_id

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from db.models import IndexFailure, Story, utcnow
+from db.models import IndexFailure, Story, StoryFile, utcnow
 from service.indexer import STORY_SUFFIXES, index_directory
 from settings import ROOT
 from tests.conftest import fill_corpus
@@ -25,19 +25,25 @@ from tests.sample_archive import ARCHIVE_DIR, TRIO
 
 
 def story_files(stories: Path) -> set[str]:
-    """Every file the indexer should pick up, walked independently of the indexer."""
+    """Every file the indexer should pick up, walked independently of the indexer (files the
+    parser's classifier calls no story, such as licences, are skipped)."""
+    from archive.nonstory import non_story_reason
+
     return {
         p.relative_to(stories).as_posix()
         for p in stories.rglob("*")
         if p.is_file()
         and p.suffix.lower() in STORY_SUFFIXES
         and not any(part.startswith(".") for part in p.relative_to(stories).parts)
+        and non_story_reason(p.read_bytes(), p.name) is None
     }
 
 
 async def indexed_paths(lib: Any) -> list[str]:
+    """Every file of a story members can see (one work in two files: both paths)."""
     async with lib.sessions() as s:
-        return list(await s.scalars(select(Story.path).where(Story.removed_at.is_(None))))
+        live = select(StoryFile.path).join(Story, Story.id == StoryFile.story_id)
+        return list(await s.scalars(live.where(Story.removed_at.is_(None))))
 
 
 async def failures(lib: Any) -> dict[str, str]:
@@ -96,23 +102,25 @@ async def test_touch_edit_delete_and_add(library: Any) -> None:
         "Title: A Different Story\nAuthor: Someone\n\nBuffy and Faith patrol the town.\n"
     )
     (stories / deleted).unlink()
-    shutil.copy(stories / touched, stories / "seeds" / "copy.md")
+    shutil.copy(stories / touched, stories / "seeds" / "copy.md")  # the same work again: one story
+    (stories / "seeds" / "new.txt").write_text("Title: Brand New\n\nDawn kept the diary under the bed.\n")
 
     second = await index_directory(library)
     assert second.unchanged == 1 and second.updated == [edited] and second.removed == [deleted]
-    assert second.added == ["seeds/copy.md"] and second.failed == []
+    assert second.added == ["seeds/new.txt"] and second.failed == []
+    assert [path for path, _ in second.same_work] == ["seeds/copy.md"]
     async with library.sessions() as s:
-        after = {row.path: row for row in await s.scalars(select(Story))}
+        after = {row.path: row for row in await s.scalars(select(Story).where(Story.removed_at.is_(None)))}
     assert after[touched].indexed_at == before[touched].indexed_at  # not re-parsed
     assert after[touched].file_mtime == pytest.approx((stories / touched).stat().st_mtime)
     assert after[edited].id == before[edited].id and after[edited].title == "A Different Story"
-    assert deleted not in after
+    assert deleted not in after and "seeds/copy.md" not in after
     assert library.titles.title_of(after[edited].id) == "A Different Story"
     assert before[deleted].id not in library.titles
-    assert library.titles.title_of(after["seeds/copy.md"].id) == after["seeds/copy.md"].title
+    assert library.titles.title_of(after["seeds/new.txt"].id) == "Brand New"
 
     third = await index_directory(library)
-    assert (third.added, third.updated, third.removed, third.unchanged) == ([], [], [], 3)
+    assert (third.added, third.updated, third.removed, third.unchanged) == ([], [], [], 4)
 
 
 async def test_broken_files_are_reported_and_the_rest_indexes(library: Any) -> None:
@@ -173,7 +181,12 @@ async def test_removed_dir_inside_stories_is_skipped(library: Any) -> None:
 
 async def test_index_a_subfolder_only_touches_that_subfolder(library: Any) -> None:
     stories = seed_archive(library)
-    shutil.copytree(TRIO, stories / "other")
+    (stories / "other").mkdir()
+    for seed in TRIO.iterdir():  # other works (not copies: a copy is the same story)
+        ending = (
+            b"\n\nAnother ending, all its own: Willow and Tara walked home the long way round, talking.\n"
+        )
+        (stories / "other" / seed.name).write_bytes(seed.read_bytes() + ending)
     await index_directory(library)
     for p in (stories / "other").iterdir():
         p.unlink()
@@ -222,18 +235,20 @@ def test_killed_run_leaves_a_consistent_index(tmp_path: Path) -> None:
     check_integrity(db_file)
     with sqlite3.connect(db_file) as conn:
         partial = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
+        partial_files = conn.execute("SELECT count(*) FROM story_files").fetchone()[0]
     assert 20 <= partial < len(story_files(stories))
 
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     check_integrity(db_file)
     with sqlite3.connect(db_file) as conn:
-        paths = [row[0] for row in conn.execute("SELECT path FROM stories")]
+        paths = [row[0] for row in conn.execute("SELECT path FROM story_files")]
+        stored = conn.execute("SELECT count(*) FROM stories").fetchone()[0]
         fts_rows = conn.execute("SELECT count(*) FROM story_fts").fetchone()[0]
     assert sorted(paths) == sorted(story_files(stories))
-    assert fts_rows == len(paths)
-    assert f"added: {len(paths) - partial}" in done.stdout
-    assert f"unchanged: {partial}" in done.stdout
+    assert fts_rows == stored
+    assert f"added: {stored - partial}" in done.stdout
+    assert f"unchanged: {partial_files}" in done.stdout
 
 
 async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any) -> None:
@@ -242,7 +257,7 @@ async def test_a_missing_story_folder_is_an_error_not_a_mass_delete(library: Any
     shutil.rmtree(stories)
     with pytest.raises(FileNotFoundError):
         await index_directory(library)
-    with pytest.raises(ValueError):
+    with pytest.raises(FileNotFoundError):
         await index_directory(library, library.settings.removed_dir)  # outside the story folder
     assert len(await indexed_paths(library)) == len(list(TRIO.iterdir()))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import subprocess
 import sys
@@ -51,13 +52,28 @@ async def test_rec_for_a_member_says_why_and_skips_what_they_read(lib) -> None: 
     picks = [
         await tasterecs.rec_for_member(lib, SearchQuery(), NEWCOMER, place="t", rng=rng) for _ in range(6)
     ]
-    assert [p.hit.title for p in picks].count(DRABBLE_TITLES[0]) >= 4  # 4 members' likes outweigh content
+    titles = [p.hit.title for p in picks]
+    assert titles[0] == DRABBLE_TITLES[0]  # 4 members' likes outweigh content
+    assert all(a != b for a, b in itertools.pairwise(titles))  # no repeat in one place
     result = next(p for p in picks if p.hit.title == DRABBLE_TITLES[0])
     assert result.line == f"Liked by 4 members who also liked *{LONG_TITLE}*."
     await shelves.add(lib, NEWCOMER, ids[DRABBLE_TITLES[0]], "read")
     again = await tasterecs.rec_for_member(lib, SearchQuery(), NEWCOMER, place="test")
     assert again.hit.title != DRABBLE_TITLES[0]  # read now: never offered again
     assert again.line.startswith("Close to what you liked: ")  # nobody else's likes left: its content
+
+
+async def test_recs_in_one_place_do_not_repeat_while_others_fit(lib) -> None:  # noqa: F811
+    ids = await _server(lib)
+    for member in (1, 2, 3, 4):
+        await kudos.give(lib, member, ids[DRABBLE_TITLES[1]])
+    rng = random.Random(1)
+    picks = [
+        (await tasterecs.rec_for_member(lib, SearchQuery(), NEWCOMER, place="p", rng=rng)).hit.title
+        for _ in range(4)
+    ]
+    assert all(a != b for a, b in itertools.pairwise(picks))
+    assert {DRABBLE_TITLES[0], DRABBLE_TITLES[1]} <= set(picks)
 
 
 async def test_rec_for_a_member_keeps_filters_and_the_age_gate(lib) -> None:  # noqa: F811

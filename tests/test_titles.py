@@ -294,3 +294,39 @@ def test_benchmark_script_runs_small() -> None:
     # the reported speed-up is the ratio of the two timings reported beside it, not another figure
     ratio = figures["scan_ms"]["p50"] / max(figures["find_at_scan_size_ms"]["p50"], 1e-6)
     assert figures["speedup_p50"] == pytest.approx(ratio, rel=0.05, abs=0.06)
+
+
+# ---- issue 14: as good as a plain scan on what members really type ---------------------------------
+
+
+def test_a_short_title_inside_the_typed_text_does_not_win() -> None:
+    """partial_ratio("nuder lap", "lap") is 100: completion once put "Lap" above "Under the Lap"."""
+    index = TitleIndex(
+        [
+            (1, "Lap"),
+            (2, "Heaven"),
+            (3, "Married"),
+            (4, "Under the Lap"),
+            (5, "The Heaven Terrors"),
+            (6, "Marred"),
+        ]
+        + [(100 + i, t) for i, t in enumerate(make_titles(3000, seed=4))]
+    )
+    assert index.complete("nuder lap")[0].story_id == 4
+    assert index.complete("the heaven terr")[0].story_id == 5
+    assert index.complete("heavne terrors")[0].story_id == 5
+    assert index.find("nuder lap")[0].story_id == 4
+    assert index.complete("lap")[0].story_id == 1  # the short title itself, typed, still comes first
+
+
+def test_realistic_typing_beats_the_lowercasing_scan(synthetic: list[str]) -> None:
+    """Typos, dropped and swapped words, 3-8 character prefixes, lower case (bench.titles_accuracy):
+    autocomplete and find match or beat `process.extractOne(..., WRatio, default_process)`."""
+    from bench.titles_accuracy import make_queries as typed_queries
+    from bench.titles_accuracy import measure
+
+    titles = synthetic[:20_000]
+    got = measure(titles, typed_queries(titles, 300, seed=8))
+    for name in ("autocomplete", "find"):
+        assert got[name]["top1"] >= got["scan"]["top1"], (name, got)
+        assert got[name]["top5"] >= got["scan"]["top5"], (name, got)
