@@ -116,7 +116,9 @@ async def test_a_full_index_walks_both_folders_and_keeps_uploads(tmp_path: Path)
 
         # An upload dropped into the uploads folder by hand is indexed like any story.
         (lib.settings.uploads_dir / "by-hand.txt").write_text(
-            STORY.replace("Shelved in the Data Folder", "Dropped by Hand"), encoding="utf-8"
+            "Title: Dropped by Hand\nAuthor: Host\nRating: G\n\n~*~\n\n"
+            + "Dawn slid a different story into the uploads folder without asking anyone. " * 30,
+            encoding="utf-8",
         )
         report = await index_directory(lib)
         assert report.added == ["uploads/by-hand.txt"] and report.removed == []
