@@ -73,12 +73,13 @@ class Librarian(commands.Bot):
     settings: Settings
     lib: Library  # set in setup_hook; cogs read it when a command runs
 
-    def __init__(self, settings: Settings, *, open_library: bool = True) -> None:
+    def __init__(self, settings: Settings, *, open_library: bool = True, **options: object) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             help_command=None,
             intents=_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
+            **options,
         )
         self.settings = settings
         self._open_library = open_library
@@ -205,6 +206,24 @@ class Librarian(commands.Bot):
             await lib.close()
 
 
+class ShardedLibrarian(Librarian, commands.AutoShardedBot):
+    """The same bot over several shards in one process (SHARD_COUNT, and SHARD_IDS for the ones
+    this process runs); other processes run the other shards against the same database."""
+
+    def __init__(self, settings: Settings, *, open_library: bool = True) -> None:
+        shard_ids = list(settings.shard_ids) if settings.shard_ids is not None else None
+        super().__init__(
+            settings, open_library=open_library, shard_count=settings.shard_count, shard_ids=shard_ids
+        )
+
+
+def make_bot(settings: Settings, *, open_library: bool = True) -> Librarian:
+    """The bot the settings ask for: sharded when SHARD_COUNT is set, else one plain connection."""
+    if settings.shard_count is not None:
+        return ShardedLibrarian(settings, open_library=open_library)
+    return Librarian(settings, open_library=open_library)
+
+
 def _log_level(name: str) -> int:
     level = logging.getLevelName(name.upper())
     return level if isinstance(level, int) else logging.INFO
@@ -244,7 +263,9 @@ def discord_problem(exc: BaseException) -> str | None:
 
 async def _run(settings: Settings) -> None:
     assert settings.discord_token
-    async with Librarian(settings) as bot:
+    async with make_bot(settings) as bot:
+        if settings.shard_count is not None:
+            log.info("running shards %s of %s", settings.shard_ids or "all", settings.shard_count)
         await bot.start(settings.discord_token)
 
 

@@ -49,6 +49,29 @@ def _bool(env: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, not {raw!r}")
 
 
+def _shards(env: dict[str, str]) -> tuple[int | None, tuple[int, ...] | None]:
+    """SHARD_COUNT (how many shards the bot has in all) and SHARD_IDS (which of them this process
+    runs, comma-separated; default: all of them)."""
+    count = _int(env, "SHARD_COUNT", None)
+    raw = env.get("SHARD_IDS", "").strip()
+    if count is None:
+        if raw:
+            raise SettingsError("SHARD_IDS needs SHARD_COUNT (how many shards there are in all)")
+        return None, None
+    if count < 1:
+        raise SettingsError(f"SHARD_COUNT must be at least 1, not {count}")
+    if not raw:
+        return count, None
+    try:
+        ids = tuple(dict.fromkeys(int(part) for part in raw.replace(" ", "").split(",") if part))
+    except ValueError as exc:
+        raise SettingsError(f"SHARD_IDS must be whole numbers separated by commas, not {raw!r}") from exc
+    wrong = [i for i in ids if not 0 <= i < count]
+    if wrong or not ids:
+        raise SettingsError(f"SHARD_IDS must be between 0 and {count - 1} (SHARD_COUNT={count}), not {raw!r}")
+    return count, ids
+
+
 def _path(env: dict[str, str], name: str, default: Path) -> Path:
     raw = env.get(name, "").strip()
     if not raw:
@@ -86,6 +109,8 @@ class Settings:
     log_level: str = "INFO"
     dailyrec_tick_seconds: int = 30
     fake_now_file: Path | None = None  # TEST HOOK: the bot's clock reads "now" from this file
+    shard_count: int | None = None  # None: one process, Discord's recommended shards
+    shard_ids: tuple[int, ...] | None = None  # the shards this process runs (None: all)
     crash_at: str | None = None  # TEST HOOK: the process SIGKILLs itself at this named point
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -107,6 +132,7 @@ class Settings:
             if file and not file.startswith("/") and file != ":memory:":
                 database_url = f"{prefix}:///{ROOT / file}"
         fake_now = env.get("LIBRARIAN_FAKE_NOW_FILE", "").strip()
+        shard_count, shard_ids = _shards(env)
         return cls(
             discord_token=env.get("DISCORD_TOKEN", "").strip() or d.discord_token,
             database_url=database_url,
@@ -132,9 +158,22 @@ class Settings:
             log_level=(env.get("LOG_LEVEL", "").strip() or d.log_level).upper(),
             dailyrec_tick_seconds=_int(env, "DAILYREC_TICK_SECONDS", d.dailyrec_tick_seconds, minimum=1),
             fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", ROOT) if fake_now else d.fake_now_file,
+            shard_count=shard_count,
+            shard_ids=shard_ids,
             crash_at=env.get("LIBRARIAN_CRASH_AT", "").strip() or d.crash_at,
         )
+
+    def owns_guild(self, guild_id: int) -> bool:
+        """Whether this process runs the shard `guild_id` is on (always, unless SHARD_IDS is set)."""
+        if self.shard_count is None or self.shard_ids is None:
+            return True
+        return shard_of(guild_id, self.shard_count) in self.shard_ids
 
     def with_(self, **changes: object) -> Settings:
         """A copy with some settings changed (tests and the CLI's `--db`/`--stories` flags)."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard a guild's events arrive on (Discord's rule: (guild_id >> 22) % shard_count)."""
+    return (guild_id >> 22) % shard_count

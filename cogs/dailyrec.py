@@ -201,6 +201,9 @@ class DailyRec(LibrarianCog):
         """One scheduler tick: every server whose post is due gets it (never raises)."""
         now = self.clock()
         try:
+            settings = getattr(self.bot, "settings", None)
+            if settings is not None and settings.shard_ids is not None:  # only this process's shards
+                return await self.service.run_due(now, owns=settings.owns_guild)
             return await self.service.run_due(now)
         except Exception:
             log.exception("the daily rec tick failed; the next tick tries again")

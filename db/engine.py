@@ -1,7 +1,8 @@
 """The database engine and session factory: one place that knows how Librarian connects.
 
 Owns the connection settings (for SQLite: the folder is created, foreign keys are enforced, the
-journal is WAL with `synchronous=NORMAL`, and a busy timeout lets the bot and the CLI share a file).
+journal is WAL with `synchronous=NORMAL`, and a busy timeout lets the bot and the CLI share a file;
+for PostgreSQL: a plain `postgresql://` or `postgres://` URL gets the asyncpg driver).
 It must not know about tables or queries, and never imports Discord.
 """
 
@@ -33,8 +34,17 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def async_url(url: str) -> str:
+    """`url` with an async driver: `postgresql://` and `postgres://` become `postgresql+asyncpg://`."""
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+asyncpg://" + url[len(plain) :]
+    return url
+
+
 def create_engine(url: str) -> AsyncEngine:
     """An async engine for `url`; SQLite files get their folder created and Librarian's pragmas."""
+    url = async_url(url)
     parsed = make_url(url)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     if (

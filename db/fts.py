@@ -1,10 +1,17 @@
-"""Full-text search: the SQLite FTS5 table `story_fts`, the one function that turns user text into
-a safe MATCH expression, and the ranked search itself.
+"""Full-text search on either engine: the one function that turns user text into a safe query, and
+the ranked search itself.
 
-`story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept in
-step by AFTER INSERT/UPDATE/DELETE triggers, so a story's text and its index change in the same
-transaction. User text reaches MATCH only through `to_match_query`, and always as a bound
-parameter. This module must not import Discord; the PostgreSQL equivalent (tsvector) is a TODO.
+Members type one query language (words, "quoted phrases", AND/OR/NOT, `word*` prefixes,
+parentheses). `parse_query` is the only door for user text: it turns any input into a small tree,
+which is rendered either as an SQLite FTS5 MATCH expression (`to_match_query`) or as a PostgreSQL
+tsquery built from SQL functions over bound parameters (`to_tsquery_sql`); user text is always a
+bound parameter, never part of the SQL.
+
+SQLite: `story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept
+in step by AFTER INSERT/UPDATE/DELETE triggers; ranking is bm25 with column weights. PostgreSQL:
+`story_texts.tsv` is a stored generated tsvector (weights A-D for title, author, summary+tags,
+body) with a GIN index; ranking is ts_rank with the same weight ratios. Both fold case and
+diacritics and do not stem. This module must not import Discord.
 """
 
 from __future__ import annotations
@@ -42,7 +49,46 @@ FTS_V1_DROP: tuple[str, ...] = (
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
 
-# --- user text -> MATCH expression ---------------------------------------------------------------
+PG_FOLD = "librarian_fold"
+"""PostgreSQL: an IMMUTABLE text -> text function folding diacritics (unaccent when available)."""
+PG_CONFIG = "'simple'::regconfig"
+_PG_COLUMN_WEIGHTS = {"title": "A", "author": "B", "summary": "C", "tags": "C", "body": "D"}
+"""PostgreSQL: a column filter (`title:`) is a weight filter (summary and tags share weight C)."""
+_PG_WEIGHTS = "'{" + ",".join(str(w / FTS_WEIGHTS[0]) for w in (1.0, 3.0, 5.0, 10.0)) + "}'"
+"""ts_rank weights {D, C, B, A}: body 1, summary/tags 3, author 5, title 10 (as FTS_WEIGHTS)."""
+
+
+def _pg_vector(column: str, weight: str) -> str:
+    return f"setweight(to_tsvector({PG_CONFIG}, {PG_FOLD}(coalesce({column}, ''))), '{weight}')"
+
+
+PG_TSV = " || ".join(
+    _pg_vector(column, weight)
+    for column, weight in (("title", "A"), ("author", "B"), ("summary", "C"), ("tags", "C"), ("body", "D"))
+)
+"""The expression `story_texts.tsv` is generated from."""
+
+
+def pg_fts_ddl(unaccent: bool) -> tuple[str, ...]:
+    """The PostgreSQL statements migration 0001 runs: the fold function, the tsvector column, its
+    GIN index. `unaccent` says whether the unaccent extension can be used (else diacritics stay)."""
+    body = "SELECT public.unaccent('public.unaccent'::regdictionary, $1)" if unaccent else "SELECT $1"
+    return (
+        *(("CREATE EXTENSION IF NOT EXISTS unaccent SCHEMA public",) if unaccent else ()),
+        f"CREATE OR REPLACE FUNCTION {PG_FOLD}(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+        f"PARALLEL SAFE AS $$ {body} $$",
+        f"ALTER TABLE story_texts ADD COLUMN tsv tsvector GENERATED ALWAYS AS ({PG_TSV}) STORED",
+        "CREATE INDEX ix_story_texts_tsv ON story_texts USING gin (tsv)",
+    )
+
+
+PG_FTS_DROP: tuple[str, ...] = (
+    "DROP INDEX IF EXISTS ix_story_texts_tsv",
+    "ALTER TABLE story_texts DROP COLUMN IF EXISTS tsv",
+    f"DROP FUNCTION IF EXISTS {PG_FOLD}(text)",
+)
+
+# --- user text -> query tree ---------------------------------------------------------------------
 
 MAX_TOKENS = 64
 """Longer input is cut: nobody types more, and it keeps MATCH cheap."""
@@ -67,7 +113,7 @@ COLUMN_NAMES: dict[str, str] = {
     "body": "body",
 }
 """`name:words` a member may type, and the FTS column it searches (any other `name:` is dropped)."""
-_UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach SQLite
+_UNSAFE = re.compile("[\x00\ud800-\udfff]")  # NUL and lone surrogates cannot reach a database
 _LEXER = re.compile(
     r'(?P<neg>-(?=[^\s()"-]|"))?(?:(?P<col>[^\W\d_]+):(?=[^\s()]))?'
     r'(?:"(?P<phrase>[^"]*)"(?P<pstar>\*?)|(?P<word>[^\s()"]+))'
@@ -76,9 +122,39 @@ _LEXER = re.compile(
 
 
 @dataclass(frozen=True, slots=True)
+class Term:
+    """Words to find next to each other (one word, or a quoted phrase), in one FTS column or all;
+    `prefix`: the last word is a prefix."""
+
+    words: str
+    prefix: bool = False
+    column: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    """`items` alternate operand and operator: [operand, "AND"|"OR"|"NOT", operand, ...]."""
+
+    items: tuple[Term | Group | str, ...]
+
+
+Node = Term | Group
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedText:
+    """A text query as trees: stories matching `include` (None: every story) that match none of
+    `exclude`."""
+
+    include: Group | None
+    exclude: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class _Tok:
     kind: str  # term | op | word-op (lowercase and/or/not) | neg | ( | )
     value: str = ""
+    node: Node | None = None  # for term and neg
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,18 +181,18 @@ def _quote(value: str, prefix: bool = False) -> str:
     return '"' + value.replace('"', '""') + '"' + ("*" if prefix else "")
 
 
-def _word_term(word: str) -> str | None:
+def _word_term(word: str) -> Term | None:
     stem = word.rstrip("*")
     prefix = stem != word and "*" not in stem and _searchable(stem)
-    return _quote(stem if prefix else word, prefix) if _searchable(word) else None
+    return Term(stem if prefix else word, prefix) if _searchable(word) else None
 
 
-def _terms(m: re.Match[str]) -> list[str]:
-    """The quoted term one lexer match stands for: a `title:` filter becomes FTS's column filter;
-    an unknown `name:` (`fandom:buffy`, `rating:pg`) is dropped, leaving the plain words."""
+def _terms(m: re.Match[str]) -> list[Term]:
+    """The term one lexer match stands for: a `title:` filter searches that column; an unknown
+    `name:` (`fandom:buffy`, `rating:pg`) is dropped, leaving the plain words."""
     if m["phrase"] is not None:
         phrase = " ".join(m["phrase"].split())
-        term = _quote(phrase, bool(m["pstar"])) if _searchable(phrase) else None
+        term = Term(phrase, bool(m["pstar"])) if _searchable(phrase) else None
     else:
         term = _word_term(m["word"])
     col = m["col"]
@@ -124,8 +200,8 @@ def _terms(m: re.Match[str]) -> list[str]:
         return [term] if term else []
     column = COLUMN_NAMES.get(col.casefold())
     if column:
-        return [f"{column} : {term}"] if term else []
-    return [term] if term else [_quote(col)]
+        return [Term(term.words, term.prefix, column)] if term else []
+    return [term] if term else [Term(col)]
 
 
 def _lex(user_text: str) -> list[_Tok]:
@@ -146,9 +222,9 @@ def _lex(user_text: str) -> list[_Tok]:
                 continue
         terms = _terms(m)
         if m["neg"] and terms:
-            tokens.append(_Tok("neg", terms[0]))
+            tokens.append(_Tok("neg", node=terms[0]))
         else:
-            tokens.extend(_Tok("term", t) for t in terms)
+            tokens.extend(_Tok("term", node=t) for t in terms)
     return tokens
 
 
@@ -168,20 +244,20 @@ def _balanced(tokens: list[_Tok]) -> bool:
     return depth == 0
 
 
-def _push_words(items: list[str], ops: list[str]) -> None:
+def _push_words(items: list[Node | str], ops: list[str]) -> None:
     """A misplaced operator is only a word: search for it as one."""
     for op in ops:
         if items:
             items.append("AND")
-        items.append(_quote(op))
+        items.append(Term(op))
 
 
-def _group(tokens: list[_Tok], pos: int, negs: list[str]) -> tuple[str | None, int]:
+def _group(tokens: list[_Tok], pos: int, negs: list[Node]) -> tuple[Group | None, int]:
     """Normalise tokens from `pos` up to the matching `)` (or the end) into one valid expression.
 
     Negated operands (`-word`, a leading `NOT word`) go to `negs`: the whole query leaves them out.
     """
-    items: list[str] = []  # operand (operator operand)*
+    items: list[Node | str] = []  # operand (operator operand)*
     pending: list[str] = []  # operators seen since the last operand
     while pos < len(tokens):
         tok = tokens[pos]
@@ -192,15 +268,18 @@ def _group(tokens: list[_Tok], pos: int, negs: list[str]) -> tuple[str | None, i
             pending.append(tok.value)
             continue
         if tok.kind == "neg":
-            negs.append(tok.value)
+            assert tok.node is not None
+            negs.append(tok.node)
             continue
+        operand: Node
         if tok.kind == "(":
             inner, pos = _group(tokens, pos, negs)
             if inner is None:
                 continue
-            operand = f"({inner})"
+            operand = inner
         else:
-            operand = tok.value
+            assert tok.node is not None
+            operand = tok.node
         if items:  # between two operands the last operator wins; none means AND
             items.append(pending[-1] if pending else "AND")
         elif pending and pending[-1] == "NOT":  # `NOT tea` first: leave tea out
@@ -217,36 +296,58 @@ def _group(tokens: list[_Tok], pos: int, negs: list[str]) -> tuple[str | None, i
         pending = []
         items.append(operand)
     _push_words(items, pending)
-    return (" ".join(items) or None), pos
+    return (Group(tuple(items)) if items else None), pos
 
 
-def parse_text(user_text: str) -> MatchQuery | None:
-    """Turn any user text into safe FTS5 MATCH expressions, or None when nothing is searchable.
+def parse_query(user_text: str) -> ParsedText | None:
+    """Any user text as query trees, or None when nothing is searchable (the one door for user text).
 
     Keeps "quoted phrases", `word*` prefixes, balanced parentheses, AND/OR/NOT (lowercase
     `and`/`or`/`not` only when the query is clearly boolean, else they are words), `-word` and a
     leading `NOT word` as "leave out", and `title:`/`author:`/`summary:`/`tag:`/`text:` column
     filters (an unknown `name:` is dropped; `half-demon` is one word). Everything else is
-    neutralised by quoting each token as a string, so no input can make MATCH raise.
+    only words, quoted as strings when rendered, so no input can make a query raise.
     """
     clean = _UNSAFE.sub(" ", user_text or "")
     tokens = _lex(clean)[:MAX_TOKENS]
     boolean = _boolean(tokens)
     tokens = [
-        (_Tok("op", t.value.upper()) if boolean else _Tok("term", _quote(t.value)))
+        (_Tok("op", t.value.upper()) if boolean else _Tok("term", node=Term(t.value)))
         if t.kind == "word-op"
         else t
         for t in tokens
     ]
     if not _balanced(tokens):
         tokens = [t for t in tokens if t.kind not in "()"]
-    negs: list[str] = []
+    negs: list[Node] = []
     include, _ = _group(tokens, 0, negs)
-    negs = list(dict.fromkeys(negs))
-    exclude = " OR ".join(negs) if negs else None
-    if include is None and exclude is None:
+    exclude = tuple(dict.fromkeys(negs))
+    if include is None and not exclude:
         return None
-    return MatchQuery(include, exclude)
+    return ParsedText(include, exclude)
+
+
+# --- SQLite: the trees as FTS5 MATCH expressions --------------------------------------------------
+
+
+def _fts5(node: Node | str) -> str:
+    if isinstance(node, str):
+        return node
+    if isinstance(node, Term):
+        quoted = _quote(node.words, node.prefix)
+        return f"{node.column} : {quoted}" if node.column else quoted
+    return " ".join(f"({_fts5(item)})" if isinstance(item, Group) else _fts5(item) for item in node.items)
+
+
+def parse_text(user_text: str) -> MatchQuery | None:
+    """Any user text as safe FTS5 MATCH expressions (see `parse_query`), or None when nothing is
+    searchable."""
+    parsed = parse_query(user_text)
+    if parsed is None:
+        return None
+    include = _fts5(parsed.include) if parsed.include else None
+    exclude = " OR ".join(f"({_fts5(n)})" if isinstance(n, Group) else _fts5(n) for n in parsed.exclude)
+    return MatchQuery(include, exclude or None)
 
 
 def to_match_query(user_text: str) -> str | None:
@@ -256,14 +357,117 @@ def to_match_query(user_text: str) -> str | None:
     return parsed.expression if parsed else None
 
 
+# --- PostgreSQL: the same tree as a tsquery over bound parameters ---------------------------------
+
+
+def _split(items: tuple[Term | Group | str, ...], op: str) -> list[list[Term | Group | str]]:
+    parts: list[list[Term | Group | str]] = [[]]
+    for item in items:
+        if item == op:
+            parts.append([])
+        else:
+            parts[-1].append(item)
+    return parts
+
+
+class _TsQuery:
+    """Renders a tree with FTS5's precedence (NOT binds tightest, then AND, then OR)."""
+
+    def __init__(self) -> None:
+        self.params: dict[str, str] = {}
+
+    def _bind(self, value: str) -> str:
+        name = f"fts_{len(self.params)}"
+        self.params[name] = value
+        return f":{name}"
+
+    def term(self, term: Term) -> str:
+        weight = _PG_COLUMN_WEIGHTS.get(term.column or "", "")
+        if not term.prefix and not weight:
+            return f"phraseto_tsquery({PG_CONFIG}, {PG_FOLD}({self._bind(term.words)}))"
+        # a quoted lexeme with a prefix and/or weight mark: quote_literal doubles quotes,
+        # backslashes are dropped first (quote_literal would write E'..'), so the string handed to
+        # to_tsquery is always valid; the mark is ours, never user text
+        words = term.words.replace("\\", " ")
+        mark = "*" * term.prefix + weight
+        # (`\\:` keeps SQLAlchemy's text() from reading `:A` as a bound parameter)
+        return f"to_tsquery({PG_CONFIG}, quote_literal({PG_FOLD}({self._bind(words)})) || '\\:{mark}')"
+
+    def operand(self, node: Node | str) -> str:
+        if isinstance(node, Term):
+            return self.term(node)
+        assert isinstance(node, Group)
+        return self.group(node.items)
+
+    def group(self, items: tuple[Term | Group | str, ...]) -> str:
+        alternatives = []
+        for alternative in _split(items, "OR"):
+            conjuncts = []
+            for conjunct in _split(tuple(alternative), "AND"):
+                first, *negated = _split(tuple(conjunct), "NOT")
+                expr = self.operand(first[0])
+                for part in negated:
+                    expr = f"({expr} && !!{self.operand(part[0])})"
+                conjuncts.append(expr)
+            alternatives.append(conjuncts[0] if len(conjuncts) == 1 else "(" + " && ".join(conjuncts) + ")")
+        return alternatives[0] if len(alternatives) == 1 else "(" + " || ".join(alternatives) + ")"
+
+
+def to_tsquery_sql(user_text: str, *, exclude_only: bool = False) -> tuple[str, dict[str, str]] | None:
+    """User text as a PostgreSQL tsquery expression plus its bound parameters, or None when there
+    is nothing to look for: what the query asks for minus what it leaves out (like
+    `to_match_query`), or with `exclude_only` the words it leaves out. The SQL holds only function
+    calls and operators; every word is a parameter, so no input can make the query raise."""
+    parsed = parse_query(user_text)
+    if parsed is None:
+        return None
+    renderer = _TsQuery()
+    left_out = " || ".join(renderer.operand(n) for n in parsed.exclude)
+    if exclude_only:
+        return (f"({left_out})", renderer.params) if left_out else None
+    if parsed.include is None:
+        return None
+    wanted = renderer.group(parsed.include.items)
+    return (f"({wanted} && !!({left_out}))" if left_out else wanted), renderer.params
+
+
+# --- search ----------------------------------------------------------------------------------------
+
+
+async def match_ids(session: AsyncSession, user_text: str) -> list[int]:
+    """Ids of every story (removed ones too) the text names, unranked: those it asks for, or, when
+    it only leaves words out (`-tea`, `NOT tea`), those it leaves out (the caller inverts)."""
+    parsed = parse_text(user_text)
+    if parsed is None:
+        return []
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        rendered = to_tsquery_sql(user_text, exclude_only=parsed.expression is None)
+        if rendered is None:
+            return []
+        sql, params = rendered
+        rows = await session.execute(text(f"SELECT story_id FROM story_texts WHERE tsv @@ {sql}"), params)
+        return [int(r[0]) for r in rows]
+    query = parsed.expression or parsed.exclude
+    if query is None:
+        return []
+    from db.backend import fetch_all
+
+    rows = await fetch_all(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (query,))
+    return [int(r[0]) for r in rows]
+
+
 async def fts_search(
     session: AsyncSession, user_text: str, limit: int | None = None, *, include_removed: bool = False
 ) -> list[tuple[int, float]]:
-    """Stories matching `user_text`, best first, as (story_id, bm25 rank; lower is better).
+    """Stories matching `user_text`, best first, as (story_id, rank; lower is better).
 
-    Column weights favour title, then author, then summary and tags, then body. Mod-removed
-    stories are left out unless `include_removed`.
+    Column weights favour title, then author, then summary and tags, then body (bm25 on SQLite,
+    minus ts_rank on PostgreSQL). Mod-removed stories are left out unless `include_removed`.
     """
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        return await _pg_search(session, user_text, limit, include_removed)
     query = to_match_query(user_text)
     if query is None:
         return []
@@ -280,3 +484,37 @@ async def fts_search(
         params["limit"] = int(limit)
     rows = await session.execute(text(sql), params)
     return [(int(story_id), float(rank)) for story_id, rank in rows]
+
+
+async def _pg_search(
+    session: AsyncSession, user_text: str, limit: int | None, include_removed: bool
+) -> list[tuple[int, float]]:
+    rendered = to_tsquery_sql(user_text)
+    if rendered is None:
+        return []
+    tsquery, bound = rendered
+    params: dict[str, object] = dict(bound)
+    removed = "" if include_removed else "JOIN stories AS s ON s.id = t.story_id AND s.removed_at IS NULL "
+    sql = (
+        f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.tsv, q.q, 1) AS rank "
+        f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.tsv @@ q.q {removed}"
+        "ORDER BY rank, t.story_id" + (" LIMIT :limit" if limit is not None else "")
+    )
+    if limit is not None:
+        params["limit"] = int(limit)
+    rows = await session.execute(text(sql), params)
+    return [(int(story_id), float(rank)) for story_id, rank in rows]
+
+
+async def check_index(session: AsyncSession) -> None:
+    """Raise when the full-text index disagrees with `story_texts` (FTS5's integrity check; on
+    PostgreSQL, every stored tsvector recomputed)."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        stale = await session.scalar(
+            text(f"SELECT count(*) FROM story_texts WHERE tsv IS DISTINCT FROM ({PG_TSV})")
+        )
+        if stale:
+            raise RuntimeError(f"{stale} stories have a stale full-text entry")
+        return
+    await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)"))

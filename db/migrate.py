@@ -2,7 +2,8 @@
 schema, so a server's existing archive survives an upgrade.
 
 Owns the Alembic configuration (built here, no alembic.ini needed at run time; the scripts live in
-`db/migrations/`). It must not define tables (that is `db/models.py`) and never imports Discord.
+`db/migrations/`; on PostgreSQL an advisory lock makes processes starting together migrate one at
+a time). It must not define tables (that is `db/models.py`) and never imports Discord.
 The host may still use the Alembic CLI: `alembic -c <ini with script_location=db/migrations>`.
 """
 
@@ -44,10 +45,12 @@ def head_revision() -> str | None:
 
 
 def _current(connection: Connection) -> str | None:
-    try:
-        rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
-    except Exception:  # no table yet: a new database
+    from sqlalchemy import inspect
+
+    # Asked first, not tried: on PostgreSQL a failed statement would abort the whole transaction.
+    if not inspect(connection).has_table("alembic_version"):  # a new database
         return None
+    rows = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
     return rows[0] if len(rows) == 1 else None
 
 
@@ -62,9 +65,18 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+MIGRATION_LOCK = 0x4C49_4252  # "LIBR": PostgreSQL advisory lock id held while migrating
+
+
 def _upgrade(connection: Connection, revision: str) -> None:
     if revision == "head" and head_revision() is not None and _current(connection) == head_revision():
         return  # already at the newest schema: no need to load Alembic (the CLI starts faster)
+    if connection.dialect.name == "postgresql":
+        # Several bot processes (shards) may start together on one database: one migrates, the
+        # others wait for it here and then find the schema up to date.
+        connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        if revision == "head" and _current(connection) == head_revision():
+            return
     from alembic import command
 
     command.upgrade(alembic_config(connection), revision)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal, Protocol
@@ -284,14 +285,18 @@ class DailyRecService:
 
     # -- the job -----------------------------------------------------------------------------------
 
-    async def run_due(self, now: datetime) -> list[Outcome]:
-        """Post every server's daily rec that is due at `now`; one outcome per server acted on."""
+    async def run_due(self, now: datetime, owns: Callable[[int], bool] | None = None) -> list[Outcome]:
+        """Post every server's daily rec that is due at `now`; one outcome per server acted on.
+
+        `owns(guild_id)` narrows the servers to this process's shards; with several processes on
+        one database the day's claim still makes each post happen once.
+        """
         async with self.lib.sessions() as session:
             rows = (await session.scalars(select(DailyRecConfig).where(DailyRecConfig.enabled))).all()
             schedules = [Schedule.of(r) for r in rows]
         outcomes: list[Outcome] = []
         for schedule in schedules:
-            if not schedule.due(now):
+            if not schedule.due(now) or (owns is not None and not owns(schedule.guild_id)):
                 continue
             try:
                 outcome = await self._post(schedule, now, claim_day=True)

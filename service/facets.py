@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
+from db.backend import fetch_all
 from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
 from service.hits import cached_snapshot, features_sql
 from service.library import Library
@@ -141,18 +142,6 @@ def _codes(values: list[str]) -> np.ndarray:
     if not values:
         return np.zeros(0, dtype=np.int64)
     return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
-
-
-async def fetch_all(session: AsyncSession, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    """All rows of one SQL statement (`?` placeholders) as plain tuples. On SQLite the driver's own
-    fetch is used: SQLAlchemy's per-row processing doubles the cost of 500,000 rows."""
-    conn = await session.connection()
-    if conn.dialect.name == "sqlite":
-        raw = await conn.get_raw_connection()
-        driver = getattr(raw, "driver_connection", None)
-        if driver is not None and hasattr(driver, "execute_fetchall"):
-            return list(await driver.execute_fetchall(sql, params))
-    return list((await conn.exec_driver_sql(sql, params)).fetchall())
 
 
 async def _rows(session: AsyncSession, stmt: Any) -> list[Any]:

@@ -65,9 +65,9 @@ def features(source: str, mentions: int | None, words: int | None) -> bool:
 def features_sql() -> ColumnElement[bool]:
     """`features` as a SQL condition over `story_characters` joined to `stories`."""
     sc = StoryCharacter
-    needed = func.max(
-        MIN_MENTIONS, (func.coalesce(Story.words, 0) + WORDS_PER_MENTION - 1) / WORDS_PER_MENTION
-    )
+    # ceil(words / WORDS_PER_MENTION), at least MIN_MENTIONS; CASE, not SQLite's two-argument max()
+    per_words = (func.coalesce(Story.words, 0) + WORDS_PER_MENTION - 1) // WORDS_PER_MENTION
+    needed = case((per_words > MIN_MENTIONS, per_words), else_=MIN_MENTIONS)
     return or_(sc.source == "header", sc.mentions >= needed)
 
 

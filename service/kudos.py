@@ -11,9 +11,9 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.backend import insert_ignore
 from db.models import Kudos, Story, utcnow
 from service.library import Library
 from service.query import QueryError
@@ -58,11 +58,7 @@ async def toggle(lib: Library, member_id: int, story_id: int) -> KudosState:
         )
         given = not removed.rowcount  # type: ignore[attr-defined]
         if given:
-            await session.execute(
-                sqlite_insert(Kudos)
-                .values(member_id=member_id, story_id=story_id, at=utcnow())
-                .on_conflict_do_nothing()
-            )
+            await insert_ignore(session, Kudos, member_id=member_id, story_id=story_id, at=utcnow())
         total = await count_in(session, story_id)
     log.info(
         "kudos %s by %s for story %s (now %s)", "given" if given else "taken back", member_id, story_id, total

@@ -4,7 +4,7 @@ same stories everywhere.
 Owns how a `SearchQuery` becomes filters (names resolved by `service.query`, each filter a mask over
 the in-memory filter index `service.facets`, full text through `db.fts.fts_search`), the sorts,
 paging, age-gating counts and the "why is this empty" answer. It must not import Discord or build
-MATCH expressions itself (that is `db.fts`'s one job). The page's stories are read from SQL.
+full-text queries itself (that is `db.fts`'s one job). The page's stories are read from SQL.
 
 Characters match when the story's header names them, or its text names them often enough for its
 length (`service.hits.features`: a passing mention does not make a story "about" someone).
@@ -21,9 +21,9 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.fts import FTS_TABLE, fts_search, parse_text
+from db.fts import fts_search, match_ids, parse_text
 from db.keys import fold
-from service.facets import Facets, facets, fetch_all
+from service.facets import Facets, facets
 from service.hits import StoryHit, Vocabulary, load_hits, vocabulary
 from service.library import Library
 from service.names import name_key, resolve_name
@@ -146,15 +146,14 @@ async def _text_filter(session: AsyncSession, fx: Facets, text: str) -> Filter:
     parsed = parse_text(cleaned)
     if parsed is None:
         raise QueryError(f"There is nothing to search for in {cleaned!r}: use some words.")
-    expr = parsed.expression or parsed.exclude
     try:
-        rows = await fetch_all(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (expr,))
+        ids = await match_ids(session, cleaned)
     except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
         log.warning("full-text search failed for %r: %s", cleaned, exc)
         raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
-    at, live = fx.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
+    at, live = fx.locate(np.asarray(ids, dtype=np.int64))
     found = fx.mask(at[live])
-    if parsed.expression is None:  # only words to leave out
+    if parsed.expression is None:  # only words to leave out: `match_ids` gave the stories to drop
         return Filter("text", f"text {cleaned!r}", ~found)
     ranks = np.full(fx.size, np.inf)
     return Filter("text", f"text {cleaned!r}", found, ranks, cleaned)

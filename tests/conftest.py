@@ -1,5 +1,5 @@
-"""Shared test fixtures: real SQLite databases in temp folders, the bundled test archive, the shared
-corpus.
+"""Shared test fixtures: real SQLite databases in temp folders (and, for the database tests, real
+PostgreSQL databases too: see `tests/pg.py`), the bundled test archive, the shared corpus.
 
 Owns the small helpers every test file uses, and the one rule about `../shared`: only tests marked
 `@pytest.mark.corpus` (they read `../shared/corpus`) or `@pytest.mark.seeds` (`../shared/seeds`) may
@@ -66,6 +66,25 @@ def fill_corpus(stories: Path) -> None:
     shutil.copytree(CORPUS_DIR / "ao3-downloads", stories / "ao3", dirs_exist_ok=True)
 
 
+BACKENDS = ("sqlite", "postgresql")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """The database tests (modules in `tests.pg.DB_MODULES`) run once per backend."""
+    from tests.pg import DB_MODULES
+
+    if "db_backend" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
+        return
+    if metafunc.module.__name__.rsplit(".", 1)[-1] in DB_MODULES:
+        metafunc.parametrize("db_backend", BACKENDS)
+
+
+@pytest.fixture
+def db_backend() -> str:
+    """Which engine the test's Library uses (parametrised over both in the database test modules)."""
+    return "sqlite"
+
+
 def _build_now(tmp: Path, fill: Callable[[Path], object]) -> None:
     """Build an indexed archive in `tmp`, on a thread of its own: a session fixture may be first asked
     for from inside a running event loop (an async fixture), where `asyncio.run` cannot run."""
@@ -73,12 +92,15 @@ def _build_now(tmp: Path, fill: Callable[[Path], object]) -> None:
         pool.submit(asyncio.run, _build(tmp, fill)).result()
 
 
-async def _build(tmp: Path, fill: Callable[[Path], object]) -> None:
+async def _build(tmp: Path, fill: Callable[[Path], object], database_url: str | None = None) -> None:
     from service.indexer import index_directory
     from service.library import Library
 
     settings = make_settings(tmp)
-    fill(settings.stories_dir)
+    if database_url is None:
+        fill(settings.stories_dir)
+    else:  # a PostgreSQL build indexes the stories of an existing build
+        settings = settings.with_(database_url=database_url)
     lib = await Library.open(settings)
     try:
         report = await index_directory(lib)
@@ -127,12 +149,85 @@ async def _private_copy(built: Path, tmp_path: Path) -> AsyncIterator[object]:
         await lib.close()
 
 
+_PG_TEMPLATES: dict[str, str] = {}
+
+
+async def _pg_template(key: str, build: object) -> str:
+    """The name of a template database built once per run by `build(url)` (migrated, or indexed)."""
+    from sqlalchemy.engine import make_url
+
+    from tests.pg import create_database
+
+    if key not in _PG_TEMPLATES:
+        url = await create_database()
+        await build(url)  # type: ignore[operator]
+        _PG_TEMPLATES[key] = make_url(url).database or ""
+    return _PG_TEMPLATES[key]
+
+
+async def _migrate(url: str) -> None:
+    from db.engine import create_engine
+    from db.migrate import upgrade
+
+    engine = create_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+_PG_SCRATCH: list[str] = []
+
+
+def _forget_snapshots(lib: object) -> None:
+    """The scratch PostgreSQL database keeps its URL from test to test, and the service keeps its
+    snapshots per URL: forget the previous test's (SQLite tests get a new file, so a new URL)."""
+    from service import hits
+
+    forget = getattr(hits, "invalidate", None)
+    if forget is not None:
+        forget(lib)
+
+
 @pytest.fixture
-async def library(tmp_path: Path) -> AsyncIterator[object]:
-    """An empty, migrated Library over a fresh SQLite file."""
+async def test_database_url(db_backend: str, tmp_path: Path) -> str:
+    """A fresh, migrated, empty database for one test: a SQLite file in `tmp_path`, or this test
+    process's PostgreSQL scratch database (cloned once from a migrated template, emptied per test)."""
+    if db_backend == "sqlite":
+        return make_settings(tmp_path).database_url
+    from tests.pg import create_database, empty_database
+
+    if not _PG_SCRATCH:
+        _PG_SCRATCH.append(await create_database(template=await _pg_template("migrated", _migrate)))
+    else:
+        await empty_database(_PG_SCRATCH[0])
+    return _PG_SCRATCH[0]
+
+
+@pytest.fixture
+async def blank_database_url(db_backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A database with nothing in it yet (no migrations): a new SQLite file, or a new PostgreSQL
+    database dropped after the test."""
+    if db_backend == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'blank.sqlite'}"
+        return
+    from tests.pg import create_database, drop_database
+
+    url = await create_database()
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture
+async def library(test_database_url: str, tmp_path: Path, db_backend: str) -> AsyncIterator[object]:
+    """An empty, migrated Library over a fresh database (SQLite, or PostgreSQL in its variant)."""
     from service.library import Library
 
-    lib = await Library.open(make_settings(tmp_path))
+    lib = await Library.open(make_settings(tmp_path, database_url=test_database_url))
+    if db_backend == "postgresql":
+        _forget_snapshots(lib)
     try:
         yield lib
     finally:
@@ -140,10 +235,29 @@ async def library(tmp_path: Path) -> AsyncIterator[object]:
 
 
 @pytest.fixture
-async def archive_library(built_archive: Path, tmp_path: Path) -> AsyncIterator[object]:
-    """A Library over a private copy of the indexed test archive (tests may change it freely)."""
-    async for lib in _private_copy(built_archive, tmp_path):
+async def archive_library(built_archive: Path, tmp_path: Path, db_backend: str) -> AsyncIterator[object]:
+    """A Library over a private copy of the indexed test archive (tests may change it freely); in
+    the PostgreSQL variant the same stories, indexed once into a template database."""
+    from service.library import Library
+
+    shutil.copytree(built_archive, tmp_path, dirs_exist_ok=True)
+    settings = make_settings(tmp_path)
+    url = None
+    if db_backend == "postgresql":
+        from tests.pg import create_database, drop_database
+
+        async def build(target: str) -> None:
+            await _build(built_archive, lambda _stories: None, database_url=target)
+
+        url = await create_database(template=await _pg_template("archive", build))
+        settings = settings.with_(database_url=url)
+    lib = await Library.open(settings)
+    try:
         yield lib
+    finally:
+        await lib.close()
+        if url is not None:
+            await drop_database(url)
 
 
 @pytest.fixture(params=["test-archive", pytest.param("corpus", marks=pytest.mark.corpus)])

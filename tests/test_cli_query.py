@@ -34,7 +34,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def run(lib: Any, capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    db = lib.settings.database_url.split(":///", 1)[1]
+    url = lib.settings.database_url
+    db = url.split(":///", 1)[1] if url.startswith("sqlite") else url  # a bare file path, or a URL
     args = _parser().parse_args(["--db", db, "--roster", str(ROSTER_FILE), *argv])
     code = await args.handler(args)
     out, err = capsys.readouterr()

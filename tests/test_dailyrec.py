@@ -420,3 +420,22 @@ async def test_moving_to_a_zone_where_the_time_is_still_ahead_posts_there_today(
     )
     assert await svc.run_due(datetime(2026, 3, 8, 6, 59, 59, tzinfo=UTC)) == []
     assert len(await svc.run_due(datetime(2026, 3, 8, 7, 0, tzinfo=UTC))) == 1
+
+
+async def test_two_processes_ticking_together_post_once_a_day(library: Library) -> None:
+    """Two bot processes share one database (shards): the day's claim in the database, not a flag
+    in either process, makes exactly one of them post, however their ticks interleave."""
+    ids = await add_stories(library, ["general"] * 6)
+    other = await Library.open(library.settings, load_titles=False)  # the second process
+    try:
+        pubs = [FakePublisher(), FakePublisher()]
+        services = [await service(library, pubs[0], seed=1), await service(other, pubs[1], seed=2)]
+        await configure(services[0])
+        for offset in range(6):
+            moment = at(DAY1 + timedelta(days=offset), 9, 0, ss=1)
+            for _ in range(3):
+                await asyncio.gather(*(svc.run_due(moment) for svc in services))
+        posted = pubs[0].stories() + pubs[1].stories()
+        assert sorted(posted) == ids, "one post a day in all, each story once"
+    finally:
+        await other.close()

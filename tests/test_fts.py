@@ -1,8 +1,10 @@
-"""Full-text search: user text is escaped into safe MATCH expressions, ranking favours titles, and
-the FTS index follows story_texts through inserts, updates and deletes."""
+"""Full-text search: user text is escaped into safe MATCH expressions (SQLite) and tsqueries
+(PostgreSQL) that mean the same, ranking favours titles, and the index follows story_texts through
+inserts, updates and deletes. The async tests run once per backend."""
 
 from __future__ import annotations
 
+import random
 import sqlite3
 from collections.abc import Iterator
 from typing import Any
@@ -12,7 +14,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from db.fts import FTS_V1_DDL, MatchQuery, fts_search, parse_text, to_match_query
+from db.fts import (
+    FTS_V1_DDL,
+    MatchQuery,
+    check_index,
+    fts_search,
+    match_ids,
+    parse_text,
+    to_match_query,
+    to_tsquery_sql,
+)
 from db.models import Story, StoryText, utcnow
 
 SYNTAX = [
@@ -37,6 +48,44 @@ SYNTAX = [
 ]
 
 
+ROWS = [
+    (
+        1,
+        "Sunnydale Nights",
+        "Anya",
+        "A slayer story",
+        "angst, Buffy Summers",
+        "Buffy walked to the crypt alone.",
+    ),
+    (2, "Magic Box", "Tara", "", "fluff, Willow Rosenberg", "Willow and Tara opened the magic shop."),
+    (3, "Crypt Talk", "Spike", "", "Spike", "Not tonight, said Spike, and not tomorrow either."),
+    (4, "Café Noir", "Zoë", "", "", "The slayer's coffee was cold."),
+]
+
+MEANINGS = [
+    ('"magic shop"', {2}),
+    ('"shop magic"', set()),
+    ("crypt", {1, 3}),
+    ("crypt NOT spike", {1}),
+    ("tara OR spike", {2, 3}),
+    ("(tara OR spike) crypt", {3}),
+    ("slay*", {1, 4}),
+    ("not tonight", {3}),  # lowercase "not" is a word, not an operator
+    ("cafe zoe", {4}),  # diacritics fold away
+    ("title:crypt", {3}),  # a column filter searches that column
+    ("crypt -spike", {1}),
+    ('-"magic shop" tara OR spike', {3}),
+    ("author:tara", {2}),
+    ("tag:willow", {2}),
+    ("text:willow", {2}),
+    ("title:mag*", {2}),
+    ("tara OR spike NOT crypt", {2}),  # NOT binds tighter than OR
+    ("willow OR tara AND crypt", {2}),  # AND binds tighter than OR
+    ('"magic sh"*', {2}),  # a phrase whose last word is a prefix
+    ("slayer's", {4}),
+]
+
+
 @pytest.fixture(scope="module")
 def fts_db() -> Iterator[sqlite3.Connection]:
     """A plain SQLite connection holding story_texts and the real FTS DDL from the migration."""
@@ -46,20 +95,7 @@ def fts_db() -> Iterator[sqlite3.Connection]:
     )
     for statement in FTS_V1_DDL:
         conn.execute(statement)
-    rows = [
-        (
-            1,
-            "Sunnydale Nights",
-            "Anya",
-            "A slayer story",
-            "angst, Buffy Summers",
-            "Buffy walked to the crypt alone.",
-        ),
-        (2, "Magic Box", "Tara", "", "fluff, Willow Rosenberg", "Willow and Tara opened the magic shop."),
-        (3, "Crypt Talk", "Spike", "", "Spike", "Not tonight, said Spike, and not tomorrow either."),
-        (4, "Café Noir", "Zoë", "", "", "The slayer's coffee was cold."),
-    ]
-    conn.executemany("INSERT INTO story_texts VALUES (?, ?, ?, ?, ?, ?)", rows)
+    conn.executemany("INSERT INTO story_texts VALUES (?, ?, ?, ?, ?, ?)", ROWS)
     yield conn
     conn.close()
 
@@ -104,18 +140,59 @@ def test_to_match_query(user_text: str, expected: str | None) -> None:
 
 
 def test_escaped_queries_mean_what_the_user_typed(fts_db: sqlite3.Connection) -> None:
-    assert _ids(fts_db, '"magic shop"') == {2}
-    assert _ids(fts_db, '"shop magic"') == set()
-    assert _ids(fts_db, "crypt") == {1, 3}
-    assert _ids(fts_db, "crypt NOT spike") == {1}
-    assert _ids(fts_db, "tara OR spike") == {2, 3}
-    assert _ids(fts_db, "(tara OR spike) crypt") == {3}
-    assert _ids(fts_db, "slay*") == {1, 4}
-    assert _ids(fts_db, "not tonight") == {3}  # lowercase "not" is a word, not an operator
-    assert _ids(fts_db, "cafe zoe") == {4}  # diacritics fold away
-    assert _ids(fts_db, "title:crypt") == {3}  # a column filter searches that column
-    assert _ids(fts_db, "crypt -spike") == {1}
-    assert _ids(fts_db, '-"magic shop" tara OR spike') == {3}
+    for user_text, expected in MEANINGS:
+        assert _ids(fts_db, user_text) == expected, user_text
+
+
+async def _texts(library: Any) -> None:
+    async with library.transaction() as s:
+        for story_id, title, author, summary, tags, body in ROWS:
+            await _add(s, story_id, title, body, author=author, summary=summary, tags=tags)
+
+
+async def test_the_query_language_means_the_same_on_every_backend(library: Any) -> None:
+    await _texts(library)
+    async with library.sessions() as s:
+        for user_text, expected in MEANINGS:
+            assert set(await match_ids(s, user_text)) == expected, user_text
+            assert {sid for sid, _ in await fts_search(s, user_text)} == expected, user_text
+
+
+def test_tsquery_sql_binds_every_word() -> None:
+    user_text = "(willow OR tara*) NOT \"spike's crypt\" x');DROP TABLE stories;--"
+    rendered = to_tsquery_sql(user_text)
+    assert rendered is not None
+    sql, params = rendered
+    for word in ("willow", "tara", "spike", "DROP", "TABLE", "stories", "--", ";"):
+        assert word not in sql
+    assert sorted(params.values()) == sorted(
+        ["willow", "tara", "spike's crypt", "x'", ";DROP", "TABLE", "stories;--"]
+    )
+    assert to_tsquery_sql("?! ()") is None
+
+
+async def test_no_user_text_makes_a_search_raise(library: Any) -> None:
+    """The hypothesis test above, on whichever backend: random mixes of syntax never raise."""
+    await _texts(library)
+    rng = random.Random(17)
+    inputs = [
+        *(" ".join(rng.choices(SYNTAX, k=rng.randint(0, 20))) for _ in range(150)),
+        *("".join(rng.choices(SYNTAX, k=rng.randint(0, 20))) for _ in range(150)),
+        *("".join(chr(rng.randint(1, 0x2FFF)) for _ in range(rng.randint(0, 12))) for _ in range(100)),
+        "\\*",
+        "'*",
+        "\\'x*",
+        "a\\b*",
+        '"\\"*',
+        "x:*",
+        "':*'*",
+        "!!x*",
+        "&|*",
+    ]
+    async with library.sessions() as s:
+        for user_text in inputs:
+            await match_ids(s, user_text)
+            await fts_search(s, user_text, limit=5)
 
 
 def test_leaving_out_alone_is_the_exclude_part() -> None:
@@ -179,7 +256,7 @@ async def _add(session: Any, story_id: int, title: str, body: str, **text_fields
 
 
 async def _fts_ok(session: Any) -> None:
-    await session.execute(text("INSERT INTO story_fts(story_fts, rank) VALUES ('integrity-check', 1)"))
+    await check_index(session)
 
 
 async def test_bm25_ranks_title_above_body(library: Any) -> None:

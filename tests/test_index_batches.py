@@ -7,11 +7,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive.model import StoryMeta
 from archive.parse import parse_story
+from db.fts import check_index, match_ids
 from db.models import Story
 from db.store import write_story
 from db.writer import Writer
@@ -37,12 +38,8 @@ async def test_a_story_that_fails_inside_a_batch_fails_alone(library: Any) -> No
     assert all(isinstance(r, int) for i, r in enumerate(results) if i != 1)
     async with library.transaction() as session:
         paths = set(await session.scalars(select(Story.path)))
-        await session.execute(text("INSERT INTO story_fts(story_fts) VALUES ('integrity-check')"))
+        await check_index(session)
         body_word = re.findall(r"[A-Za-z]{4,}", metas[0].body)[0]  # a plain word, no quote marks
-        hits = (
-            await session.execute(
-                text("SELECT count(*) FROM story_fts WHERE story_fts MATCH :q"), {"q": f'"{body_word}"'}
-            )
-        ).scalar()
+        hits = len(await match_ids(session, f'"{body_word}"'))
     assert paths == {m.path for i, m in enumerate(metas) if i != 1}
     assert hits >= 1

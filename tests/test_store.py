@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from archive.model import JSON_KEYS, CharacterCount, Rating, Relationship, Series, StoryMeta
-from db.fts import fts_search
+from db.fts import check_index, fts_search
 from db.keys import fold
 from db.models import (
     Override,
@@ -226,7 +226,7 @@ async def test_delete_cascades_and_stored_files_skip_removed(library: Any) -> No
         orphans = await s.scalar(
             select(func.count()).select_from(StoryCharacter).where(StoryCharacter.story_id == gone.id)
         )
-        await s.execute(text("INSERT INTO story_fts(story_fts, rank) VALUES ('integrity-check', 1)"))
+        await check_index(s)
     assert files == {"keep.txt": (100, 1.0, SHA_A, keep.id)}
     assert orphans == 0
 

@@ -141,14 +141,17 @@ def bot_env(fake: FakeDiscord, tmp: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def bot_settings() -> dict[str, str]:
+def bot_settings() -> dict[str, object]:
     """Extra environment for the bot of one test module: override this fixture in the module
-    (e.g. `return {"ADDS_PER_DAY": "1"}`) to start its bot with other settings."""
+    (e.g. `return {"ADDS_PER_DAY": "1"}`) to start its bot with other settings. A value may be a
+    function of the started `FakeDiscord` (e.g. to name the shard its guild is on)."""
     return {}
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def e2e(tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, str]) -> AsyncIterator[E2E]:
+async def e2e(
+    tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, object]
+) -> AsyncIterator[E2E]:
     """The fake Discord and one bot process logged in to it, ready, with its commands synced."""
     tmp = tmp_path_factory.mktemp("e2e")
     _fill_stories(tmp / "stories")
@@ -158,7 +161,7 @@ async def e2e(tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, 
         str(LAUNCHER),
         str(fake.port),
         cwd=str(tmp),
-        env={**bot_env(fake, tmp), **bot_settings},
+        env={**bot_env(fake, tmp), **{k: v(fake) if callable(v) else v for k, v in bot_settings.items()}},
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,

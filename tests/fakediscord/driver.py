@@ -19,11 +19,14 @@ if TYPE_CHECKING:
 class Driver:
     """Mixed into `FakeDiscord`: the methods a test calls to act as a member of the guild."""
 
-    async def dispatch(self: FakeDiscord, event: str, data: dict[str, Any]) -> int:
-        """Send a gateway event to the bot; its sequence number."""
-        if self.session is None:
-            raise AssertionError("the bot is not connected to the fake gateway")
-        return await self.session.dispatch(event, data)
+    async def dispatch(
+        self: FakeDiscord, event: str, data: dict[str, Any], *, guild: str | None = None
+    ) -> int:
+        """Send a gateway event to the bot (to the shard `guild` is on); its sequence number."""
+        session = self.session_for(guild) if guild else self.session
+        if session is None:
+            raise AssertionError(f"the bot is not connected to the fake gateway (for guild {guild})")
+        return await session.dispatch(event, data)
 
     async def send_command(
         self: FakeDiscord,
@@ -32,16 +35,22 @@ class Driver:
         *,
         user: str = "alice",
         channel: str = "general",
+        guild: str | None = None,
         **options: Any,
     ) -> Sent:
         """A slash command as `user` types it in `channel`: `send_command("search", character="Willow")`;
         subcommands by path: `send_command("story add", file=fake.add_attachment(...))`. Options named
         like this method's own arguments go in `values`: `send_command("dailyrec set", {"channel": "recs"})`.
+        `guild` (an id; default the first guild) picks the server, and so the shard it arrives on.
         """
-        data = commands.build_data(
-            self._visible_commands(), path, {**(values or {}), **options}, self._resolve
-        )
-        return await self.send_interaction(2, data, user, channel)
+        self._guild_in_use = guild
+        try:
+            data = commands.build_data(
+                self._visible_commands(guild), path, {**(values or {}), **options}, self._resolve
+            )
+        finally:
+            self._guild_in_use = None
+        return await self.send_interaction(2, data, user, channel, guild=guild)
 
     async def send_autocomplete(
         self: FakeDiscord,
@@ -107,8 +116,10 @@ class Driver:
             5, {"custom_id": modal["custom_id"], "components": rows}, user, channel
         )
 
-    def _visible_commands(self: FakeDiscord) -> dict[str, dict[str, Any]]:
-        return {**self.commands.get(None, {}), **self.commands.get(self.guild_id, {})}
+    _guild_in_use: str | None = None
+
+    def _visible_commands(self: FakeDiscord, guild: str | None = None) -> dict[str, dict[str, Any]]:
+        return {**self.commands.get(None, {}), **self.commands.get(guild or self.guild_id, {})}
 
     def _resolve(self: FakeDiscord, kind: int, value: Any, resolved: dict[str, dict[str, Any]]) -> str:
         if kind == commands.ATTACHMENT:
@@ -116,7 +127,7 @@ class Driver:
             resolved.setdefault("attachments", {})[item["id"]] = item
             return item["id"]
         if kind == commands.CHANNEL:
-            channel = self.channels[value] if isinstance(value, str) else value
+            channel = self.channels_of(self._guild_in_use)[value] if isinstance(value, str) else value
             resolved.setdefault("channels", {})[channel["id"]] = {
                 **channel,
                 "permissions": str(self.app_permissions),
@@ -143,20 +154,22 @@ class Driver:
         channel: str = "general",
         *,
         message: dict[str, Any] | None = None,
+        guild: str | None = None,
     ) -> Sent:
-        """Any INTERACTION_CREATE (type `kind`, raw `data`) from `user` in `channel`, over the gateway."""
+        """Any INTERACTION_CREATE (type `kind`, raw `data`) from `user` in `channel` of `guild`
+        (default: the first guild), over the gateway connection of that guild's shard."""
         entry = self.members[user]
         payload = payloads.interaction(
             interaction_type=kind,
             data=data,
             application_id=self.app_id,
-            guild_id=self.guild_id,
-            channel=self.channels[channel],
+            guild_id=guild or self.guild_id,
+            channel=self.channels_of(guild)[channel],
             member_data={**entry["member"], "permissions": str(entry["permissions"])},
             app_permissions=self.app_permissions,
             message_data=message,
         )
         sent = Sent(fake=self, payload=payload, dispatched_at=self.clock())
         self.interactions[sent.token] = sent
-        await self.dispatch("INTERACTION_CREATE", payload)
+        await self.dispatch("INTERACTION_CREATE", payload, guild=guild or self.guild_id)
         return sent

@@ -1,7 +1,8 @@
 """The fake's gateway: one websocket per bot connection speaking Discord's gateway protocol (JSON,
 uncompressed text frames).
 
-Owns the handshake (HELLO -> IDENTIFY -> READY + GUILD_CREATE), heartbeats, RESUME, member chunk
+Owns the handshake (HELLO -> IDENTIFY -> READY + GUILD_CREATE for the guilds on the identified shard,
+`(guild_id >> 22) % shard_count`), heartbeats, RESUME, member chunk
 requests and numbered dispatches. It must not answer REST calls or know about interactions beyond
 sending the payload it is handed.
 """
@@ -33,6 +34,7 @@ class GatewaySession:
         self.seq = 0
         self.session_id = payloads.token()[-32:]
         self.identify: dict[str, Any] | None = None
+        self.shard: list[int] = [0, 1]
         self.received: list[dict[str, Any]] = []
         self._lock = asyncio.Lock()
 
@@ -68,6 +70,8 @@ async def handle(fake: FakeDiscord, request: web.Request) -> web.WebSocketRespon
     finally:
         if fake.session is session:
             fake.session = None
+        if fake.sessions.get(session.shard[0]) is session:
+            del fake.sessions[session.shard[0]]
     return ws
 
 
@@ -77,9 +81,15 @@ async def _on_frame(fake: FakeDiscord, session: GatewaySession, frame: dict[str,
         await session.send(11, None)
     elif op == 2:  # IDENTIFY
         session.identify = data
-        fake.session = session
-        await session.dispatch("READY", _ready(fake, session))
-        await session.dispatch("GUILD_CREATE", fake.guild_payload())
+        session.shard = list(data.get("shard") or [0, 1])
+        fake.shard_count = session.shard[1]
+        fake.sessions[session.shard[0]] = session
+        mine = [g for g in fake.guild_ids if fake.shard_of(g) == session.shard[0]]
+        if fake.session is None or fake.guild_id in mine:
+            fake.session = session
+        await session.dispatch("READY", _ready(fake, session, mine))
+        for guild_id in mine:  # a shard hears only of its own guilds
+            await session.dispatch("GUILD_CREATE", fake.guild_payload(guild_id))
         fake.ready.set()
     elif op == 6:  # RESUME
         session.session_id = data.get("session_id") or session.session_id
@@ -90,7 +100,7 @@ async def _on_frame(fake: FakeDiscord, session: GatewaySession, frame: dict[str,
     elif op == 8:  # REQUEST_GUILD_MEMBERS
         members = [m["member"] for m in fake.members.values()]
         chunk: dict[str, Any] = {
-            "guild_id": fake.guild_id,
+            "guild_id": data.get("guild_id") or fake.guild_id,
             "members": members,
             "chunk_index": 0,
             "chunk_count": 1,
@@ -102,14 +112,14 @@ async def _on_frame(fake: FakeDiscord, session: GatewaySession, frame: dict[str,
     # op 3 (presence) and op 4 (voice) need no answer.
 
 
-def _ready(fake: FakeDiscord, session: GatewaySession) -> dict[str, Any]:
+def _ready(fake: FakeDiscord, session: GatewaySession, guilds: list[str]) -> dict[str, Any]:
     return {
         "v": 10,
         "user": fake.bot_user,
-        "guilds": [{"id": fake.guild_id, "unavailable": True}],
+        "guilds": [{"id": guild_id, "unavailable": True} for guild_id in guilds],
         "session_id": session.session_id,
         "resume_gateway_url": fake.gateway_url,
-        "shard": [0, 1],
+        "shard": session.shard,
         "application": {"id": fake.app_id, "flags": 0},
         "private_channels": [],
         "relationships": [],

@@ -82,7 +82,7 @@ def _check_app(fake: FakeDiscord, app_id: str) -> Reply | None:
 async def commands_put(fake: FakeDiscord, rec: Recorded, app: str, guild: str | None = None) -> Reply:
     if bad := _check_app(fake, app):
         return bad
-    if guild is not None and guild != fake.guild_id:
+    if guild is not None and guild not in fake.guild_ids:
         return error(403, 50001, "Missing Access")
     body = rec.json if isinstance(rec.json, list) else []
     problems = [
@@ -264,13 +264,15 @@ async def channel_message(fake: FakeDiscord, rec: Recorded, channel: str, messag
 
 
 async def guild_get(fake: FakeDiscord, rec: Recorded, guild: str) -> Reply:
-    if guild != fake.guild_id:
+    if guild not in fake.guild_ids:
         return error(404, 10004, "Unknown Guild")
-    return 200, fake.guild_payload()
+    return 200, fake.guild_payload(guild)
 
 
 async def guild_channels(fake: FakeDiscord, rec: Recorded, guild: str) -> Reply:
-    return 200, list(fake.channels.values())
+    if guild not in fake.guild_ids:
+        return error(404, 10004, "Unknown Guild")
+    return 200, list(fake.channels_of(guild).values())
 
 
 async def guild_member(fake: FakeDiscord, rec: Recorded, guild: str, user: str) -> Reply:

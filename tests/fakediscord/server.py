@@ -78,9 +78,13 @@ def _json(status: int, body: Any) -> web.Response:
 
 class FakeDiscord(Driver):
     """One guild with channels `general`, `recs` (not NSFW) and `after-dark` (NSFW); members `alice`,
-    `bob` (plain members) and `mia` (role `Mods`, Manage Server); the bot's user and application."""
+    `bob` (plain members) and `mia` (role `Mods`, Manage Server); the bot's user and application.
+    With `guilds=N`, N guilds alike (each on its own shard when the bot runs N shards): a shard's
+    connection hears of its guilds only, and interactions reach the connection of their guild's shard."""
 
-    def __init__(self, *, callback_deadline: float = 3.0, bot_token: str = "fake-bot-token") -> None:
+    def __init__(
+        self, *, callback_deadline: float = 3.0, bot_token: str = "fake-bot-token", guilds: int = 1
+    ) -> None:
         self.bot_token = bot_token
         self.callback_deadline = callback_deadline
         self.clock: Callable[[], float] = time.monotonic
@@ -115,6 +119,26 @@ class FakeDiscord(Driver):
         bot_member = payloads.member(self.bot_user, [self.roles["bot"]["id"]])
         self.members["librarian"] = {"member": bot_member, "permissions": plain}
         self.app_permissions = plain
+        # More guilds (for sharded bots): the same channel names, roles and members, new ids. Guild n's
+        # id is the first's plus n milliseconds, so with `guilds` shards each guild is on its own shard.
+        self.other_guilds: dict[str, dict[str, Any]] = {}
+        for n in range(1, guilds):
+            gid = str(int(self.guild_id) + (n << 22))
+            self.other_guilds[gid] = {
+                "name": f"Sunnydale Library {n + 1}",
+                "roles": {
+                    **self.roles,
+                    "everyone": payloads.role(
+                        gid, "@everyone", permissions=payloads.VIEW_AND_SEND, position=0
+                    ),
+                },
+                "channels": {
+                    name: payloads.text_channel(payloads.snowflake(), gid, name, nsfw=c["nsfw"], position=i)
+                    for i, (name, c) in enumerate(self.channels.items())
+                },
+            }
+        self.sessions: dict[int, gateway.GatewaySession] = {}  # shard id -> its connection
+        self.shard_count = 1
         self.commands: dict[str | None, dict[str, dict[str, Any]]] = {}
         self.requests: list[Recorded] = []
         self.interactions: dict[str, Sent] = {}
@@ -156,8 +180,8 @@ class FakeDiscord(Driver):
         return self
 
     async def close(self) -> None:
-        if self.session is not None:
-            await self.session.ws.close()
+        for session in {id(s): s for s in [*self.sessions.values(), self.session] if s is not None}.values():
+            await session.ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -217,18 +241,41 @@ class FakeDiscord(Driver):
 
     # -- the world, as the handlers see it ---------------------------------------------------------
 
-    def guild_payload(self) -> dict[str, Any]:
+    @property
+    def guild_ids(self) -> list[str]:
+        """Every guild's id, the first (`guild_id`) first."""
+        return [self.guild_id, *self.other_guilds]
+
+    def channels_of(self, guild_id: str | None = None) -> dict[str, dict[str, Any]]:
+        """A guild's channels by name (default: the first guild's)."""
+        if guild_id is None or guild_id == self.guild_id:
+            return self.channels
+        return self.other_guilds[guild_id]["channels"]
+
+    def shard_of(self, guild_id: str) -> int:
+        """The shard Discord routes `guild_id` to: (guild_id >> 22) % shard_count."""
+        return (int(guild_id) >> 22) % max(1, self.shard_count)
+
+    def session_for(self, guild_id: str) -> gateway.GatewaySession | None:
+        """The connection of the shard `guild_id` is on (the only one for an unsharded bot)."""
+        return self.sessions.get(self.shard_of(guild_id), self.session if not self.sessions else None)
+
+    def guild_payload(self, guild_id: str | None = None) -> dict[str, Any]:
+        other = self.other_guilds.get(guild_id or self.guild_id)
+        roles = other["roles"] if other else self.roles
         return payloads.guild(
-            self.guild_id,
-            "Sunnydale Library",
+            guild_id or self.guild_id,
+            other["name"] if other else "Sunnydale Library",
             owner_id=self.owner["id"],
-            roles=list(self.roles.values()),
-            channels=list(self.channels.values()),
+            roles=list(roles.values()),
+            channels=list(self.channels_of(guild_id).values()),
             members=[m["member"] for m in self.members.values()],
         )
 
     def channel_by_id(self, channel_id: str) -> dict[str, Any] | None:
-        return next((c for c in self.channels.values() if c["id"] == channel_id), None)
+        return next(
+            (c for g in self.guild_ids for c in self.channels_of(g).values() if c["id"] == channel_id), None
+        )
 
     def new_message(
         self,
@@ -244,7 +291,7 @@ class FakeDiscord(Driver):
             channel_id,
             self.bot_user,
             body,
-            guild_id=self.guild_id,
+            guild_id=(self.channel_by_id(channel_id) or {}).get("guild_id", self.guild_id),
             application_id=self.app_id if interaction else None,
             webhook_id=self.app_id if interaction else None,
             flags=flags,
@@ -318,32 +365,37 @@ class FakeDiscord(Driver):
         await asyncio.wait_for(self.ready.wait(), timeout)
 
     async def wait_for_commands(
-        self, names: tuple[str, ...] = (), *, timeout: float = 30.0
+        self, names: tuple[str, ...] = (), *, timeout: float = 30.0, guild: str | None = None
     ) -> dict[str, Any]:
-        """The commands synced to the guild, once it holds at least `names`."""
+        """The commands synced to the guild (default: the first), once it holds at least `names`."""
+        guild = guild or self.guild_id
         await self.wait_for(
-            lambda: (
-                set(names) <= set(self.commands.get(self.guild_id, {})) and self.guild_id in self.commands
-            ),
+            lambda: set(names) <= set(self.commands.get(guild, {})) and guild in self.commands,
             timeout,
-            f"commands {names} synced to the test guild",
+            f"commands {names} synced to guild {guild}",
         )
-        return self.commands[self.guild_id]
+        return self.commands[guild]
 
     def errors(self) -> list[Recorded]:
         """Requests the fake refused (4xx/5xx): each one is something real Discord would refuse too."""
         return [r for r in self.requests if r.status >= 400]
 
-    def posts(self, channel: str) -> list[dict[str, Any]]:
-        """Bodies the bot posted to `channel` (name or id) with POST /channels/{id}/messages."""
-        channel_id = self.channels[channel]["id"] if channel in self.channels else channel
+    def posts(self, channel: str, *, guild: str | None = None) -> list[dict[str, Any]]:
+        """Bodies the bot posted to `channel` (name in `guild`, default the first, or id) with
+        POST /channels/{id}/messages."""
+        named = self.channels_of(guild)
+        channel_id = named[channel]["id"] if channel in named else channel
         return [
             r.json for r in self.requests if r.route == "channel_post" and r.path.split("/")[2] == channel_id
         ]
 
-    async def wait_for_post(self, channel: str, timeout: float = 10.0, *, since: int = 0) -> dict[str, Any]:
-        """The body of the next message the bot posts to `channel` (name or id) from request `since` on."""
-        channel_id = self.channels[channel]["id"] if channel in self.channels else channel
+    async def wait_for_post(
+        self, channel: str, timeout: float = 10.0, *, since: int = 0, guild: str | None = None
+    ) -> dict[str, Any]:
+        """The body of the next message the bot posts to `channel` (name in `guild`, default the
+        first, or id) from request `since` on."""
+        named = self.channels_of(guild)
+        channel_id = named[channel]["id"] if channel in named else channel
         rec = await self.wait_for_request(
             lambda r: r.route == "channel_post" and r.path.split("/")[2] == channel_id and r.status < 300,
             timeout,

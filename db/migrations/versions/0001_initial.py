@@ -1,4 +1,5 @@
-"""Initial schema: every table in db/models.py, plus (SQLite only) the FTS5 index over story_texts.
+"""Initial schema: every table in db/models.py, plus the full-text index over story_texts (FTS5 on
+SQLite, a generated tsvector column with a GIN index on PostgreSQL).
 
 Revision ID: 0001
 Revises:
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from db.fts import FTS_V1_DDL, FTS_V1_DROP
+from db.fts import FTS_V1_DDL, FTS_V1_DROP, PG_FTS_DROP, pg_fts_ddl
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -185,16 +186,22 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text, nullable=False),
         sa.Column("at", UTC_TS, nullable=False),
     )
-    if op.get_bind().dialect.name == "sqlite":
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
         for statement in FTS_V1_DDL:
             op.execute(statement)
-    # TODO(postgresql): a tsvector column + GIN index on story_texts instead of FTS5.
+    elif bind.dialect.name == "postgresql":
+        unaccent = bind.exec_driver_sql(
+            "SELECT count(*) FROM pg_available_extensions WHERE name = 'unaccent'"
+        ).scalar()
+        for statement in pg_fts_ddl(bool(unaccent)):
+            op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in FTS_V1_DROP:
-            op.execute(statement)
+    name = op.get_bind().dialect.name
+    for statement in {"sqlite": FTS_V1_DROP, "postgresql": PG_FTS_DROP}.get(name, ()):
+        op.execute(statement)
     for table in (
         "index_failures",
         "daily_rec",
