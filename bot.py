@@ -103,7 +103,7 @@ class Librarian(commands.Bot):
         if self.settings.index_on_start:
             self._spawn(self._index_on_start(), "start-up index")
         else:
-            self.index_done.set()
+            self._spawn(self._check_on_start(), "start-up check")
         self._spawn(self._announce_ready(), "ready announcement")
         if self.settings.test_guild_id:
             await self.sync_test_guild(self.settings.test_guild_id)
@@ -134,10 +134,12 @@ class Librarian(commands.Bot):
         log.info("synced %s commands to test guild %s", len(synced), guild_id)
 
     async def _index_on_start(self) -> None:
-        """Index new and changed files in `stories/` in the background, then build the archive's views."""
+        """Check the archive (repairing what a crash left), index new and changed files of the story
+        and uploads folders in the background, then build the archive's views."""
         try:
             from service.indexer import index_directory
 
+            await self._check_archive()  # mend what a crash left before indexing
             report = await index_directory(self.lib, background=True)
             log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             await self.lib.views.warm()  # every in-memory view now, not in the first member's command
@@ -147,6 +149,24 @@ class Librarian(commands.Bot):
             gc.freeze()
         except Exception:
             log.exception("the start-up index failed; serving the archive as it was")
+        finally:
+            self.index_done.set()
+
+    async def _check_archive(self) -> None:
+        """The start-up consistency check (`bot.py check --repair`); a failure is logged, not fatal."""
+        try:
+            from service.check import check_archive
+
+            checked = await check_archive(self.lib, repair=True)
+        except Exception:
+            log.exception("the start-up check failed; serving the archive as it is")
+            return
+        if checked.findings:
+            log.warning("start-up check:\n%s", checked.summary())
+
+    async def _check_on_start(self) -> None:
+        try:
+            await self._check_archive()
         finally:
             self.index_done.set()
 

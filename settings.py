@@ -80,6 +80,14 @@ def _path(env: dict[str, str], name: str, default: Path) -> Path:
     return path if path.is_absolute() else ROOT / path
 
 
+def _guild_ids(env: dict[str, str], name: str) -> frozenset[int]:
+    raw = env.get(name, "").replace(",", " ").split()
+    try:
+        return frozenset(int(part) for part in raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be server ids separated by commas, not {env[name]!r}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     """Every setting Librarian has, with its default. See `.env.example` for the words."""
@@ -88,6 +96,9 @@ class Settings:
     database_url: str = f"sqlite+aiosqlite:///{ROOT / 'data' / 'librarian.db'}"
     stories_dir: Path = ROOT / "stories"
     removed_dir: Path = ROOT / "data" / "removed"
+    uploads_dir: Path = ROOT / "data" / "uploads"
+    data_dir: Path = ROOT / "data"  # what the database, removed/ and uploads/ default to (DATA_DIR)
+    home_guild_ids: frozenset[int] = frozenset()  # the servers that may curate (empty: the only one)
     roster_file: Path = ROOT / "fandoms" / "buffyverse.yaml"
     test_guild_id: int | None = None
     mod_role: str | None = None
@@ -100,6 +111,7 @@ class Settings:
     fake_now_file: Path | None = None  # TEST HOOK: the bot's clock reads "now" from this file
     shard_count: int | None = None  # None: one process, Discord's recommended shards
     shard_ids: tuple[int, ...] | None = None  # the shards this process runs (None: all)
+    crash_at: str | None = None  # TEST HOOK: the process SIGKILLs itself at this named point
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -110,7 +122,10 @@ class Settings:
                 load_dotenv(ROOT / ".env", override=False)
             env = dict(os.environ)
         d = cls()  # every default is written once, on the fields above
-        database_url = env.get("DATABASE_URL", "").strip() or d.database_url
+        data_dir = _path(env, "DATA_DIR", d.data_dir)
+        moved = data_dir != d.data_dir  # DATA_DIR moves the three below unless each is pinned
+        default_db = f"sqlite+aiosqlite:///{data_dir / 'librarian.db'}" if moved else d.database_url
+        database_url = env.get("DATABASE_URL", "").strip() or default_db
         if database_url.startswith("sqlite") and ":///" in database_url:
             # Relative SQLite paths are relative to the project, not to the working directory.
             prefix, _, file = database_url.partition(":///")
@@ -122,7 +137,10 @@ class Settings:
             discord_token=env.get("DISCORD_TOKEN", "").strip() or d.discord_token,
             database_url=database_url,
             stories_dir=_path(env, "STORIES_DIR", d.stories_dir),
-            removed_dir=_path(env, "REMOVED_DIR", d.removed_dir),
+            removed_dir=_path(env, "REMOVED_DIR", data_dir / "removed" if moved else d.removed_dir),
+            uploads_dir=_path(env, "UPLOADS_DIR", data_dir / "uploads" if moved else d.uploads_dir),
+            data_dir=data_dir,
+            home_guild_ids=_guild_ids(env, "HOME_GUILD_IDS"),
             roster_file=_path(env, "ROSTER_FILE", d.roster_file),
             test_guild_id=_int(env, "TEST_GUILD_ID", d.test_guild_id, minimum=1),
             mod_role=env.get("MOD_ROLE", "").strip() or d.mod_role,
@@ -142,6 +160,7 @@ class Settings:
             fake_now_file=_path(env, "LIBRARIAN_FAKE_NOW_FILE", ROOT) if fake_now else d.fake_now_file,
             shard_count=shard_count,
             shard_ids=shard_ids,
+            crash_at=env.get("LIBRARIAN_CRASH_AT", "").strip() or d.crash_at,
         )
 
     def owns_guild(self, guild_id: int) -> bool:

@@ -71,6 +71,8 @@ async def run(settings: Settings, manifest: list[dict[str, Any]], *, smoke: bool
         "DATABASE_URL": settings.database_url,
         "STORIES_DIR": str(settings.stories_dir),
         "REMOVED_DIR": str(settings.removed_dir),
+        "UPLOADS_DIR": str(settings.uploads_dir),
+        "DATA_DIR": str(settings.data_dir),
         "ROSTER_FILE": str(settings.roster_file),
         "TEST_GUILD_ID": fake.guild_id,
         "MOD_ROLE": "Mods",

@@ -28,6 +28,8 @@ def settings_for(archive: Path, db: Path) -> Settings:
         database_url=f"sqlite+aiosqlite:///{db}",
         stories_dir=archive,
         removed_dir=db.parent / f"{db.stem}-removed",
+        uploads_dir=db.parent / f"{db.stem}-uploads",
+        data_dir=db.parent,
         roster_file=ROOT / "fandoms" / "buffyverse.yaml",
         index_on_start=True,
     )

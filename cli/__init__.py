@@ -1,5 +1,6 @@
 """The host's command line: `python bot.py <command> ...` (parse, index, search, title, excerpt, rec,
-similar, stats, add, remove, restore, history, sync, roster suggest, copy-archive, ...).
+similar, stats, add, remove, restore, history, check, backup, export, import, sync, roster suggest,
+copy-archive, ...).
 
 Owns argument parsing, the registry of command modules and the dispatch to them. It must not hold
 command logic, and it must stay cheap to import: `bot.py --help` and `bot.py parse` answer without
@@ -26,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "cli.index",
     "cli.query",
     "cli.curate",
+    "cli.data",
     "cli.sync",
     "cli.roster",
     "cli.taste",

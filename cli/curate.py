@@ -36,7 +36,8 @@ def register(subparsers: Any) -> None:
         "add",
         help="add story files to the archive (same checks as /story add)",
         description="Add story files (txt, md, html, epub; folders are read recursively). Each is "
-        "checked, previewed and saved under stories/uploads/ once you confirm (or with --yes).",
+        "checked, previewed and saved in the uploads folder (UPLOADS_DIR, default data/uploads/) once you "
+        "confirm (or with --yes).",
     )
     add.add_argument("files", nargs="+", metavar="FILE", help="story files or folders")
     add.add_argument("--title", help="the title to store (a correction kept through re-indexing)")

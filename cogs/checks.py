@@ -1,4 +1,5 @@
-"""Who may run the mods' commands (`/story …`, `/dailyrec set|off|now`): the one mod check.
+"""Who may run the mods' commands (`/story …`, `/dailyrec set|off|now`): the one mod check, and
+where curation may happen.
 
 Owns the rule (a member with the configured `MOD_ROLE`, by name or id, or the Manage Server
 permission; administrators have it too) and `@mod_only(what)`, the `app_commands.check` every mods'
@@ -8,6 +9,8 @@ error handler (`cogs.errors`) turns into a private, plain refusal. Checks run be
 `MOD_RULES` is where a further rule goes (e.g. curation only in the host's home guilds): each rule
 returns a refusal or None. `mod_autocomplete` answers mods only, so a member typing into a mods'
 option sees no titles. It must not query the archive or reply itself.
+`curation_refused` (in `CURATION_RULES`, which `/story` checks) applies the home-server rule
+(`service.curators`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import discord
 from discord import app_commands
 from discord.utils import escape_markdown
 
+from service.curators import curation_refusal
 from settings import Settings
 
 T = TypeVar("T")
@@ -55,21 +59,21 @@ MOD_RULES: list[Rule] = [_moderator]
 """Every rule a mods' command must pass, in order; the first refusal is what the member reads."""
 
 
-def refusal(interaction: discord.Interaction, what: str) -> str | None:
+def refusal(interaction: discord.Interaction, what: str, rules: list[Rule] | None = None) -> str | None:
     """Why this member may not run a mods' command (None: they may)."""
     settings: Settings = interaction.client.lib.settings  # type: ignore[attr-defined]
-    for rule in MOD_RULES:
+    for rule in MOD_RULES if rules is None else rules:
         reason = rule(interaction, settings, what)
         if reason is not None:
             return reason
     return None
 
 
-def mod_only(what: str = "change the archive") -> Callable[[T], T]:
-    """`@mod_only("post the daily rec")`: the command runs for mods only (see `MOD_RULES`)."""
+def mod_only(what: str = "change the archive", *, rules: list[Rule] | None = None) -> Callable[[T], T]:
+    """`@mod_only("post the daily rec")`: the command runs for mods only (`MOD_RULES`, or `rules`)."""
 
     async def predicate(interaction: discord.Interaction) -> bool:
-        reason = refusal(interaction, what)
+        reason = refusal(interaction, what, rules)
         if reason is not None:
             raise NotMod(reason)
         return True
@@ -84,9 +88,29 @@ def mod_autocomplete(inner: Autocomplete) -> Autocomplete:
     """`inner`, answering mods only: anyone else gets no choices (no titles leak to members)."""
 
     async def autocomplete(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[Any]]:
-        if refusal(interaction, "curate") is not None:
+        if refusal(interaction, "curate", CURATION_RULES) is not None:
             return []
         return await inner(interaction, current)
 
     autocomplete.__name__ = f"mods_{getattr(inner, '__name__', 'autocomplete')}"
     return autocomplete
+
+
+def curation_refused(interaction: discord.Interaction, settings: Settings) -> str | None:
+    """Why `/story …` may not change the shared archive from this server (None: it may)."""
+    guilds = getattr(interaction.client, "guilds", None)
+    count = len(guilds) if isinstance(guilds, list | tuple) else 1
+    return curation_refusal(settings, interaction.guild_id, count)
+
+
+def _home_server(interaction: discord.Interaction, settings: Settings, what: str) -> str | None:
+    return curation_refused(interaction, settings)
+
+
+CURATION_RULES: list[Rule] = [*MOD_RULES, _home_server]
+"""What `/story …` must pass: a mod, in a server that curates the shared archive."""
+
+
+def curator_only() -> Callable[[T], T]:
+    """`@curator_only()`: `/story …` runs for mods in a curating server only (`CURATION_RULES`)."""
+    return mod_only("change the archive", rules=CURATION_RULES)

@@ -21,7 +21,7 @@ from discord.utils import escape_markdown
 from archive.ratings import LEVEL_NAMES
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
-from cogs.checks import is_mod, mod_autocomplete, mod_only
+from cogs.checks import curator_only, is_mod, mod_autocomplete
 from cogs.embeds import LIST_COLOUR, card_embed, fit, shorten
 from cogs.errors import reply_ephemeral
 from cogs.transformers import (
@@ -106,7 +106,7 @@ class Curate(LibrarianCog):
     @app_commands.autocomplete(
         title=new_title_autocomplete, author=author_autocomplete, pairing=pairing_autocomplete
     )
-    @mod_only()
+    @curator_only()
     async def add(
         self,
         interaction: discord.Interaction,
@@ -174,7 +174,7 @@ class Curate(LibrarianCog):
     )
     @app_commands.choices(field=FIELD_CHOICES)
     @app_commands.autocomplete(story=any_title_autocomplete)
-    @mod_only()
+    @curator_only()
     async def edit(self, interaction: discord.Interaction, story: str, field: str, value: str) -> None:
         actor = self._actor(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -192,7 +192,7 @@ class Curate(LibrarianCog):
     )
     @app_commands.describe(story="The story (pick one from the list, or type its title)")
     @app_commands.autocomplete(story=any_title_autocomplete)
-    @mod_only()
+    @curator_only()
     async def reset(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -207,7 +207,7 @@ class Curate(LibrarianCog):
     @story.command(name="remove", description="Take a story out of the archive (its file is kept aside).")
     @app_commands.describe(story="The story (pick one from the list, or type its title)")
     @app_commands.autocomplete(story=any_title_autocomplete)
-    @mod_only()
+    @curator_only()
     async def remove(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
         card = await stories.story_card(self.lib, (await stories.resolve_story(self.lib, story)).id)
@@ -225,7 +225,7 @@ class Curate(LibrarianCog):
     @story.command(name="restore", description="Bring a removed story back into the archive.")
     @app_commands.describe(story="The removed story (pick one from the list, or type its title)")
     @app_commands.autocomplete(story=removed_autocomplete)
-    @mod_only()
+    @curator_only()
     async def restore(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
         await interaction.response.defer(ephemeral=True, thinking=True)
@@ -236,7 +236,7 @@ class Curate(LibrarianCog):
     @story.command(name="history", description="Who added, corrected, removed or restored what, and when.")
     @app_commands.describe(story="Only this story's history (default: the whole archive)")
     @app_commands.autocomplete(story=any_title_autocomplete)
-    @mod_only()
+    @curator_only()
     async def history(self, interaction: discord.Interaction, story: str | None = None) -> None:
         story_id = await curate.resolve_any(self.lib, story) if story else None
         records = await curate.history(self.lib, story_id)

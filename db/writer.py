@@ -2,7 +2,9 @@
 
 Owns the `Writer`: on SQLite it runs `fn(session, *args)` through a synchronous engine in one
 dedicated thread (one event-loop hop per transaction instead of one per statement); elsewhere it
-runs them through the async session factory. It knows nothing about files, parsing or what to
+runs them through the async session factory. Each transaction takes the write lock first and
+retries while another process holds it, and a batch pauses after committing so a waiting writer
+gets in (`db.retry`). It knows nothing about files, parsing or what to
 index (that is `service.indexer`), and never imports Discord.
 """
 
@@ -10,14 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import sessionmaker
 
+from db.crashpoint import crash_point
 from db.engine import create_sync_engine, sync_sqlite_url
+from db.retry import is_locked, retry_sync, yield_lock
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +33,11 @@ T = TypeVar("T")
 class Writer:
     """Runs `fn(session, *args)` in its own transaction, committed on success, rolled back on error."""
 
-    def __init__(self, database_url: str, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, database_url: str, sessions: async_sessionmaker[AsyncSession], *, crash_at: str | None = None
+    ) -> None:
         self._async_sessions = sessions
+        self._crash = SimpleNamespace(crash_at=crash_at)  # the LIBRARIAN_CRASH_AT test hook
         url = sync_sqlite_url(database_url)
         self._engine = create_sync_engine(url) if url else None
         self._sessions = sessionmaker(self._engine, expire_on_commit=False) if self._engine else None
@@ -36,8 +45,17 @@ class Writer:
 
     def _in_tx(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
         assert self._sessions is not None
-        with self._sessions.begin() as session:
-            return fn(session, *args)
+        sessions = self._sessions
+
+        def attempt() -> T:
+            with sessions.begin() as session:
+                session.connection()  # BEGIN IMMEDIATE: wait for another writer before any work
+                started = time.monotonic()
+                result = fn(session, *args)
+            yield_lock(time.monotonic() - started)
+            return result
+
+        return retry_sync(attempt, "an index write")
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
         """One transaction around `fn(session, *args)`, off the event loop where possible."""
@@ -48,15 +66,27 @@ class Writer:
 
     def _batch_in_tx(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
         assert self._sessions is not None
-        results: list[T | Exception] = []
-        with self._sessions.begin() as session:
-            for args in items:
-                try:
-                    with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
-                        results.append(fn(session, *args))
-                except Exception as exc:
-                    results.append(exc)
-        return results
+        sessions = self._sessions
+
+        def attempt() -> list[T | Exception]:
+            results: list[T | Exception] = []
+            with sessions.begin() as session:
+                session.connection()  # BEGIN IMMEDIATE: wait for another writer before any work
+                started = time.monotonic()
+                for args in items:
+                    try:
+                        with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
+                            results.append(fn(session, *args))
+                    except Exception as exc:
+                        if is_locked(exc):
+                            raise
+                        results.append(exc)
+                crash_point(self._crash, "index:mid-batch")
+            crash_point(self._crash, "index:after-batch")
+            yield_lock(time.monotonic() - started)  # a waiting writer (the CLI, a mod) gets in now
+            return results
+
+        return retry_sync(attempt, "an index batch")
 
     async def run_batch(self, fn: Callable[..., T], items: list[tuple[Any, ...]]) -> list[T | Exception]:
         """`fn(session, *args)` for each args in `items`, all in ONE transaction, each in its own

@@ -24,6 +24,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import StoryMeta
+from db.crashpoint import crash_point
+from db.files import free_story_path, home_of, story_file
 from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from db.overrides import apply_overrides
@@ -46,6 +48,7 @@ from service.uploads import (
     parse_upload,
     prepare_add,
     taken_paths,
+    write_new_file,
 )
 
 __all__ = [
@@ -121,19 +124,21 @@ async def _in_step(lib: Library) -> None:
 
 
 async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
-    """Save the confirmed upload under `stories/uploads/`, index it with its overrides, audit it."""
+    """Save the confirmed upload in the uploads folder (UPLOADS_DIR, never the tracked `stories/`),
+    index it with its overrides, audit it."""
     left, until = await adds_left(lib, actor)
     if not left:
         raise RateLimited(lib.settings.adds_per_day, until)
-    folder = lib.settings.stories_dir / UPLOAD_FOLDER
-    folder.mkdir(parents=True, exist_ok=True)
     async with lib.sessions() as session:
         await duplicate_of(session, upload.sha256, apply_overrides(upload.meta, upload.overrides, lib.roster))
         taken = await taken_paths(session, f"{UPLOAD_FOLDER}/")
-    file = free_path(folder, upload.name, taken, lib.settings.stories_dir)
-    with file.open("xb") as out:  # never overwrite: "x" fails if the name was taken meanwhile
-        out.write(upload.data)
-    path = file.relative_to(lib.settings.stories_dir).as_posix()
+    try:
+        path = free_story_path(lib.settings, f"{UPLOAD_FOLDER}/{upload.name}", taken)
+    except FileExistsError as exc:
+        raise CurateError(f"Too many files are called {upload.name!r} already.") from exc
+    file = home_of(lib.settings, path)
+    await asyncio.to_thread(write_new_file, file, upload.data)
+    crash_point(lib.settings, "add:after-write")
     try:
         async with lib.transaction() as session:
             story = await store_file(session, lib, upload.meta, path, file, upload.sha256)
@@ -147,6 +152,8 @@ async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
                 await session.flush()
                 story = await store_file(session, lib, upload.meta, path, file, upload.sha256)
             _audit(session, actor, "add", story.id, story.title, path=path, overrides=upload.overrides)
+            await session.flush()
+            crash_point(lib.settings, "add:before-commit")
     except BaseException:
         file.unlink(missing_ok=True)
         raise
@@ -165,7 +172,7 @@ async def _live(lib: Library, story_id: int) -> tuple[Story, StoryMeta, Path, st
         story = await session.get(Story, story_id)
     if story is None or story.removed_at is not None:
         raise CurateError(f"There is no story #{story_id} in the archive (removed stories: /story restore).")
-    file = lib.settings.stories_dir / story.path
+    file = story_file(lib.settings, story.path)
     try:
         data = await asyncio.to_thread(file.read_bytes)
     except OSError as exc:
@@ -224,7 +231,7 @@ async def remove_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
         story = await session.get(Story, story_id)
     if story is None or story.removed_at is not None:
         raise CurateError(f"Story #{story_id} is not in the archive (already removed?).")
-    src = lib.settings.stories_dir / story.path
+    src = story_file(lib.settings, story.path)
     attic = lib.settings.removed_dir
     dest = free_path(attic / PurePosixPath(story.path).parent, PurePosixPath(story.path).name)
     moved = src.exists()
@@ -236,8 +243,10 @@ async def remove_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             row.removed_path = dest.relative_to(attic).as_posix() if moved else None
             _audit(session, actor, "remove", story_id, row.title, path=story.path, moved_to=row.removed_path)
             await session.flush()
+            crash_point(lib.settings, "remove:before-move")
             if moved:
                 await asyncio.to_thread(move_file, src, dest)
+            crash_point(lib.settings, "remove:after-move")
     except BaseException:
         if moved and dest.exists() and not src.exists():
             move_file(dest, src)
@@ -264,10 +273,9 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
         raise CurateError(
             f"The file of “{story.title}” is no longer in the removed folder; it cannot be restored."
         )
-    root = lib.settings.stories_dir
     taken.discard(story.path)
-    dest = free_path((root / story.path).parent, PurePosixPath(story.path).name, taken, root)
-    path = dest.relative_to(root).as_posix()
+    path = free_story_path(lib.settings, story.path, taken)
+    dest = home_of(lib.settings, path)
     data = await asyncio.to_thread(src.read_bytes)
     meta = await asyncio.to_thread(parse_upload, lib, data, path)
     try:
@@ -279,6 +287,8 @@ async def restore_story(lib: Library, story_id: int, actor: Actor) -> StoryCard:
             await asyncio.to_thread(move_file, src, dest)
             stored = await store_file(session, lib, meta, path, dest, hashlib.sha256(data).hexdigest())
             _audit(session, actor, "restore", story_id, stored.title, path=path)
+            await session.flush()
+            crash_point(lib.settings, "restore:after-move")
     except BaseException:
         if dest.exists() and not src.exists():
             move_file(dest, src)

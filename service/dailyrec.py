@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.ratings import SAFE_LEVELS
+from db.crashpoint import crash_point
 from db.models import DailyRecConfig, RecHistory, Story
 from service import dailypick
 from service.dailytime import parse_post_time, parse_timezone, post_instant, utc_now, zone
@@ -341,6 +342,7 @@ class DailyRecService:
         if claim.story_id is None:
             log.warning("daily rec for guild %s: %s", guild, claim.empty_reason)
             return Outcome(guild, "empty", day=day, reason=claim.empty_reason)
+        crash_point(self.lib.settings, "dailyrec:after-claim")
         try:
             await self.publisher.publish(schedule, claim.story_id)
         except PublishError as exc:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, insert
 from sqlalchemy.orm import Session
 
+from db.files import UPLOAD_PREFIX, archive_roots
 from db.identity import (
     GonePlan,
     drop_files,
@@ -163,6 +164,25 @@ async def _remove_gone(
 # ---- the run -------------------------------------------------------------------------------------
 
 
+def _add_uploads(lib: Library, walked: Walk) -> None:
+    """A full run reads the uploads folder too (UPLOADS_DIR, in the data folder; its stories' paths
+    start `uploads/`, and a file there wins over `stories/uploads/` of an older install). When the
+    uploads folder cannot be read (not mounted), its stories are kept, never taken for gone."""
+    if len(archive_roots(lib.settings)) == 1:  # UPLOADS_DIR is the story folder's uploads/
+        return
+    folder = lib.settings.uploads_dir.resolve()
+    if not folder.is_dir():
+        walked.unlisted.append(UPLOAD_PREFIX)
+        return
+    found = walk(folder, folder)
+    ours = {UPLOAD_PREFIX + f.path for f in found.files}
+    walked.files = [f for f in walked.files if f.path not in ours]
+    walked.files += [Found(UPLOAD_PREFIX + f.path, f.file, f.size, f.mtime) for f in found.files]
+    walked.files.sort(key=lambda f: f.path)
+    walked.refused += [(UPLOAD_PREFIX + path, why) for path, why in found.refused]
+    walked.unlisted += [UPLOAD_PREFIX + p for p in found.unlisted]
+
+
 def _roots(lib: Library, directory: Path | None) -> tuple[Path, Path, str, bool]:
     """(folder to walk, the folder paths are relative to, path prefix of this run, whether it is
     the configured archive folder or inside it)."""
@@ -200,6 +220,8 @@ async def index_directory(
     if not folder.is_dir():  # never read a missing (unmounted?) folder as "every story was deleted"
         raise FileNotFoundError(f"the story folder {folder} does not exist")
     walked = await asyncio.to_thread(walk, folder, base, lib.settings.removed_dir.resolve())
+    if inside and prefix == "":
+        await asyncio.to_thread(_add_uploads, lib, walked)
     report.skipped += walked.refused
     async with lib.sessions() as session:
         stored = await stored_files(session)
@@ -210,7 +232,7 @@ async def index_directory(
     if background:
         sys.setswitchinterval(min(switch, BACKGROUND_SWITCH_INTERVAL))
     try:
-        async with Writer(lib.settings.database_url, lib.sessions) as writer:
+        async with Writer(lib.settings.database_url, lib.sessions, crash_at=lib.settings.crash_at) as writer:
             await _fingerprint_old_stories(writer)
             await store_all(lib, writer, jobs, report, background=background, progress=progress)
             if inside:

@@ -12,11 +12,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, AsyncSessionTransaction, async_sessionmaker
 
 from archive.roster import Roster
 from db.engine import create_engine, create_sessionmaker
 from db.migrate import upgrade
+from db.retry import begin_write, retry_async
 from service.titles import TitleIndex
 from service.views import ArchiveViews
 from settings import Settings
@@ -59,11 +60,33 @@ class Library:
         an index run, a curation). Other processes' changes are noticed without it."""
         await self.views.refresh(force=True)
 
+    async def _open_write(self) -> tuple[AsyncSession, AsyncSessionTransaction]:
+        session = self.sessions()
+        try:
+            tx = await session.begin()
+            await begin_write(session)  # SQLite: BEGIN IMMEDIATE waits here for another writer
+        except BaseException:
+            await session.close()
+            raise
+        return session, tx
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """A session with a transaction open: committed on success, rolled back on error."""
-        async with self.sessions() as session, session.begin():
+        """A session with a write transaction open: committed on success, rolled back on error.
+
+        The write lock is taken first (waiting, then retrying, while another process writes: see
+        `db.retry`), so the body never meets "database is locked" half-way.
+        """
+        session, tx = await retry_async(self._open_write, "a write")
+        try:
             yield session
+        except BaseException:
+            await tx.rollback()
+            raise
+        else:
+            await tx.commit()
+        finally:
+            await session.close()
 
     async def close(self) -> None:
         """Dispose of the engine (closes every pooled connection)."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import logging
+import os
 import re
 import shutil
 import unicodedata
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from archive.model import Series, StoryMeta
 from archive.parse import parse_story, unreadable_reason
 from archive.ratings import level_of
+from db.files import UPLOAD_FOLDER
 from db.keys import fold
 from db.models import AuditEntry, Story, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
@@ -38,8 +40,6 @@ from service.walk import STORY_SUFFIXES
 
 log = logging.getLogger(__name__)
 
-UPLOAD_FOLDER = "uploads"
-"""Where added stories go, inside the story folder."""
 ADD_WINDOW = timedelta(hours=24)
 MAX_NAME = 120
 _RESERVED = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(10)), *(f"lpt{n}" for n in range(10))}
@@ -130,6 +130,27 @@ def free_path(folder: Path, name: str, taken: set[str] | None = None, root: Path
         if not candidate.exists() and key not in (taken or set()):
             return candidate
     raise CurateError(f"Too many files are called {name!r} already.")
+
+
+def write_new_file(file: Path, data: bytes) -> None:
+    """Write `data` to `file`, which must not exist yet (FileExistsError), all or nothing: the bytes
+    go to a hidden `.<name>.part` first and are linked into place once complete (a crash leaves at
+    most the hidden part, which `bot.py check --repair` deletes)."""
+    file.parent.mkdir(parents=True, exist_ok=True)
+    part = file.with_name(f".{file.name}.part")
+    with part.open("wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    try:
+        os.link(part, file)  # never overwrite: fails if the name was taken meanwhile
+    except FileExistsError:
+        raise
+    except OSError:  # a file system without hard links: "x" still refuses to overwrite
+        with file.open("xb") as out:
+            out.write(data)
+    finally:
+        part.unlink(missing_ok=True)
 
 
 def move_file(src: Path, dest: Path) -> None:

@@ -46,12 +46,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 def make_settings(tmp: Path, **changes: object) -> Settings:
-    """Settings for a throwaway archive under `tmp`: its own SQLite file, stories and attic."""
+    """Settings for a throwaway archive under `tmp`: its own SQLite file, stories, uploads and attic."""
     (tmp / "stories").mkdir(parents=True, exist_ok=True)
     base = Settings(
         database_url=f"sqlite+aiosqlite:///{tmp / 'librarian.db'}",
         stories_dir=tmp / "stories",
         removed_dir=tmp / "removed",
+        uploads_dir=tmp / "uploads",
+        data_dir=tmp,
         roster_file=ROSTER_FILE,
     )
     return base.with_(**changes) if changes else base
@@ -106,6 +108,15 @@ async def _build(tmp: Path, fill: Callable[[Path], object], database_url: str | 
     finally:
         await lib.close()
     assert not report.failed, f"the archive under test has files that do not index: {report.failed}"
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test (and every bot.py it starts) gets its own DATA_DIR: no test reads or writes the
+    repo's data/ folder (a host's uploads there must not change what a test sees)."""
+    folder = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("DATA_DIR", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -44,6 +44,7 @@ def bot(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
     """`bot.py --db … --stories … ARGS` with `stdin` typed in, run by `cli.main` in this process."""
 
     async def run(tmp: Path, *args: str | Path, stdin: str = "") -> Done:
+        monkeypatch.setenv("DATA_DIR", str(tmp))
         monkeypatch.setenv("REMOVED_DIR", str(tmp / "removed"))
         monkeypatch.setenv("UPLOAD_MAX_BYTES", "200000")
         monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
@@ -82,7 +83,7 @@ async def test_bulk_add_with_yes_summarises_added_and_refused(
     assert "added: 3" in out and "refused: 2" in out
     assert "d-broken.epub: I could not read d-broken.epub as a story: not an EPUB" in out
     assert "e-candles-again.txt: That is the same file as “Candles for the Magic Box”" in out
-    uploads = sorted(p.name for p in (tmp_path / "stories" / "uploads").iterdir())
+    uploads = sorted(p.name for p in (tmp_path / "uploads").iterdir())
     assert uploads == ["a-book.epub", "b-kitchen.md", "c-candles.txt"]
     lib = await _open(tmp_path)
     try:
@@ -99,13 +100,10 @@ async def test_add_asks_before_saving(tmp_path: Path, incoming: Path, bot: Bot) 
     story = incoming / "c-candles.txt"
     declined = await bot(tmp_path, "add", story, stdin="n\n")
     assert declined.returncode == 1 and "Candles for the Magic Box" in declined.stdout
-    assert (
-        "not confirmed" in declined.stdout
-        and not (tmp_path / "stories" / "uploads" / "c-candles.txt").exists()
-    )
+    assert "not confirmed" in declined.stdout and not (tmp_path / "uploads" / "c-candles.txt").exists()
     accepted = await bot(tmp_path, "add", story, stdin="y\n")
     assert accepted.returncode == 0, accepted.stdout + accepted.stderr
-    assert "added: 1" in accepted.stdout and (tmp_path / "stories" / "uploads" / "c-candles.txt").exists()
+    assert "added: 1" in accepted.stdout and (tmp_path / "uploads" / "c-candles.txt").exists()
 
 
 async def test_add_options_are_kept_through_a_reindex(tmp_path: Path, incoming: Path, bot: Bot) -> None:
@@ -114,7 +112,7 @@ async def test_add_options_are_kept_through_a_reindex(tmp_path: Path, incoming: 
         "--rating", "NC-17", "--pairing", "Willow/Tara",
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
-    stored = tmp_path / "stories" / "uploads" / "c-candles.txt"
+    stored = tmp_path / "uploads" / "c-candles.txt"
     stored.write_text(STORY + "\nA new last line.\n", encoding="utf-8")
     index = await bot(tmp_path, "index", "--quiet")
     assert index.returncode == 0 and "updated: 1" in index.stdout, index.stdout
@@ -144,7 +142,7 @@ async def test_too_big_and_wrong_kind_are_refused_with_reasons(
 
 async def test_remove_restore_and_history(tmp_path: Path, incoming: Path, bot: Bot) -> None:
     assert (await bot(tmp_path, "add", incoming / "c-candles.txt", "--yes")).returncode == 0
-    file = tmp_path / "stories" / "uploads" / "c-candles.txt"
+    file = tmp_path / "uploads" / "c-candles.txt"
 
     kept = await bot(tmp_path, "remove", "candles magic box", stdin="no\n")
     assert kept.returncode == 1 and "nothing was removed" in kept.stdout and file.exists()

@@ -145,7 +145,7 @@ async def test_add_previews_then_confirm_saves_and_shows_the_card(cog: Curate) -
     assert "Added" in done["content"] and done["embed"].title == "Rain on the Bronze Roof"
     assert {getattr(b, "item", b).label for b in done["view"].children} >= {"Read", "More like this"}
     story_id = int(done["embed"].footer.text.split("#")[1].split()[0])
-    assert (cog.lib.settings.stories_dir / "uploads" / "rain.txt").read_bytes() == STORY.encode()
+    assert (cog.lib.settings.uploads_dir / "rain.txt").read_bytes() == STORY.encode()
     assert cog.lib.titles.title_of(story_id) == "Rain on the Bronze Roof"
     [entry] = await curate.history(cog.lib)
     assert (entry.action, entry.actor_id, entry.actor_name) == ("add", 1001, "Reader One")
@@ -160,7 +160,7 @@ async def test_cancel_or_no_answer_adds_nothing(cog: Curate, press: str | None) 
     file = attachment("rain.txt", STORY.encode())
     await answered(cog.add, cog, interaction, file=file, press=press)
     assert "nothing was added" in interaction.sent[-1]["content"]
-    assert await stories_count(cog.lib) == 0 and not (cog.lib.settings.stories_dir / "uploads").exists()
+    assert await stories_count(cog.lib) == 0 and not (cog.lib.settings.uploads_dir).exists()
     assert await curate.history(cog.lib) == []
 
 

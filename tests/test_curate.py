@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 
 from archive.parse import parse_story
+from db.files import story_file
 from db.keys import fold
 from db.models import AuditEntry, Override, Story, utcnow
 from service import curate
@@ -74,7 +75,7 @@ async def test_a_mod_adds_every_bundled_format_renamed(library: Library) -> None
         formats.add(sample.suffix.lower())
         assert card.title == expected.title and card.author == expected.author
         assert card.rating.level == expected.rating.level
-        stored = library.settings.stories_dir / card.path
+        stored = story_file(library.settings, card.path)
         assert card.path == f"uploads/{name}" and stored.read_bytes() == data
         assert card.id in await _titles_found(library, expected.title)
     assert formats >= {".txt", ".md", ".html", ".epub"}
@@ -123,14 +124,14 @@ async def test_the_preview_writes_nothing(library: Library) -> None:
     assert upload.card.title == "The Stacks After Midnight" and upload.card.rating.level == "mature"
     assert "Willow lifted the ledger" in upload.opening
     assert any("Tara" in r for r in upload.card.relationships)
-    assert not (library.settings.stories_dir / "uploads").exists()
+    assert not (library.settings.uploads_dir).exists()
     assert await _count(library) == 0 and await _count(library, AuditEntry) == 0
 
 
 async def test_options_become_overrides_that_survive_reindexing_and_file_edits(library: Library) -> None:
     options = {"title": "Midnight Shelving", "author": "Card Catalogue", "rating": "NC-17"}
     story_id = await _add(library, "stacks.txt", HANDMADE.encode(), relationships="Spike/Willow", **options)
-    file = library.settings.stories_dir / "uploads" / "stacks.txt"
+    file = library.settings.uploads_dir / "stacks.txt"
     file.write_text(HANDMADE.replace("Rating: PG-13", "Rating: G") + "\n\nOne more line.", encoding="utf-8")
     report = await index_directory(library)
     assert report.updated == ["uploads/stacks.txt"]
@@ -222,7 +223,7 @@ def test_safe_filename(given: str, safe: str) -> None:
 async def test_uploads_land_inside_the_folder_and_never_overwrite(library: Library) -> None:
     first = await _add(library, "../../../evil.txt", HANDMADE.encode())
     second = await _add(library, "..\\evil.txt", HANDMADE.replace("Stacks", "Racks").encode())
-    taken = library.settings.stories_dir / "uploads" / "evil-3.txt"
+    taken = library.settings.uploads_dir / "evil-3.txt"
     taken.write_text("not indexed yet", encoding="utf-8")  # a file on disk the index does not know
     third = await _add(library, "evil.txt", HANDMADE.replace("Stacks", "Tracks").encode())
     paths = [(await story_card(library, i)).path for i in (first, second, third)]
@@ -246,7 +247,7 @@ async def test_edits_survive_reindexing_and_reset_drops_them(library: Library) -
     assert story_id in await _titles_found(library, "Closing Time")
     assert story_id not in await _titles_found(library, "The Stacks After Midnight")
 
-    file = library.settings.stories_dir / card.path
+    file = story_file(library.settings, card.path)
     file.write_text(HANDMADE.replace("Rating: PG-13", "Rating: G") + " Later.", encoding="utf-8")
     assert (await index_directory(library)).updated == [card.path]
     again = await story_card(library, story_id)
@@ -282,7 +283,7 @@ async def test_a_refused_edit_changes_nothing(library: Library) -> None:
 async def test_remove_and_restore(library: Library) -> None:
     story_id = await _add(library, "stacks.txt", HANDMADE.encode(), summary="Kept through removal.")
     await curate.edit_story(library, story_id, "tags", "fluff, library", MOD)
-    file = library.settings.stories_dir / "uploads" / "stacks.txt"
+    file = library.settings.uploads_dir / "stacks.txt"
     assert [h.id for h in (await search(library, SearchQuery(text="ledger"))).hits] == [story_id]
 
     removed = await curate.remove_story(library, story_id, MOD)
@@ -311,7 +312,7 @@ async def test_remove_and_restore(library: Library) -> None:
 async def test_restore_does_not_overwrite_a_newer_file(library: Library) -> None:
     story_id = await _add(library, "stacks.txt", HANDMADE.encode())
     await curate.remove_story(library, story_id, MOD)
-    newcomer = library.settings.stories_dir / "uploads" / "stacks.txt"
+    newcomer = library.settings.uploads_dir / "stacks.txt"
     newcomer.write_text("Someone else's story. " * 20, encoding="utf-8")
     card = await curate.restore_story(library, story_id, MOD)
     assert card.path == "uploads/stacks-2.txt"
@@ -363,7 +364,7 @@ async def test_adds_are_limited_per_member_per_day(tmp_path: Path) -> None:
         with pytest.raises(RateLimited) as refused:
             await curate.commit_add(lib, upload, MOD)
         assert refused.value.until == until
-        assert not (lib.settings.stories_dir / "uploads" / "c.txt").exists()
+        assert not (lib.settings.uploads_dir / "c.txt").exists()
         assert (await curate.adds_left(lib, OTHER))[0] == 2
         await curate.commit_add(lib, upload, Actor.cli())  # the host is not limited
         assert (await curate.history(lib))[0].actor_name.startswith("cli:")

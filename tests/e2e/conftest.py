@@ -106,6 +106,7 @@ class E2E:
     fake: FakeDiscord
     bot: BotProcess
     stories: Path
+    uploads: Path
     checked: int = 0  # bot output lines already checked for problems by a test
 
     def refused(self, since: int = 0) -> list[Recorded]:
@@ -128,6 +129,8 @@ def bot_env(fake: FakeDiscord, tmp: Path) -> dict[str, str]:
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'librarian.db'}",
         "STORIES_DIR": str(tmp / "stories"),
         "REMOVED_DIR": str(tmp / "removed"),
+        "UPLOADS_DIR": str(tmp / "uploads"),
+        "DATA_DIR": str(tmp),
         "ROSTER_FILE": str(ROSTER_FILE),
         "TEST_GUILD_ID": fake.guild_id,
         "MOD_ROLE": "Mods",
@@ -173,7 +176,7 @@ async def e2e(
         assert not starting, "the bot logged problems while starting:\n" + "\n".join(
             bot.lines[first : first + 40]
         )
-        env = E2E(fake=fake, bot=bot, stories=tmp / "stories")
+        env = E2E(fake=fake, bot=bot, stories=tmp / "stories", uploads=tmp / "uploads")
         yield env
     finally:
         code = await bot.stop()

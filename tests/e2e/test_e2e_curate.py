@@ -58,7 +58,7 @@ async def test_a_member_is_refused_and_the_file_is_never_fetched(e2e: E2E) -> No
     reply = await sent.reply()
     assert reply["flags"] & EPHEMERAL and "Only moderators" in reply["content"]
     assert not any(r.route == "attachment" and upload["id"] in r.path for r in fake.requests)
-    assert not (e2e.stories / "uploads").exists()
+    assert not (e2e.uploads).exists()
 
 
 async def test_a_mod_adds_an_attachment_and_fic_finds_it(e2e: E2E) -> None:
@@ -67,13 +67,13 @@ async def test_a_mod_adds_an_attachment_and_fic_finds_it(e2e: E2E) -> None:
     sent = await fake.send_command("story add", file=upload, user="mia", rating="Teen And Up Audiences")
     preview = await sent.reply()
     assert TITLE in text(preview) and "Confirm" in str(preview.get("components"))
-    assert "nothing is saved" in text(preview) and not (e2e.stories / "uploads").exists()
+    assert "nothing is saved" in text(preview) and not (e2e.uploads).exists()
     await confirm(e2e, sent)
     done = await added_reply(sent, "Added")
     assert embeds(done)[0]["title"] == TITLE
     assert button(done, "Read") and button(done, "More like this")
     assert_safe(sent)
-    assert (e2e.stories / "uploads" / "room 113.txt").read_text(encoding="utf-8") == UPLOAD
+    assert (e2e.uploads / "room 113.txt").read_text(encoding="utf-8") == UPLOAD
     card = embeds(await fic(e2e, "overdue books room"))[0]
     assert card["title"] == TITLE and "Teen" in text({"embeds": [card]})
 
@@ -94,7 +94,7 @@ async def test_remove_and_restore_then_history(e2e: E2E) -> None:
     sent = await fake.send_command("story remove", story=TITLE, user="mia")
     await confirm(e2e, sent)
     await added_reply(sent, "Removed")
-    assert not (e2e.stories / "uploads" / "room 113.txt").exists()
+    assert not (e2e.uploads / "room 113.txt").exists()
     gone = await fic(e2e, TITLE)
     assert not embeds(gone) or embeds(gone)[0]["title"] != TITLE
 
