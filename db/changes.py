@@ -27,6 +27,24 @@ CHANGES_V1_DDL: tuple[str, ...] = (
 )
 """The SQLite statements migration 0004 runs (frozen: a later change needs a new migration)."""
 
+CHANGES_V1_PG_DDL: tuple[str, ...] = (
+    "INSERT INTO archive_changes (id, changes) VALUES (1, 0)",
+    "CREATE FUNCTION archive_changed() RETURNS trigger LANGUAGE plpgsql AS "
+    f"$$ BEGIN {_BUMP} RETURN NULL; END $$",
+    *(
+        f"CREATE TRIGGER {name}_changed AFTER INSERT OR UPDATE OR DELETE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION archive_changed()"
+        for name, table in _WATCHED
+    ),
+)
+"""The PostgreSQL twin of `CHANGES_V1_DDL`: one statement-level trigger per watched table (the
+counter only has to move, not count rows), so another process's writes reach the views there too."""
+
+CHANGES_V1_PG_DROP: tuple[str, ...] = (
+    *(f"DROP TRIGGER IF EXISTS {name}_changed ON {table}" for name, table in _WATCHED),
+    "DROP FUNCTION IF EXISTS archive_changed()",
+)
+
 CHANGES_V1_DROP: tuple[str, ...] = tuple(
     f"DROP TRIGGER IF EXISTS {name}_changed_{suffix}" for name, _ in _WATCHED for suffix in ("ai", "au", "ad")
 )

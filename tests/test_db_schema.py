@@ -146,12 +146,12 @@ async def test_sessions_keep_objects_readable_after_commit(tmp_path: Path) -> No
         await engine.dispose()
 
 
-async def test_the_change_counter_moves_with_every_write_and_only_then(tmp_path: Path) -> None:
+async def test_the_change_counter_moves_with_every_write_and_only_then(blank_database_url: str) -> None:
     from sqlalchemy import update
 
     from db.changes import change_count
 
-    engine = create_engine(_url(tmp_path / "db.sqlite"))
+    engine = create_engine(blank_database_url)
     sessions = create_sessionmaker(engine)
     try:
         await upgrade(engine)

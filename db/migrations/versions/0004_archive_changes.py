@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from db.changes import CHANGES_V1_DDL, CHANGES_V1_DROP
+from db.changes import CHANGES_V1_DDL, CHANGES_V1_DROP, CHANGES_V1_PG_DDL, CHANGES_V1_PG_DROP
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -28,15 +28,13 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("changes", sa.BigInteger, nullable=False),
     )
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in CHANGES_V1_DDL:
-            op.execute(statement)
-    else:
-        op.execute(CHANGES_V1_DDL[0])
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in CHANGES_V1_DDL if sqlite else CHANGES_V1_PG_DDL:
+        op.execute(statement)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        for statement in CHANGES_V1_DROP:
-            op.execute(statement)
+    sqlite = op.get_bind().dialect.name == "sqlite"
+    for statement in CHANGES_V1_DROP if sqlite else CHANGES_V1_PG_DROP:
+        op.execute(statement)
     op.drop_table("archive_changes")
