@@ -505,8 +505,5 @@ async def import_archive(lib: Library, data: dict[str, Any]) -> ImportReport:
         report.notes.append(f"section {name!r} is not known to this Librarian; left out")
     for story_id in sorted(run.restamp):
         await _restamp(lib, story_id)
-    await lib.reload_titles()
-    from service.hits import invalidate
-
-    invalidate(lib)
+    await lib.refresh()
     return report

@@ -31,7 +31,6 @@ from sqlalchemy import select, text
 from db.files import UPLOAD_PREFIX, home_of, story_file
 from db.fts import FTS_TABLE
 from db.models import AuditEntry, Story
-from service.hits import invalidate
 from service.indexer import store_file
 from service.library import Library
 from service.uploads import CurateError, move_file, parse_upload
@@ -249,8 +248,7 @@ async def check_archive(lib: Library, *, repair: bool = False) -> CheckReport:
     await _files_and_rows(lib, report, repair)
     await _uploads(lib, report, repair)
     if any(f.repaired for f in report.findings):
-        await lib.reload_titles()
-        invalidate(lib)
+        await lib.refresh()
     for finding in report.findings:
         log.warning("check: %s", finding.line())
     return report
