@@ -17,12 +17,13 @@ import pytest
 from sqlalchemy import func, select
 
 from db.models import AuditEntry, Override, Story, StoryFile
+from service.archive_stats import stats
 from service.curate import Actor, edit_story, history
 from service.indexer import index_directory
 from service.indexreport import removal_limit
 from service.recs import similar
 from service.search import SearchQuery, search
-from service.stories import find_title, stats
+from service.stories import find_title
 from tests.conftest import CORPUS_DIR
 
 WORDS = [
