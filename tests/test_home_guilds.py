@@ -27,15 +27,16 @@ from tests.test_dailyrec import FakePublisher
 HOME, OTHER = 42, 4343
 
 
-def in_guilds(count: int) -> MagicMock:
-    """A bot (client) that is in `count` servers."""
+def in_guilds(count: int, lib: Library) -> MagicMock:
+    """A bot (client) holding `lib` that is in `count` servers."""
     client = MagicMock(spec=discord.Client)
     client.guilds = [MagicMock(spec=discord.Guild, id=HOME + n) for n in range(count)]
+    client.lib = lib
     return client
 
 
-def mod_in(guild_id: int, guilds: int) -> MagicMock:
-    interaction = member(mod=True, client=in_guilds(guilds))
+def mod_in(guild_id: int, guilds: int, lib: Library) -> MagicMock:
+    interaction = member(mod=True, client=in_guilds(guilds, lib))
     interaction.guild_id = guild_id
     return interaction
 
@@ -75,7 +76,7 @@ async def test_a_second_servers_admin_cannot_remove_or_edit_the_shared_archive(t
             (cog.history, {}),
         ]
         for command, kwargs in calls:
-            interaction = mod_in(OTHER, guilds=2)
+            interaction = mod_in(OTHER, guilds=2, lib=lib)
             await answered(command, cog, interaction, press="confirm", **kwargs)
             [reply] = interaction.sent
             assert reply["ephemeral"] is True and f"HOME_GUILD_IDS={OTHER}" in reply["content"]
@@ -90,15 +91,15 @@ async def test_named_home_servers_curate_and_the_others_are_told(tmp_path: Path)
     cog, story_id = await _cog(tmp_path, home_guild_ids=frozenset({HOME}))
     lib = cog.lib
     try:
-        away = mod_in(OTHER, guilds=2)
+        away = mod_in(OTHER, guilds=2, lib=lib)
         await run(cog.edit, cog, away, story=str(story_id), field="author", value="Away Mod")
         assert "does not curate" in away.sent[-1]["content"]
 
-        home = mod_in(HOME, guilds=2)
+        home = mod_in(HOME, guilds=2, lib=lib)
         await run(cog.edit, cog, home, story=str(story_id), field="author", value="Home Mod")
         assert (await story_card(lib, story_id)).author == "Home Mod"
 
-        only = mod_in(OTHER, guilds=1)  # named homes rule even when the bot is in one server
+        only = mod_in(OTHER, guilds=1, lib=lib)  # named homes rule even when the bot is in one server
         await run(cog.remove, cog, only, story=str(story_id))
         assert "does not curate" in only.sent[-1]["content"]
         assert (await story_card(lib, story_id)).author == "Home Mod"
@@ -111,7 +112,7 @@ async def test_dailyrec_stays_per_server(tmp_path: Path, homes: frozenset[int]) 
     lib = await Library.open(make_settings(tmp_path, home_guild_ids=homes))
     try:
         cog = DailyRec(make_bot(lib), publisher=FakePublisher())
-        interaction = mod_in(OTHER, guilds=2)
+        interaction = mod_in(OTHER, guilds=2, lib=lib)
         await cog.set_.callback(cog, interaction, target(), time="09:00", timezone="UTC")
         schedule = await cog.service.schedule(OTHER)
         assert schedule is not None and schedule.channel_id == 555, interaction.sent
