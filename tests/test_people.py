@@ -175,7 +175,8 @@ async def test_what_is_learned_follows_the_archive(people_lib: Any) -> None:
 async def test_autocomplete_offers_the_person_a_short_form_means(people_lib: Any) -> None:
     from service.choices import character_choices, pairing_choices
 
-    assert [value for _shown, value in await character_choices(people_lib, "Twelve")][0] == "Twelfth Doctor"
+    first = await character_choices(people_lib, "Twelve")
+    assert first[0][1] == "Twelfth Doctor"
     assert "Clara Oswald" in [value for _shown, value in await character_choices(people_lib, "Clar")]
     pairs = [value for _shown, value in await pairing_choices(people_lib, "Twelve/Clara")]
     assert pairs[0] == "Clara Oswald/Twelfth Doctor"
