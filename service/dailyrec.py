@@ -84,6 +84,7 @@ class _Claim:
     cycle: int
     day: str | None  # the local date claimed (None for `/dailyrec now`)
     empty_reason: str | None = None
+    reason: str | None = None  # why this story was picked (the post says it)
 
 
 class DailyRecService:
@@ -253,7 +254,7 @@ class DailyRecService:
             return Outcome(guild, "empty", day=day, reason=claim.empty_reason)
         crash_point(self.lib.settings, "dailyrec:after-claim")
         try:
-            await self.publisher.publish(schedule, claim.story_id)
+            await self.publisher.publish(schedule, claim.story_id, claim.reason)
         except PublishError as exc:
             await self._release(claim, disable_reason=exc.reason if exc.permanent else None)
             if exc.permanent:
@@ -300,12 +301,12 @@ class DailyRecService:
                 remaining = sorted(set(eligible) - {before.last_story_id}) or sorted(eligible)
                 log.info("daily rec for guild %s starts cycle %s", guild, cycle)
             pick = await dailypick.choose(session, remaining, self.rng)
-            history = RecHistory(place=place(guild), story_id=pick, kind=KIND, cycle=cycle, at=now)
+            history = RecHistory(place=place(guild), story_id=pick.story_id, kind=KIND, cycle=cycle, at=now)
             session.add(history)
             row.cycle = cycle
-            row.last_story_id = pick
+            row.last_story_id = pick.story_id
             await session.flush()
-            return _Claim(before, pick, history.id, cycle, day)
+            return _Claim(before, pick.story_id, history.id, cycle, day, reason=pick.reason)
 
     async def _release(self, claim: _Claim, *, disable_reason: str | None = None) -> None:
         """Undo a claim whose post did not go out (and disable the schedule when it never can)."""
