@@ -12,6 +12,7 @@ data out: no I/O, no database, no Discord.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -252,6 +253,18 @@ def learn_people(fandom: str, written: dict[str, int], fixed: Iterable[str] = ()
         return best[0]
 
     full = {k for k in spellings if len(_words(k)) >= 2}
+    by_word: dict[str, set[str]] = defaultdict(set)  # a word of a full name -> the full names
+    by_number: dict[int, set[str]] = defaultdict(set)  # `Twelfth` of `Twelfth Doctor` -> 12 -> it
+    by_initials: dict[str, set[str]] = defaultdict(set)
+    for f in full:
+        for word in _words(f):
+            by_word[word].add(f)
+            number = number_from_text(word)
+            if number is not None:
+                by_number[number].add(f)
+        by_initials[_initials(f)].add(f)
+    numbered = {f for fs in by_number.values() for f in fs}
+    firsts = sorted((_words(k)[0], k) for k in spellings if _words(k))
     canon: dict[str, str] = {k: k for k in full}
     for key in sorted(set(spellings) - full):
         if key in fixed_keys or not _words(key):
@@ -260,17 +273,23 @@ def learn_people(fandom: str, written: dict[str, int], fixed: Iterable[str] = ()
         if any(_fold(s).startswith("the ") for s in spellings[key]):
             continue  # `The Doctor`, `the Master`: a title, not a short name of one person
         short = _words(key)[0]
-        owners = {f for f in full if _short_of(short, " ".join(_words(f)))}
-        if number_from_text(short) is None:  # `Doctor` is no one Doctor: only `Twelve` is the Twelfth
-            owners = {f for f in owners if not any(number_from_text(w) is not None for w in _words(f))}
+        number = number_from_text(short)
+        if number is None:  # `Doctor` is no one Doctor: only `Twelve` is the Twelfth
+            owners = by_word.get(short, set()) - numbered
+        else:
+            owners = by_word.get(short, set()) | by_number.get(number, set())
         if not owners and caps and len(short) >= 2:
-            owners = {f for f in full if _initials(f) == short.upper()}
+            owners = set(by_initials.get(short.upper(), set()))
         if not owners and len(short) >= 3 and not caps:  # `Cas` for Castiel: a given name cut short
-            firsts = {k: _words(k)[0] for k in spellings if k != key and _words(k)}
-            owners = {k for k, first in firsts.items() if first.startswith(short) and first != short}
-            if len({firsts[k] for k in owners}) != 1:
-                owners = set()
-            owners = {max(owners, key=lambda k: (len(_words(k)), k))} if owners else set()
+            at = bisect_left(firsts, (short, ""))
+            longer: dict[str, set[str]] = defaultdict(set)
+            while at < len(firsts) and firsts[at][0].startswith(short):
+                if firsts[at][0] != short:
+                    longer[firsts[at][0]].add(firsts[at][1])
+                at += 1
+            if len(longer) == 1:
+                found = next(iter(longer.values()))
+                owners = {max(found, key=lambda k: (len(_words(k)), k))}
         if len(owners) == 1:
             canon[key] = next(iter(owners))
     people: Counter[str] = Counter()
@@ -288,3 +307,30 @@ def learn_people(fandom: str, written: dict[str, int], fixed: Iterable[str] = ()
         for spelling in spellings[key]:
             names[spelling] = spelling
     return FandomPeople(fandom, names, dict(people))
+
+
+def roster_data(people: FandomPeople, min_stories: int = 1) -> dict[str, Any]:
+    """The mapping `Roster.from_dict` reads for one fandom's learned people, so their names are
+    counted in story text like a roster's: each person written in capitals (and in at least
+    `min_stories` stories) with the spellings of theirs that read as a name in prose (a capital,
+    three letters or more); capital initials (`SS`) only in headers; a spelling two people share
+    left out."""
+    owners: dict[str, set[str]] = defaultdict(set)
+    for written, person in people.names.items():
+        owners[_fold(written)].add(person)
+    characters: dict[str, dict[str, list[str]]] = {}
+    for person, n in sorted(people.people.items(), key=lambda kv: (-kv[1], kv[0])):
+        if n < min_stories or not person[:1].isupper() or len(owners[_fold(person)]) > 1:
+            continue
+        aliases: list[str] = []
+        header_only: list[str] = []
+        taken = {_fold(person)}
+        for written, whose in sorted(people.names.items()):
+            key = _fold(written)
+            if whose != person or key in taken or len(owners[key]) > 1 or not key:
+                continue
+            taken.add(key)
+            prose = written[:1].isupper() and len(written) >= 3 and not _CAPS.match(written)
+            (aliases if prose else header_only).append(written)
+        characters[person] = {"aliases": aliases, "header_only": header_only}
+    return {"name": people.fandom, "fandoms": {people.fandom: []}, "characters": characters}

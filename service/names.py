@@ -228,15 +228,22 @@ class NameBook:
             found = [n for n in sorted(names) if any(number_from_text(w) == number for w in n.split())]
         return tuple(dict.fromkeys(n for n in found if n))
 
-    def resolve(self, what: str, typed: str) -> str:
-        """The one person `typed` clearly means (`resolve_name`'s rule over every name)."""
+    def resolve(self, what: str, typed: str, fandoms: set[str] | None = None) -> str:
+        """The one person `typed` clearly means (`resolve_name`'s rule over every name); when it
+        fits people of several fandoms and the search names `fandoms`, the one of those fandoms."""
         text = " ".join(typed.split())
         if not text:
             raise QueryError(f"A {what} name is empty.")
-        found = self.exact(text)
-        if found:
-            return _one(what, text, set(found), self.counts)
-        return resolve_name(what, text, self.keys, self.counts)
+        try:
+            found = self.exact(text)
+            if found:
+                return _one(what, text, set(found), self.counts)
+            return resolve_name(what, text, self.keys, self.counts)
+        except AmbiguousName as asked:
+            fitting = self.in_fandoms(asked.suggestions, fandoms or set())
+            if len(fitting) == 1:
+                return fitting[0]
+            raise
 
     def in_fandoms(self, names: Iterable[str], fandoms: set[str]) -> list[str]:
         """Those of `names` written in one of `fandoms`."""

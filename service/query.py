@@ -120,6 +120,7 @@ def resolve_character(
     known: Mapping[str, str] | None = None,
     counts: Mapping[str, int] | None = None,
     book: NameBook | None = None,
+    fandoms: set[str] | None = None,
 ) -> str:
     """The canonical name for `name`: exact name or alias, else a prefix or a close typo that fits
     one character only (`service.names.resolve_name`).
@@ -137,7 +138,7 @@ def resolve_character(
     if not text:
         raise QueryError("A character name is empty.")
     if book is not None:
-        return book.resolve("character", text)
+        return book.resolve("character", text, fandoms)
     found = roster.resolve(text) or (known or {}).get(fold(text))
     if found:
         return found
@@ -181,6 +182,7 @@ def resolve_pairing(
     known: Mapping[str, str] | None = None,
     counts: Mapping[str, int] | None = None,
     book: NameBook | None = None,
+    fandoms: set[str] | None = None,
 ) -> PairingSpec:
     """What a typed pairing means: `Spike/Willow` = `Willow/Spike` = `W/S` = `Spillow`.
 
@@ -192,7 +194,7 @@ def resolve_pairing(
     if not raw:
         raise QueryError("A pairing is empty.")
     if book is not None:
-        return _pairing_in_book(book, raw)
+        return _pairing_in_book(book, raw, fandoms or set())
     ship = _from_ship(roster, raw)
     if ship:
         return ship
@@ -231,7 +233,7 @@ def _one_spec(raw: str, specs: list[PairingSpec]) -> PairingSpec | None:
     return found[0] if found else None
 
 
-def _pairing_in_book(book: NameBook, raw: str) -> PairingSpec:
+def _pairing_in_book(book: NameBook, raw: str, fandoms: set[str]) -> PairingSpec:
     """`resolve_pairing` over every loaded roster and the archive's people (`NameBook`): a ship
     name or initials any one roster reads (two rosters reading it differently ask which); else
     each member by name, a member written for people of several fandoms taken in the fandom of the
@@ -243,7 +245,7 @@ def _pairing_in_book(book: NameBook, raw: str) -> PairingSpec:
         return spec
     split = _pairing_parts(raw)
     if split is None:
-        return PairingSpec((book.resolve("character", raw),), None, wildcard=True)
+        return PairingSpec((book.resolve("character", raw, fandoms),), None, wildcard=True)
     parts, kind = split
     names = [p.strip() for p in parts]
     wildcard = any(n in {"", "*"} for n in names)
@@ -264,12 +266,12 @@ def _pairing_in_book(book: NameBook, raw: str) -> PairingSpec:
     doubts: list[AmbiguousName | None] = []
     for n, e in zip(named, exact, strict=True):
         try:
-            chosen.append(e[0] if len(e) == 1 else book.resolve("character", n))
+            chosen.append(e[0] if len(e) == 1 else book.resolve("character", n, fandoms))
             doubts.append(None)
         except AmbiguousName as exc:
             chosen.append(None)
             doubts.append(exc)
-    settled = {f for c in chosen if c for f in book.fandoms.get(c, frozenset())}
+    settled = {f for c in chosen if c for f in book.fandoms.get(c, frozenset())} or fandoms
     members: list[str] = []
     for c, doubt in zip(chosen, doubts, strict=True):
         if c is None and doubt is not None:

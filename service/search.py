@@ -21,13 +21,14 @@ import numpy as np
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from archive.fandoms import fandom_of_folder as fandom_label
 from db.fts import fts_search, match_ids, parse_text
 from db.keys import fold
 from service.facets import Facets
 from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.names import name_key, resolve_name
-from service.people import name_book
+from service.people import fandom_group, name_book, rosters_of
 from service.query import (
     SORTS,
     QueryError,
@@ -194,9 +195,10 @@ async def _people(
     names_asked = [*q.characters, *q.exclude_characters, *q.pairings, *q.exclude_pairings]
     vocab = await lib.views.vocabulary() if names_asked else None
     book = name_book(lib.roster, await lib.views.people(), vocab.characters, vocab.derived) if vocab else None
+    groups = {fandom_group(f, rosters_of(lib.roster)) for f in q.fandoms}  # `Arthur` in Merlin stories
     for names, exclude in ((q.characters, False), (q.exclude_characters, True)):
         for name in dict.fromkeys(names):
-            canon = resolve_character(lib.roster, name, book=book)
+            canon = resolve_character(lib.roster, name, book=book, fandoms=groups)
             _note(resolved, name, canon)
             cond = fx.character(canon)
             if exclude:
@@ -206,7 +208,7 @@ async def _people(
                 filters.append(Filter("character", f"character {canon}", cond))
     for texts, exclude in ((q.pairings, False), (q.exclude_pairings, True)):
         for text in dict.fromkeys(texts):
-            spec = resolve_pairing(lib.roster, text, book=book)
+            spec = resolve_pairing(lib.roster, text, book=book, fandoms=groups)
             _note(resolved, text, spec.display)
             cond = fx.relationship(spec.members, spec.kind, spec.wildcard)
             filters.append(
@@ -218,14 +220,20 @@ async def _people(
 
 
 def _fandoms(lib: Library, typed: str, vocab: Vocabulary) -> list[str]:
-    """Stored fandom names for a typed one: every label the roster reads as the same fandom
-    (`btvs`, `BTVS`, `Buffy: The Vampire Slayer`), else by the label itself."""
-    want = lib.roster.fandom_of(typed)
-    if want:
-        stored = sorted(set(vocab.fandom_labels.values()))
-        same = [n for n in stored if lib.roster.fandom_of(vocab.display.get(n, n)) == want]
-        if same:
-            return same
+    """Stored fandom names for a typed one: every label read as the same fandom (`btvs`, `BTVS`,
+    `Buffy: The Vampire Slayer` by a loaded roster; `Merlin`, `Merlin (TV)` by `archive.fandoms`),
+    else by the label itself."""
+    rosters = rosters_of(lib.roster)
+
+    def label_of(label: str) -> str:
+        found = next((f for r in rosters if (f := r.fandom_of(label))), None)
+        return found or fandom_label(label) or " ".join(label.split())
+
+    want = label_of(typed)
+    stored = sorted(set(vocab.fandom_labels.values()))
+    same = [n for n in stored if label_of(vocab.display.get(n, n)) == want]
+    if same:
+        return same
     return resolve_label("fandom", typed, vocab.fandom_labels, partial=True)
 
 

@@ -109,8 +109,13 @@ async def store_file(
 
 
 async def refresh_views(lib: Library) -> None:
-    """Bring the Library's in-memory views (titles, vocabulary, filters) in step with the database."""
+    """Bring the Library's in-memory views (titles, vocabulary, filters) in step with the database,
+    then count the names the archive learned in the text of the stories that need it
+    (`service.inference`)."""
+    from service.inference import infer_learned
+
     await lib.refresh()
+    await infer_learned(lib)
 
 
 # ---- storing a run's files -----------------------------------------------------------------------

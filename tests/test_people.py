@@ -181,3 +181,40 @@ async def test_autocomplete_offers_the_person_a_short_form_means(people_lib: Any
     pairs = [value for _shown, value in await pairing_choices(people_lib, "Twelve/Clara")]
     assert pairs[0] == "Clara Oswald/Twelfth Doctor"
     assert "Draco Malfoy/Hermione Granger" in [v for _s, v in await pairing_choices(people_lib, "Dramione")]
+
+
+async def test_a_chapter_with_no_header_gets_the_learned_people_its_text_names(people_lib: Any) -> None:
+    """`merlin/chapter-07.txt` has no header: the names the Merlin stories taught (Arthur is Arthur
+    Pendragon) are counted in its text, as a roster's would be in a Buffy chapter."""
+    titles = await _titles(people_lib, characters=["Arthur Pendragon"])
+    assert len(titles) == 3 and {"The King's Stables", "A Feast in Camelot"} < titles, titles
+    assert await _titles(people_lib, characters=["Arthur"], fandoms=["Merlin"]) == titles
+    assert len(await _titles(people_lib, characters=["Gwen"], fandoms=["Merlin"])) == 3
+    # another fandom's story never gets Merlin's people from its text
+    assert not {"The Empty Flat", "Impala Nights"} & await _titles(people_lib, characters=["Merlin"])
+
+
+async def test_learned_names_are_counted_again_when_they_change(people_lib: Any) -> None:
+    from service.indexer import index_directory
+    from service.inference import infer_learned
+
+    assert await infer_learned(people_lib) == 0  # nothing new since the index run
+    folder = people_lib.settings.stories_dir / "merlin"
+    (folder / "morgana.txt").write_text(
+        "Title: Morgana's Garden\nAuthor: Test Quill\nFandom: Merlin (TV)\nCharacters: Morgana Pendragon\n\n"
+        "Morgana walked in the garden at night.\n",
+        encoding="utf-8",
+    )
+    (folder / "morgana-again.txt").write_text(
+        "Title: Morgana Again\nAuthor: Test Quill\nFandom: Merlin (TV)\nCharacters: Morgana\n\n"
+        "Morgana watched the gate.\n",
+        encoding="utf-8",
+    )
+    (folder / "chapter-08.txt").write_text(
+        "Morgana laughed at Merlin. Morgana said Arthur was a fool, and Merlin agreed with Morgana, "
+        "which made Arthur sulk for the rest of the morning while Merlin polished the armour.\n",
+        encoding="utf-8",
+    )
+    await index_directory(people_lib)
+    found = await _titles(people_lib, characters=["Morgana"])
+    assert len(found) == 3, found  # the two headers, and the headerless chapter's text
