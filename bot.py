@@ -28,6 +28,8 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from cogs.tree import LibrarianTree
+from service.loopwatch import LoopWatch
 from settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -79,6 +81,7 @@ class Librarian(commands.Bot):
             help_command=None,
             intents=_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=LibrarianTree,  # every slash command is acknowledged before anything else runs
             **options,
         )
         self.settings = settings
@@ -86,8 +89,10 @@ class Librarian(commands.Bot):
         self.index_done = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
         self._announced = False
+        self.loop_watch = LoopWatch()
 
     async def setup_hook(self) -> None:
+        self.loop_watch.start()
         if self._open_library:
             from service.library import Library
 
@@ -140,9 +145,11 @@ class Librarian(commands.Bot):
             from service.indexer import index_directory
 
             await self._check_archive()  # mend what a crash left before indexing
+            self.loop_watch.reset()
             report = await index_directory(self.lib, background=True)
             log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
             await self.lib.views.warm()  # every in-memory view now, not in the first member's command
+            log.info("event loop during the start-up index: %s", self.loop_watch.summary())
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's
             # sight so a full collection never pauses a command for a few hundred milliseconds.
             gc.collect()
@@ -190,6 +197,7 @@ class Librarian(commands.Bot):
         if background:
             await asyncio.wait(background, timeout=SHUTDOWN_WAIT)
         await super().close()
+        self.loop_watch.stop()
         lib = getattr(self, "lib", None)
         if lib is not None:
             await lib.close()

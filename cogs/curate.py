@@ -30,6 +30,7 @@ from cogs.transformers import (
     pairing_autocomplete,
     service_autocomplete,
 )
+from cogs.tree import PRIVATE, acknowledge
 from cogs.views import Confirm, ListPages, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
 from service import choices, curate, stories
@@ -83,6 +84,7 @@ class Curate(LibrarianCog):
         description="Mods: add, correct, remove and restore stories.",
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
+        extras=PRIVATE,
     )
 
     @staticmethod
@@ -135,7 +137,7 @@ class Curate(LibrarianCog):
                 f"{file.filename} is {file.size:,} bytes; stories may be at most {limit:,} bytes.",
             )
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         try:
             data = await file.read()
         except discord.HTTPException as exc:
@@ -177,7 +179,7 @@ class Curate(LibrarianCog):
     @curator_only()
     async def edit(self, interaction: discord.Interaction, story: str, field: str, value: str) -> None:
         actor = self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         story_id = await curate.resolve_any(self.lib, story)
         card = await curate.edit_story(self.lib, story_id, field, value, actor)
         await send_first(
@@ -195,7 +197,7 @@ class Curate(LibrarianCog):
     @curator_only()
     async def reset(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         card = await curate.reset_story(self.lib, await curate.resolve_any(self.lib, story), actor)
         await send_first(
             interaction,
@@ -228,7 +230,7 @@ class Curate(LibrarianCog):
     @curator_only()
     async def restore(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         card = await curate.restore_story(self.lib, await curate.resolve_removed(self.lib, story), actor)
         content = f"Restored story #{card.id}."
         await send_first(interaction, content=content, embed=card_embed(card), ephemeral=True)

@@ -22,6 +22,7 @@ from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, fit, shorten
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, build_query, describe_query, pick_filters
 from cogs.gating import allowed_levels_for, hidden_note
+from cogs.tree import acknowledge
 from cogs.views import Paginator, send_first
 from service import charts, top
 from service.top import TopResult
@@ -105,7 +106,7 @@ class Top(LibrarianCog):
         words_max: Words | None = None,
         complete: bool | None = None,
     ) -> None:
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)
         allowed = allowed_levels_for(interaction.channel)
         q = build_query(pick_filters(locals()), allowed_levels=allowed)
         result = await top.top(self.lib, q, period=period or "week")
