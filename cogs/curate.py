@@ -19,6 +19,7 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from archive.ratings import LEVEL_NAMES
+from cogs.attachments import download
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
 from cogs.checks import curator_only, is_mod, mod_autocomplete
@@ -34,7 +35,7 @@ from cogs.tree import PRIVATE, acknowledge
 from cogs.views import Confirm, ListPages, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
 from service import choices, curate, stories
-from service.curate import Actor, AuditRecord, CurateError
+from service.curate import Actor, AuditRecord
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +139,7 @@ class Curate(LibrarianCog):
             )
             return
         await acknowledge(interaction, ephemeral=True)
-        try:
-            data = await file.read()
-        except discord.HTTPException as exc:
-            raise CurateError(f"I could not download {file.filename} from Discord ({exc.status}).") from exc
+        data = await download(file, limit=limit)  # bounded in time and size; says why it stopped
         options = {
             "title": title,
             "author": author,
