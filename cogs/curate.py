@@ -61,6 +61,9 @@ def preview_embed(upload: curate.Upload) -> discord.Embed:
     opening = shorten(escape_markdown(upload.opening), 1000)
     if opening:
         embed.add_field(name="Opening", value=opening, inline=False)
+    if upload.meta.problems:  # what the parser could not make sense of (bytes not valid UTF-8 …)
+        problems = "\n".join(f"⚠️ {escape_markdown(p)}" for p in upload.meta.problems[:5])
+        embed.add_field(name="Problems reading the file", value=shorten(problems, 1000), inline=False)
     embed.set_footer(text=f"Preview of {upload.name} · nothing is saved until you press Confirm")
     return fit(embed)
 

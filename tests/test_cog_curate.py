@@ -158,6 +158,18 @@ async def test_add_previews_then_confirm_saves_and_shows_the_card(cog: Curate) -
     assert_within_limits(interaction.sent)
 
 
+async def test_the_preview_tells_the_mod_what_could_not_be_read(cog: Curate) -> None:
+    interaction = member(mod=True)
+    story = STORY.replace("umbrella", "umbrella “café”").encode()
+    broken = story[:300] + b"\xff\xfe" + story[300:]  # two bytes that are not UTF-8
+    await answered(cog.add, cog, interaction, file=attachment("broken.txt", broken), press="cancel")
+    preview = next(m["embed"] for m in interaction.sent if m.get("embed"))
+    [field] = [f for f in preview.fields if f.name == "Problems reading the file"]
+    assert "not valid UTF-8 in 2 places" in field.value
+    assert any(f.name == "Opening" and "“café”" in f.value for f in preview.fields)  # read as UTF-8
+    private(interaction)
+
+
 @pytest.mark.parametrize("press", ["cancel", None])
 async def test_cancel_or_no_answer_adds_nothing(cog: Curate, press: str | None) -> None:
     interaction = member(mod=True)
