@@ -140,14 +140,18 @@ class Librarian(commands.Bot):
 
     async def _index_on_start(self) -> None:
         """Check the archive (repairing what a crash left), index new and changed files of the story
-        and uploads folders in the background, then build the archive's views."""
+        and uploads folders in a background process, then build the archive's views."""
         try:
-            from service.indexer import index_directory
+            from service.startindex import index_in_child
 
             await self._check_archive()  # mend what a crash left before indexing
             self.loop_watch.reset()
-            report = await index_directory(self.lib, background=True)
-            log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
+            # In a process of its own: parsing and writing never hold this process's interpreter, so
+            # the event loop answers commands at full speed meanwhile (the views follow the change
+            # counter as stories arrive).
+            report = await index_in_child(self.settings)
+            log.info("start-up index: %s", report.summary())
+            await self.lib.refresh()  # what the child changed, in every view now
             await self.lib.views.warm()  # every in-memory view now, not in the first member's command
             log.info("event loop during the start-up index: %s", self.loop_watch.summary())
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's

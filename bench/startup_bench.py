@@ -82,6 +82,8 @@ def _row(what: str, acks: list[float], lost: list[str], target: float, extra: st
     t = Timing.of(acks)
     late = sum(1 for a in acks if a > target) + len(lost)
     figure = f"{t.text()}, max {t.max:.0f} ms; {late} of {len(acks) + len(lost)} over {target:g} ms{extra}"
+    if lost:
+        figure += f"; {len(lost)} unanswered ({lost[0]})"
     return Row(
         SECTION,
         what,
@@ -185,6 +187,8 @@ async def run(
     finally:
         await _stop_bot(proc, reader)
         await fake.close()
+        (work / "bot-startup.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"the bot's log during the start-up index: {work / 'bot-startup.log'}", flush=True)
     fake = await FakeDiscord(callback_deadline=3.0).start()
     proc, lines, reader = await _start_bot(fake, archive, work, index_on_start=False)
     try:
@@ -208,6 +212,7 @@ async def run(
     finally:
         await _stop_bot(proc, reader)
         await fake.close()
+        (work / "bot-idle.log").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
