@@ -1,8 +1,8 @@
 """The bot's start-up index, run in a process of its own.
 
 Owns `index_in_child(settings)`: `service.indexer.index_directory` over the configured archive, run
-in a child process (spawned, at a lower CPU priority, dying with the bot), whose report comes back
-through a pipe. Parsing, hashing and writing thousands of new stories then never hold the bot's
+in a child process (spawned, its parse workers at a lower CPU priority, dying with the bot), whose
+report comes back through a pipe. Parsing, hashing and writing thousands of new stories then never hold the bot's
 interpreter: the bot's event loop only checks a pipe once a second, and commands are answered at
 full speed while the archive fills. What the child writes reaches the bot's views through the
 archive's change counter, as any other process's writes do (`service.views`). Cancelling the wait
@@ -14,13 +14,12 @@ module only decides where it runs. It must not import Discord.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from typing import Any
 
 from service.indexreport import IndexReport
-from service.parsing import BACKGROUND_NICE, _context, _die_with
+from service.parsing import _context, _die_with
 from settings import Settings
 
 log = logging.getLogger(__name__)
@@ -36,10 +35,8 @@ class IndexProcessError(RuntimeError):
 
 
 def _child(conn: Any, settings: Settings, parent: int, level: int) -> None:
-    """The child's whole life: lower its priority, index, send the report (or the failure) back."""
+    """The child's whole life: index, send the report (or the failure) back."""
     _die_with(parent)
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(BACKGROUND_NICE)  # the bot's commands come first; parse workers inherit it
     logging.basicConfig(level=level, format="[%(asctime)s] [%(levelname)-8s] %(name)s: %(message)s")
     try:
         report = asyncio.run(_index(settings))
@@ -56,8 +53,9 @@ async def _index(settings: Settings) -> IndexReport:
     from service.library import Library
 
     lib = await Library.open(settings, load_titles=False)
-    try:  # a child of its own: full-size batches, its priority already lowered as a whole
-        return await index_directory(lib, background=False)
+    try:  # parse workers at a lower priority, and short write transactions: a mod's or a
+        # member's write (kudos, a shelf) waits for at most one small batch, never a long one
+        return await index_directory(lib, background=True)
     finally:
         await lib.close()
 
