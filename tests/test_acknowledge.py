@@ -167,3 +167,38 @@ async def test_private_commands_are_acknowledged_privately(bot: Any) -> None:
     await acknowledge(interaction)
     await acknowledge(interaction)  # already acknowledged: nothing more is sent
     assert [(m["via"], m["ephemeral"]) for m in interaction.sent] == [("defer", True)]
+
+
+async def test_a_burst_is_acknowledged_before_any_command_starts_its_work(bot: Any) -> None:
+    """Three commands arrive together; their acknowledgements take a while (Discord is slow). None of
+    them may start its work (leave the tree's check) before all three are acknowledged."""
+    tree: LibrarianTree = bot.tree
+    fic = next(c for c in _leaves(tree) if c.name == "fic")
+    gate = asyncio.Event()
+    events: list[str] = []
+    interactions = []
+    for n in range(3):
+        interaction = make_interaction(client=bot, user_id=2000 + n)
+        interaction.type = discord.InteractionType.application_command
+        interaction.command = fic
+        record = interaction.response.defer.side_effect
+
+        async def slow_defer(*args: Any, _n: int = n, _record: Any = record, **kwargs: Any) -> Any:
+            await gate.wait()
+            events.append(f"acknowledged {_n}")
+            return await _record(*args, **kwargs)
+
+        interaction.response.defer.side_effect = slow_defer
+        interactions.append(interaction)
+
+    async def check(n: int) -> None:
+        assert await tree.interaction_check(interactions[n])
+        events.append(f"work {n}")
+
+    tasks = [asyncio.create_task(check(n)) for n in range(3)]
+    await asyncio.sleep(0.05)
+    assert events == []  # every one of them is waiting on its acknowledgement
+    gate.set()
+    await asyncio.gather(*tasks)
+    assert events[:3] == ["acknowledged 0", "acknowledged 1", "acknowledged 2"], events
+    assert sorted(events[3:]) == ["work 0", "work 1", "work 2"]
