@@ -29,6 +29,7 @@ import discord
 from discord.ext import commands
 
 from cogs.tree import LibrarianTree
+from service import chartworker
 from service.loopwatch import LoopWatch
 from settings import Settings, SettingsError
 
@@ -202,6 +203,7 @@ class Librarian(commands.Bot):
             await asyncio.wait(background, timeout=SHUTDOWN_WAIT)
         await super().close()
         self.loop_watch.stop()
+        chartworker.close()
         lib = getattr(self, "lib", None)
         if lib is not None:
             await lib.close()

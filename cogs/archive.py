@@ -63,7 +63,7 @@ class Archive(LibrarianCog):
         result = await archive_stats.stats(self.lib, allowed_levels=allowed)
         embed = stats_embed(result, gated=allowed is not None)
         figures = await charts.stats_figures(self.lib, allowed_levels=allowed)
-        file = await chart_file(lambda: charts.render_stats(figures), "stats.png")
+        file = await chart_file(charts.render_stats, figures, filename="stats.png")
         if file is not None:  # the picture; the text above it stays for screen readers
             embed.set_image(url=f"attachment://{file.filename}")
         await interaction.followup.send(embed=embed, **({"file": file} if file else {}))
