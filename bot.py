@@ -111,6 +111,7 @@ class Librarian(commands.Bot):
         else:
             self._spawn(self._check_on_start(), "start-up check")
         self._spawn(self._announce_ready(), "ready announcement")
+        self._spawn(self._start_charts(), "chart process")
         if self.settings.test_guild_id:
             await self.sync_test_guild(self.settings.test_guild_id)
 
@@ -181,6 +182,12 @@ class Librarian(commands.Bot):
             await self._check_archive()
         finally:
             self.index_done.set()
+
+    async def _start_charts(self) -> None:
+        try:
+            await chartworker.start()  # the first /stats or /top then draws at once
+        except Exception:
+            log.warning("could not start the chart process; charts start on first use", exc_info=True)
 
     async def _announce_ready(self) -> None:
         await self.wait_until_ready()

@@ -8,6 +8,7 @@ its picture. It must not count or draw itself: `service.top` ranks, `service.cha
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Callable
@@ -29,6 +30,9 @@ from service.top import TopResult
 
 log = logging.getLogger(__name__)
 
+CHART_SECONDS = 10.0
+"""The longest a picture may hold up the text answer it goes with."""
+
 PER_PAGE = 10
 PERIOD_NAMES = {"week": "this week", "month": "this month", "ever": "of all time"}
 Words = app_commands.Range[int, 0, 10_000_000]
@@ -41,9 +45,13 @@ async def chart_file(
     render: Callable[..., bytes], *args: Any, filename: str, **kwargs: Any
 ) -> discord.File | None:
     """A PNG drawn by `render(*args, **kwargs)` in the chart process (`service.chartworker`: the event
-    loop keeps answering); None if drawing failed, so the text answer still goes out."""
+    loop keeps answering); None if drawing failed or took longer than CHART_SECONDS, so the text
+    answer still goes out."""
     try:
-        png = await chartworker.draw(render, *args, **kwargs)
+        png = await asyncio.wait_for(chartworker.draw(render, *args, **kwargs), CHART_SECONDS)
+    except TimeoutError:
+        log.warning("drawing %s took longer than %s s; answering without it", filename, CHART_SECONDS)
+        return None
     except Exception:
         log.exception("could not draw %s", filename)
         return None

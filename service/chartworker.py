@@ -1,8 +1,8 @@
 """Drawing charts in a process of their own, so matplotlib never holds the bot's interpreter.
 
 Owns `draw(render, *args)`: `render(*args, **kwargs)` (a module-level function of `service.charts`
-returning PNG bytes, its arguments plain data) run in one long-lived worker process, started on the
-first chart and dying with the bot. Drawing in a thread of the bot's own process held its
+returning PNG bytes, its arguments plain data) run in one long-lived worker process, started by
+`start()` (the bot calls it in the background at start-up) or on the first chart, dying with the bot. Drawing in a thread of the bot's own process held its
 interpreter lock for seconds under load (six `/stats` at once stalled the event loop 2.6 s; in a
 process, 0.3 s: `bench/startup_bench.py`, BENCHMARKS.md). When no process can be started, the chart
 is drawn in a thread as before. It decides nothing about how a chart looks and must not import
@@ -65,6 +65,21 @@ async def draw(render: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes
 
 def _call(render: Callable[..., bytes], args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes:
     return render(*args, **kwargs)
+
+
+def _import_matplotlib() -> bool:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: F401
+    from matplotlib.figure import Figure  # noqa: F401
+
+    return True
+
+
+async def start() -> None:
+    """Start the chart process and load matplotlib there now (the bot does this in the background
+    at start-up), so the first `/stats` does not wait for either."""
+    pool = await asyncio.to_thread(_pool)
+    if pool is not None:
+        await asyncio.get_running_loop().run_in_executor(pool, _import_matplotlib)
 
 
 def close() -> None:
