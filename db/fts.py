@@ -8,7 +8,8 @@ tsquery built from SQL functions over bound parameters (`to_tsquery_sql`); user 
 bound parameter, never part of the SQL.
 
 SQLite: `story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept
-in step by AFTER INSERT/UPDATE/DELETE triggers; ranking is bm25 with column weights. PostgreSQL:
+in step by AFTER INSERT/UPDATE/DELETE triggers (a bulk write defers its inserts to one statement
+per transaction: `defer_index`/`flush_index`); ranking is bm25 with column weights. PostgreSQL:
 `story_texts.tsv` is a stored generated tsvector (weights A-D for title, author, summary+tags,
 body) with a GIN index; ranking is ts_rank with the same weight ratios. Both fold case and
 diacritics and do not stem. This module must not import Discord.
@@ -20,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 FTS_TABLE = "story_fts"
@@ -48,6 +50,66 @@ FTS_V1_DROP: tuple[str, ...] = (
     "DROP TRIGGER IF EXISTS story_texts_ai",
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
+
+FTS_PENDING = "story_fts_pending"
+"""SQLite: story ids whose full-text rows a bulk write adds in one go before it commits. Empty in
+every committed state; the row with id 0 marks "this transaction defers" (see `defer_index`)."""
+_DEFERRING = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = 0)"
+_PENDING_OLD = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = old.story_id)"
+
+_NEW_ROW = ", ".join(["new.story_id", *(f"new.{c}" for c in FTS_COLUMNS)])
+_OLD_ROW = ", ".join(["'delete'", "old.story_id", *(f"old.{c}" for c in FTS_COLUMNS)])
+
+FTS_V2_DDL: tuple[str, ...] = (
+    f"CREATE TABLE {FTS_PENDING} (story_id INTEGER PRIMARY KEY)",
+    "DROP TRIGGER IF EXISTS story_texts_ai",
+    "DROP TRIGGER IF EXISTS story_texts_ad",
+    "DROP TRIGGER IF EXISTS story_texts_au",
+    f"CREATE TRIGGER story_texts_ai AFTER INSERT ON story_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) SELECT {_NEW_ROW} WHERE NOT {_DEFERRING}; "
+    f"INSERT OR IGNORE INTO {FTS_PENDING} (story_id) SELECT new.story_id WHERE {_DEFERRING}; END",
+    f"CREATE TRIGGER story_texts_ad AFTER DELETE ON story_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) SELECT {_OLD_ROW} WHERE NOT {_PENDING_OLD}; "
+    f"DELETE FROM {FTS_PENDING} WHERE story_id = old.story_id; END",
+    f"CREATE TRIGGER story_texts_au AFTER UPDATE ON story_texts WHEN NOT {_PENDING_OLD} "
+    f"BEGIN {_DELETE_OLD} {_INSERT_NEW} END",
+)
+"""The SQLite statements migration 0005 runs (frozen). Every writer of `story_texts` still keeps
+the full-text index in step by triggers, except inside a transaction that called `defer_index`:
+there new rows are only noted in `story_fts_pending` (a row still pending that is updated or deleted
+needs no full-text change), and `flush_index` adds them all in one statement before the commit.
+FTS5 writes its pending terms to disk at every SAVEPOINT once it is part of a transaction, so a
+bulk write of a savepoint per story that fed FTS5 row by row made a tiny segment per story. (One
+trigger per event, statements in order: two AFTER DELETE triggers would see each other's work.)"""
+
+FTS_V2_DROP: tuple[str, ...] = (
+    "DROP TRIGGER IF EXISTS story_texts_ai",
+    "DROP TRIGGER IF EXISTS story_texts_ad",
+    "DROP TRIGGER IF EXISTS story_texts_au",
+    *FTS_V1_DDL[1:],
+    f"DROP TABLE IF EXISTS {FTS_PENDING}",
+)
+"""Migration 0005's downgrade: back to the version 1 triggers."""
+
+
+def defer_index(conn: Connection) -> None:
+    """From now until `flush_index` in this transaction, stories added to `story_texts` get their
+    full-text rows in one go (SQLite; PostgreSQL's generated tsvector needs nothing)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT OR IGNORE INTO {FTS_PENDING} (story_id) VALUES (0)")
+
+
+def flush_index(conn: Connection) -> None:
+    """Add the full-text rows of every story added since `defer_index`, and stop deferring. Must
+    run in the same transaction, before it commits."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql(
+        f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) SELECT t.story_id, {', '.join('t.' + c for c in FTS_COLUMNS)} "
+        f"FROM {FTS_PENDING} AS p JOIN story_texts AS t ON t.story_id = p.story_id ORDER BY p.story_id"
+    )
+    conn.exec_driver_sql(f"DELETE FROM {FTS_PENDING}")
+
 
 PG_FOLD = "librarian_fold"
 """PostgreSQL: an IMMUTABLE text -> text function folding diacritics (unaccent when available)."""

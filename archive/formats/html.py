@@ -397,6 +397,16 @@ def read_generic(soup: BeautifulSoup) -> RawStory:
 
 def read_html(text: str, name: str) -> RawStory:
     """Read one HTML story file (AO3 download, old archive page or any page) into a `RawStory`."""
+    from archive.formats.ao3tree import read_ao3_tree
+
+    fast = read_ao3_tree(text)  # an AO3 download (most HTML files) is read from lxml's own tree
+    if fast is not None:
+        raw, problems = fast
+        raw.problems[:0] = problems
+        if not raw.body:
+            raw.problems.append(f"{name}: no story text found")
+        log.debug("read %s as %s: %r", name, raw.format, raw.title)
+        return raw
     problems: list[str] = []
     soup = parse_html(text, problems)
     if is_ao3(soup):
