@@ -98,7 +98,7 @@ def _write_whole(target: str, text: str) -> None:
 
 async def run_export(lib: Library, args: argparse.Namespace) -> int:
     """`bot.py export [FILE]`: JSON to FILE (written whole, then renamed) or stdout."""
-    from service.backup import export_archive
+    from service.backup import SECTIONS, export_archive
 
     data = await export_archive(lib)
     text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
@@ -107,7 +107,7 @@ async def run_export(lib: Library, args: argparse.Namespace) -> int:
         return 0
     target = args.file
     await asyncio.to_thread(_write_whole, target, text)
-    counts = ", ".join(f"{len(data[k])} {k}" for k in ("overrides", "removals", "audit", "daily_rec"))
+    counts = ", ".join(f"{len(data[name])} {name.replace('_', ' ')}" for name in SECTIONS)
     print(f"exported {counts} to {target}")
     return 0
 

@@ -15,7 +15,7 @@ option sees no titles. It must not query the archive or reply itself.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sized
 from typing import Any, TypeVar
 
 import discord
@@ -98,8 +98,8 @@ def mod_autocomplete(inner: Autocomplete) -> Autocomplete:
 
 def curation_refused(interaction: discord.Interaction, settings: Settings) -> str | None:
     """Why `/story …` may not change the shared archive from this server (None: it may)."""
-    guilds = getattr(interaction.client, "guilds", None)
-    count = len(guilds) if isinstance(guilds, list | tuple) else 1
+    guilds = getattr(interaction.client, "guilds", None)  # discord.py's is a SequenceProxy, not a list
+    count = len(guilds) if isinstance(guilds, Sized) else 1
     return curation_refusal(settings, interaction.guild_id, count)
 
 

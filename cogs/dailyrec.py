@@ -52,9 +52,12 @@ SHUTDOWN_WAIT = 10.0
 """Seconds unloading waits for a tick in progress to end its cancellation (its database work)."""
 
 
-def story_post(card: Any, opening: str | None, kudos_count: int = 0) -> dict[str, Any]:
-    """The daily post: a heading and the story's opening, its card, and the card's buttons."""
-    content = "☀️ **Today's rec**"
+def story_post(
+    card: Any, opening: str | None, kudos_count: int = 0, reason: str | None = None
+) -> dict[str, Any]:
+    """The daily post: a heading (and why this story), the story's opening, its card, and the
+    card's buttons."""
+    content = "☀️ **Today's rec**" + (f" · *{escape_markdown(reason)}*" if reason else "")
     if opening:
         content += f"\n{opening}"
     return {
@@ -87,14 +90,14 @@ class ChannelPublisher:
     async def channel_nsfw(self, channel_id: int) -> bool:
         return is_age_restricted(await self._channel(channel_id))
 
-    async def publish(self, config: Schedule, story_id: int) -> None:
+    async def publish(self, config: Schedule, story_id: int, reason: str | None = None) -> None:
         channel = await self._channel(config.channel_id)
         lib = self.bot.lib  # type: ignore[attr-defined]
         card = await stories.story_card(lib, story_id)
         parts = await stories.excerpt(lib, story_id, limit=PART_TEXT_MAX)
         opening = f"{part_header(card.title, 1, len(parts))}\n{render_chunk(parts[0])}" if parts else None
         try:
-            await channel.send(**story_post(card, opening, await kudos.count(lib, story_id)))
+            await channel.send(**story_post(card, opening, await kudos.count(lib, story_id), reason))
         except discord.NotFound:
             raise PublishError("its channel was deleted", permanent=True) from None
         except discord.Forbidden:

@@ -20,126 +20,35 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from typing import Literal, Protocol
+from datetime import datetime
+from typing import Literal
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from archive.ratings import SAFE_LEVELS
 from db.crashpoint import crash_point
 from db.models import DailyRecConfig, RecHistory, Story
 from service import dailypick
-from service.dailytime import parse_post_time, parse_timezone, post_instant, utc_now, zone
+from service.dailyschedule import CHANNEL_SAFE_LEVELS, KIND, Publisher, PublishError, Schedule, aware, place
+from service.dailytime import parse_post_time, parse_timezone, utc_now
 from service.library import Library
 from service.query import QueryError, SearchQuery, rating_filter
 from service.search import compile_query, matching_ids
 
+__all__ = [
+    "CHANNEL_SAFE_LEVELS",
+    "DailyRecService",
+    "Outcome",
+    "PublishError",
+    "Publisher",
+    "Schedule",
+    "Status",
+    "place",
+]
+
 log = logging.getLogger(__name__)
 
 OutcomeKind = Literal["posted", "retry", "disabled", "empty"]
-
-CHANNEL_SAFE_LEVELS: frozenset[str] = SAFE_LEVELS
-"""What a channel that is not age-restricted may be posted (the rule `cogs.gating` applies)."""
-KIND = "daily"
-
-
-def place(guild_id: int) -> str:
-    """The `rec_history.place` of a server (the same place `/rec` remembers its recs under)."""
-    return f"guild:{guild_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class Schedule:
-    """A server's daily rec schedule and state, as plain data (detached from the database)."""
-
-    guild_id: int
-    channel_id: int
-    post_time: str
-    timezone: str
-    max_rating: str | None = None
-    characters: tuple[str, ...] = ()
-    pairings: tuple[str, ...] = ()
-    enabled: bool = True
-    cycle: int = 1
-    last_post_date: str | None = None
-    last_story_id: int | None = None
-    disabled_reason: str | None = None
-    updated_by: str | None = None
-    since: datetime | None = None  # when it was last set: a post time before this is not owed
-
-    @classmethod
-    def of(cls, row: DailyRecConfig) -> Schedule:
-        filters = row.filters or {}
-        return cls(
-            guild_id=row.guild_id,
-            channel_id=row.channel_id,
-            post_time=row.post_time,
-            timezone=row.timezone or "UTC",
-            max_rating=row.max_rating,
-            characters=tuple(filters.get("characters") or ()),
-            pairings=tuple(filters.get("pairings") or ()),
-            enabled=bool(row.enabled),
-            cycle=row.cycle or 1,
-            last_post_date=row.last_post_date,
-            last_story_id=row.last_story_id,
-            disabled_reason=row.disabled_reason,
-            updated_by=row.updated_by,
-            since=_aware(row.updated_at) if row.updated_at else None,
-        )
-
-    def local_date(self, now: datetime) -> date:
-        return now.astimezone(zone(self.timezone)).date()
-
-    def instant(self, day: date) -> datetime:
-        return post_instant(day, self.post_time, zone(self.timezone))
-
-    def owes(self, day: date) -> bool:
-        """Whether `day`'s post is still owed: the day is not claimed, and the schedule was set
-        before that day's post time (setting a time already past today starts tomorrow)."""
-        claimed = self.last_post_date is not None and self.last_post_date >= day.isoformat()
-        return not claimed and (self.since is None or self.since <= self.instant(day))
-
-    def due(self, now: datetime) -> bool:
-        """Enabled, today's post still owed, and its time has come (a missed one is still owed)."""
-        today = self.local_date(now)
-        return self.enabled and self.owes(today) and now >= self.instant(today)
-
-    def next_post(self, now: datetime) -> datetime | None:
-        """When the next post goes out (`now` when it is due); None when the schedule is off."""
-        if not self.enabled:
-            return None
-        today = self.local_date(now)
-        day = next(
-            (today + timedelta(days=n) for n in range(3) if self.owes(today + timedelta(days=n))), None
-        )
-        return max(now, self.instant(day)) if day else None
-
-    def query(self, nsfw: bool) -> SearchQuery:
-        """The stories this schedule may post in a channel that is (or is not) age-restricted."""
-        return SearchQuery(
-            characters=list(self.characters),
-            pairings=list(self.pairings),
-            max_rating=self.max_rating,
-            allowed_levels=None if nsfw else CHANNEL_SAFE_LEVELS,
-        )
-
-
-class PublishError(Exception):
-    """Sending failed: `permanent` (channel gone, no permission) disables the schedule; otherwise
-    the day's claim is released and the next tick tries again."""
-
-    def __init__(self, reason: str, *, permanent: bool) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.permanent = permanent
-
-
-class Publisher(Protocol):
-    """What the service needs from Discord (the cog provides it; tests provide a fake)."""
-
-    async def channel_nsfw(self, channel_id: int) -> bool: ...
-    async def publish(self, config: Schedule, story_id: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +84,7 @@ class _Claim:
     cycle: int
     day: str | None  # the local date claimed (None for `/dailyrec now`)
     empty_reason: str | None = None
+    reason: str | None = None  # why this story was picked (the post says it)
 
 
 class DailyRecService:
@@ -280,7 +190,7 @@ class DailyRecService:
             posted_this_cycle=len(posted & eligible),
             last_story_id=last[0] if last else None,
             last_title=last[2] if last else None,
-            last_at=_aware(last[1]) if last else None,
+            last_at=aware(last[1]) if last else None,
             problem=problem,
         )
 
@@ -344,7 +254,7 @@ class DailyRecService:
             return Outcome(guild, "empty", day=day, reason=claim.empty_reason)
         crash_point(self.lib.settings, "dailyrec:after-claim")
         try:
-            await self.publisher.publish(schedule, claim.story_id)
+            await self.publisher.publish(schedule, claim.story_id, claim.reason)
         except PublishError as exc:
             await self._release(claim, disable_reason=exc.reason if exc.permanent else None)
             if exc.permanent:
@@ -391,12 +301,12 @@ class DailyRecService:
                 remaining = sorted(set(eligible) - {before.last_story_id}) or sorted(eligible)
                 log.info("daily rec for guild %s starts cycle %s", guild, cycle)
             pick = await dailypick.choose(session, remaining, self.rng)
-            history = RecHistory(place=place(guild), story_id=pick, kind=KIND, cycle=cycle, at=now)
+            history = RecHistory(place=place(guild), story_id=pick.story_id, kind=KIND, cycle=cycle, at=now)
             session.add(history)
             row.cycle = cycle
-            row.last_story_id = pick
+            row.last_story_id = pick.story_id
             await session.flush()
-            return _Claim(before, pick, history.id, cycle, day)
+            return _Claim(before, pick.story_id, history.id, cycle, day, reason=pick.reason)
 
     async def _release(self, claim: _Claim, *, disable_reason: str | None = None) -> None:
         """Undo a claim whose post did not go out (and disable the schedule when it never can)."""
@@ -422,8 +332,3 @@ class DailyRecService:
             RecHistory.place == place(guild_id), RecHistory.kind == KIND, RecHistory.cycle == cycle
         )
         return set((await session.scalars(stmt)).all())
-
-
-def _aware(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns: they were stored as UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

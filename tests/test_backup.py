@@ -1,6 +1,7 @@
 """Backups a host can trust: `bot.py backup FILE` is a consistent copy taken while another process
 writes, and `export` / `import` carry everything people made (corrections, removals, the audit
-trail, daily rec settings) into a wiped archive rebuilt by a fresh index of the same stories."""
+trail, daily rec settings, members' shelves, kudos, reading places and privacy) into a wiped archive
+rebuilt by a fresh index of the same stories."""
 
 from __future__ import annotations
 
@@ -14,8 +15,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from db.models import DailyRecConfig, Override, RecHistory, Story
-from service import curate
+from db.models import (
+    DailyRecConfig,
+    Kudos,
+    MemberPrefs,
+    Override,
+    ReadingPosition,
+    RecHistory,
+    ShelfEntry,
+    Story,
+)
+from service import curate, kudos, positions, shelves
 from service.backup import BackupError, backup_database, export_archive, import_archive
 from service.curate import Actor
 from service.dailyrec import DailyRecService
@@ -57,6 +67,21 @@ async def _people_made(lib: Library) -> dict[str, object]:
             for h in (await session.scalars(select(RecHistory).where(RecHistory.kind == "daily"))).all()
         )
         titles = sorted((s.path, s.title, s.author) for s in stories.values())
+        shelved = sorted(
+            (e.member_id, e.shelf, e.label, stories[e.story_id].path, e.added_at.replace(tzinfo=None))
+            for e in (await session.scalars(select(ShelfEntry))).all()
+        )
+        given = sorted(
+            (k.member_id, stories[k.story_id].path, k.at.replace(tzinfo=None))
+            for k in (await session.scalars(select(Kudos))).all()
+        )
+        places = sorted(
+            (p.member_id, stories[p.story_id].path, p.part, p.total)
+            for p in (await session.scalars(select(ReadingPosition))).all()
+        )
+        prefs = sorted(
+            (m.member_id, m.shelves_public) for m in (await session.scalars(select(MemberPrefs))).all()
+        )
     trail = [
         (r.at.replace(tzinfo=None), r.actor_name, r.action, r.story_title, r.detail,
          stories[r.story_id].path if r.story_id in stories else None)
@@ -69,6 +94,10 @@ async def _people_made(lib: Library) -> dict[str, object]:
         "posts": posts,
         "titles": titles,
         "trail": trail,
+        "shelves": shelved,
+        "kudos": given,
+        "positions": places,
+        "prefs": prefs,
     }
 
 
@@ -77,6 +106,14 @@ async def _made_by_people(lib: Library) -> None:
     await curate.edit_story(lib, hits["Late Shift"], "author", "Corrected Author", MOD)
     await curate.edit_story(lib, hits["Late Shift"], "relationships", "Willow/Tara", MOD)
     await curate.edit_story(lib, hits["The Frost Spell"], "title", "The Frost Spell (revised)", MOD)
+    for member, shelf in ((501, None), (501, "Comfort Reads"), (502, "to-read")):
+        await shelves.add(lib, member, hits["Late Shift"], shelf)
+    await shelves.add(lib, 502, hits["Second Cup"], "Cozy")  # a shelved story that is then removed
+    await shelves.set_privacy(lib, 501, True)
+    for member in (501, 502, 503):
+        await kudos.give(lib, member, hits["The Frost Spell"])
+    await kudos.give(lib, 502, hits["Second Cup"])
+    await positions.remember(lib, 501, hits["The Frost Spell"], 2, 5)
     await curate.remove_story(lib, hits["Second Cup"], MOD)
     upload = await curate.prepare_add(lib, "kept.txt", UPLOAD.encode(), {"rating": "Teen"})
     await curate.commit_add(lib, upload, MOD)
@@ -105,9 +142,7 @@ async def test_export_wipe_fresh_index_import_gives_back_everything(tmp_path: Pa
         data = json.loads(json.dumps(await export_archive(lib)))  # through JSON text, as a file
     finally:
         await lib.close()
-    assert (
-        before["overrides"] and before["removed"] and before["trail"] and before["daily"] and before["posts"]
-    )
+    assert all(before.values()), [key for key, value in before.items() if not value]
 
     # The wipe: the database is gone; the stories, the uploads and the removed folder are still there.
     _wipe(Path(settings.database_url.split(":///", 1)[1]))
@@ -131,6 +166,15 @@ async def test_export_wipe_fresh_index_import_gives_back_everything(tmp_path: Pa
         # Importing the same file twice adds nothing twice.
         again = await import_archive(lib, data)
         assert again.counts["audit"] == 0 and again.counts["daily_posts"] == 0
+        assert again.counts["shelves"] == 0 and again.counts["kudos"] == 0
+        again_made = await _people_made(lib)
+        for key in ("shelves", "kudos", "positions", "prefs", "overrides", "daily", "posts"):
+            assert again_made[key] == before[key], key
+        # The members' lists work again through the service, on the new ids.
+        frost = (await find_title(lib, "The Frost Spell (revised)"))[0].id
+        assert await kudos.count(lib, frost) == 3
+        assert await positions.position(lib, 501, frost) == (2, 5)
+        assert await shelves.is_public(lib, 501) and not await shelves.is_public(lib, 502)
     finally:
         await lib.close()
 
@@ -138,8 +182,17 @@ async def test_export_wipe_fresh_index_import_gives_back_everything(tmp_path: Pa
 async def test_import_refuses_what_is_not_an_export(library: Library) -> None:
     with pytest.raises(BackupError, match="not a Librarian export"):
         await import_archive(library, {"stories": {}})
-    report = await import_archive(library, {"librarian_export": 1, "shelves": [{"x": 1}]})
-    assert "'shelves' is not known" in report.summary()
+    report = await import_archive(
+        library,
+        {
+            "librarian_export": 1,
+            "bookmarks": [{"x": 1}],
+            "shelves": [{"x": 1}, {"member_id": 5, "story": "s9"}],
+            "kudos": [{}, 7],
+        },
+    )
+    assert "'bookmarks' is not known" in report.summary()
+    assert report.counts["shelves"] == 0 and report.counts["kudos"] == 0
 
 
 async def test_backup_is_a_consistent_copy_while_another_process_writes(tmp_path: Path) -> None:

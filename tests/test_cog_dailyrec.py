@@ -208,8 +208,9 @@ async def test_the_post_is_the_card_its_opening_and_the_read_button(library: Lib
     channel.send = AsyncMock()
     publisher = publisher_over(library, channel)
     assert await publisher.channel_nsfw(CHANNEL) is False
-    await publisher.publish(schedule(), story)
+    await publisher.publish(schedule(), story, "2 members gave it *kudos*")
     sent = channel.send.await_args.kwargs
+    assert "Today's rec** · *2 members gave it \\*kudos\\**" in sent["content"]  # escaped
     assert sent["embed"].title == f"Story {story}"
     assert "Today's rec" in sent["content"] and f"Story {story} begins here." in sent["content"]
     assert "part 1 of" in sent["content"]

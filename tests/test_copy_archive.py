@@ -33,7 +33,7 @@ class _Publisher:
     async def channel_nsfw(self, channel_id: int) -> bool:
         return False
 
-    async def publish(self, config: Any, story_id: int) -> None:
+    async def publish(self, config: Any, story_id: int, reason: str | None = None) -> None:
         return None
 
 

@@ -40,7 +40,7 @@ class FakePublisher:
             raise PublishError("the channel was deleted", permanent=True)
         return channel_id in self.nsfw
 
-    async def publish(self, config: Schedule, story_id: int) -> None:
+    async def publish(self, config: Schedule, story_id: int, reason: str | None = None) -> None:
         if self.failures:
             raise self.failures.pop(0)
         self.posts.append((config.guild_id, config.channel_id, story_id))
@@ -165,7 +165,7 @@ async def test_a_crash_after_the_claim_never_posts_twice(library: Library) -> No
     await add_stories(library, ["general"] * 3)
 
     class ChecksTheClaim(FakePublisher):
-        async def publish(self, config: Schedule, story_id: int) -> None:
+        async def publish(self, config: Schedule, story_id: int, reason: str | None = None) -> None:
             async with library.sessions() as session:
                 row = await session.get(DailyRecConfig, GUILD)
                 assert row and row.last_post_date == DAY1.isoformat(), "the day is claimed before sending"

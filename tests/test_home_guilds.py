@@ -30,7 +30,10 @@ HOME, OTHER = 42, 4343
 def in_guilds(count: int, lib: Library) -> MagicMock:
     """A bot (client) holding `lib` that is in `count` servers."""
     client = MagicMock(spec=discord.Client)
-    client.guilds = [MagicMock(spec=discord.Guild, id=HOME + n) for n in range(count)]
+    # What discord.py's Client.guilds really is: a read-only SequenceProxy over its cache, not a list.
+    client.guilds = discord.utils.SequenceProxy(
+        [MagicMock(spec=discord.Guild, id=HOME + n) for n in range(count)]
+    )
     client.lib = lib
     return client
 

@@ -119,7 +119,10 @@ async def test_daily_pick_prefers_loved_stories_but_explores(lib) -> None:  # no
     remaining = sorted(ids.values())
     rng = random.Random(7)
     async with lib.sessions() as session:
-        picks = [await dailypick.choose(session, remaining, rng) for _ in range(200)]
+        chosen = [await dailypick.choose(session, remaining, rng) for _ in range(200)]
+    picks = [pick.story_id for pick in chosen]
+    assert {p.reason for p in chosen if p.story_id == loved} == {"3 members gave it kudos"}
+    assert {p.reason for p in chosen if p.story_id != loved} == {"nobody here has opened it yet"}
     share = picks.count(loved) / len(picks)
     assert 0.55 < share < 0.85  # 1 - EXPLORE of the picks, give or take chance
     explored = [p for p in picks if p != loved]

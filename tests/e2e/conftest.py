@@ -112,6 +112,13 @@ class E2E:
     def refused(self, since: int = 0) -> list[Recorded]:
         return [r for r in self.fake.requests[since:] if r.status >= 400]
 
+    def share_commands(self) -> None:
+        """Make the commands the bot synced to the first guild usable in every guild, as a global
+        sync (`bot.py sync`) does in production: the bot itself syncs only to TEST_GUILD_ID."""
+        synced = self.fake.commands[self.fake.guild_id]
+        for guild in self.fake.guild_ids[1:]:
+            self.fake.commands[guild] = synced
+
 
 def _fill_stories(stories: Path) -> None:
     shutil.copytree(SAMPLES_DIR, stories / "samples", dirs_exist_ok=True)
@@ -148,14 +155,21 @@ def bot_settings() -> dict[str, object]:
     return {}
 
 
+@pytest.fixture(scope="module")
+def fake_guilds() -> int:
+    """How many servers the bot is in on the fake Discord: override in a module to have more (the
+    commands are synced to the first; `E2E.share_commands` makes them usable in the others)."""
+    return 1
+
+
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def e2e(
-    tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, object]
+    tmp_path_factory: pytest.TempPathFactory, bot_settings: dict[str, object], fake_guilds: int
 ) -> AsyncIterator[E2E]:
     """The fake Discord and one bot process logged in to it, ready, with its commands synced."""
     tmp = tmp_path_factory.mktemp("e2e")
     _fill_stories(tmp / "stories")
-    fake = await FakeDiscord().start()
+    fake = await FakeDiscord(guilds=fake_guilds).start()
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         str(LAUNCHER),
