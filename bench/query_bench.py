@@ -78,8 +78,8 @@ def _vocabulary(
     for m in sample:
         body = (archive / m["path"]).read_text(encoding="utf-8", errors="replace").lower()
         tokens = body.split()
-        counts.update(w for w in set(_WORD.findall(body)))
-        everywhere.update(set(_ANY_WORD.findall(body)))
+        counts.update(sorted(set(_WORD.findall(body))))  # sorted: the same order in every process
+        everywhere.update(sorted(set(_ANY_WORD.findall(body))))
         for _ in range(3):
             if len(tokens) > 3:
                 i = rng.randrange(len(tokens) - 2)
@@ -92,7 +92,7 @@ def _vocabulary(
                 three = [re.sub(r"[^a-z']", "", t) for t in tokens[i : i + 3]]
                 if all(three):
                     triples.append(" ".join(three))
-    ranked = [w for w, _ in counts.most_common()]
+    ranked = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     words = ranked[len(ranked) // 50 : len(ranked) // 5] or ranked or ["stake"]
     n = max(1, len(sample))
     common = sorted(w for w, k in everywhere.items() if 0.30 <= k / n <= 0.75) or ["said"]

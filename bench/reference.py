@@ -38,7 +38,7 @@ async def result_sets(
         got = out[kind] = []
         for q, result in zip(queries, results, strict=True):
             if isinstance(result, Exception):
-                got.append({"error": str(result)})
+                got.append({"query": repr(q), "error": str(result)})
                 continue
             try:
                 async with lib.sessions() as session:
@@ -48,9 +48,10 @@ async def result_sets(
                         args = (lib, *args)
                     ids = await matching_ids(*args, sort="newest")
             except QueryError as exc:
-                got.append({"error": str(exc)})
+                got.append({"query": repr(q), "error": str(exc)})
                 continue
-            got.append({"count": len(ids), "digest": _digest(ids), "page": [h.id for h in result.hits]})
+            page = [h.id for h in result.hits]
+            got.append({"query": repr(q), "count": len(ids), "digest": _digest(ids), "page": page})
     return out
 
 
@@ -66,12 +67,12 @@ def compare(path: Path, fingerprint: str, found: dict[str, list[dict[str, Any]]]
     same_sets = same_pages = total = 0
     differ: list[str] = []
     for kind, results in found.items():
-        wanted = ref["kinds"].get(kind, [])
+        wanted = {w.get("query"): w for w in ref["kinds"].get(kind, [])}
         for i, got in enumerate(results):
-            if i >= len(wanted):
+            want = wanted.get(got.get("query"))
+            if want is None:
                 continue
             total += 1
-            want = wanted[i]
             if {k: got.get(k) for k in ("count", "digest", "error")} == {
                 k: want.get(k) for k in ("count", "digest", "error")
             }:
