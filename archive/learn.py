@@ -194,3 +194,97 @@ def roster_yaml(draft: dict[str, Any]) -> str:
         notes.append("# Most written pairings seen (stories):")
         notes.extend(f"#   {pair}: {n}" for pair, n in pairs)
     return "\n".join(notes) + "\n" + text
+
+
+# -- the archive's own people, learned at every change (service.people holds the result) ---------
+
+_PARTICLES = frozenset(
+    {"the", "of", "de", "van", "von", "mr", "mrs", "ms", "miss", "dr", "sir", "lady", "lord"}
+)
+_CAPS = re.compile(r"^[A-Z]{1,3}$")
+
+
+@dataclass(slots=True)
+class FandomPeople:
+    """One fandom's people as its stories write them: each spelling seen (`Clara`, `Twelve`, `SS`)
+    with the person it means (`Clara Oswald`, `Twelfth Doctor`, `Severus Snape`), and each person's
+    story count. Spellings that mean nobody for sure (`Doctor`: several Doctors) are left out."""
+
+    fandom: str
+    names: dict[str, str]
+    people: dict[str, int]
+
+    def aliases(self) -> dict[str, list[str]]:
+        """Each person with the other spellings that mean them."""
+        out: dict[str, list[str]] = {person: [] for person in self.people}
+        for written, person in self.names.items():
+            if written != person:
+                out.setdefault(person, []).append(written)
+        return out
+
+
+def _words(key: str) -> list[str]:
+    return [w for w in key.split() if w not in _PARTICLES]
+
+
+def _initials(key: str) -> str:
+    return "".join(w[0] for w in _words(key)).upper()
+
+
+def learn_people(fandom: str, written: dict[str, int], fixed: Iterable[str] = ()) -> FandomPeople:
+    """The people of one fandom from the names its stories' headers and pairings write (`written`:
+    name as stored -> stories), one person one name: a full name (two words or more) is a person,
+    under its most written spelling; a single word that is a word of exactly one full name is that
+    person (`Clara`, `Oswald` -> Clara Oswald), and so is a numbered title (`Twelve`, `12` ->
+    Twelfth Doctor) and initials in capitals that fit one person only (`SS` -> Severus Snape).
+    Names in `fixed` (a host roster's) are never renamed; a name that fits several people stays
+    as written."""
+    fixed_keys = {" ".join(_words(_fold(n))) or _fold(n) for n in fixed}
+    spellings: dict[str, Counter[str]] = defaultdict(Counter)
+    for name, n in written.items():
+        key = " ".join(_words(_fold(name))) or _fold(name)  # `The Doctor` is `Doctor`
+        if key:
+            spellings[key][name] += n
+    stories = {k: sum(c.values()) for k, c in spellings.items()}
+
+    def shown(key: str) -> str:
+        best = max(spellings[key].items(), key=lambda kv: (kv[1], kv[0] != kv[0].lower(), kv[0]))
+        return best[0]
+
+    full = {k for k in spellings if len(_words(k)) >= 2}
+    canon: dict[str, str] = {k: k for k in full}
+    for key in sorted(set(spellings) - full):
+        if key in fixed_keys or not _words(key):
+            continue
+        caps = [s for s in spellings[key] if _CAPS.match(s.replace(".", ""))]
+        if any(_fold(s).startswith("the ") for s in spellings[key]):
+            continue  # `The Doctor`, `the Master`: a title, not a short name of one person
+        short = _words(key)[0]
+        owners = {f for f in full if _short_of(short, " ".join(_words(f)))}
+        if number_from_text(short) is None:  # `Doctor` is no one Doctor: only `Twelve` is the Twelfth
+            owners = {f for f in owners if not any(number_from_text(w) is not None for w in _words(f))}
+        if not owners and caps and len(short) >= 2:
+            owners = {f for f in full if _initials(f) == short.upper()}
+        if not owners and len(short) >= 3 and not caps:  # `Cas` for Castiel: a given name cut short
+            firsts = {k: _words(k)[0] for k in spellings if k != key and _words(k)}
+            owners = {k for k, first in firsts.items() if first.startswith(short) and first != short}
+            if len({firsts[k] for k in owners}) != 1:
+                owners = set()
+            owners = {max(owners, key=lambda k: (len(_words(k)), k))} if owners else set()
+        if len(owners) == 1:
+            canon[key] = next(iter(owners))
+    people: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for key, target in canon.items():
+        person = shown(target)
+        people[person] += stories[key]
+        for spelling in spellings[key]:
+            names[spelling] = person
+    for key in set(spellings) - set(canon):  # a one-word person of their own (`Castiel`), or unsure
+        for spelling in spellings[key]:
+            names[spelling] = shown(key)
+        people[shown(key)] += stories[key]
+    for key in fixed_keys & set(spellings):  # a roster's name means itself, whatever was learned
+        for spelling in spellings[key]:
+            names[spelling] = spelling
+    return FandomPeople(fandom, names, dict(people))

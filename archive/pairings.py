@@ -16,6 +16,7 @@ from archive.model import RelationshipKind
 
 _PIECES = re.compile(r"\s*[,;\n|]\s*")
 _CROSS = re.compile(r"\s+[x×]\s+|\s*\+\s*", re.IGNORECASE)
+_CAMEL_CROSS = re.compile(r"^([A-Z][a-z]{2,})x([A-Z][a-z]{1,})$")  # `DeanxCas`: one word, two names
 
 
 def split_pieces(text: str) -> list[str]:
@@ -25,7 +26,7 @@ def split_pieces(text: str) -> list[str]:
 
 def split_pairing(text: str) -> tuple[list[str], RelationshipKind] | None:
     """One relationship's members and kind: `Spike/Willow` romantic, `Buffy & Dawn` platonic,
-    `Spike x Willow` or `Spike + Willow` romantic. None when there is no separator (a ship name,
+    `Spike x Willow`, `Spike + Willow` or `DeanxCas` romantic. None when there is no separator (a ship name,
     a single name). Members are stripped; empty members are kept (`Spike/` is the caller's error)."""
     if "/" in text:
         return [m.strip() for m in text.split("/")], "romantic"
@@ -33,4 +34,7 @@ def split_pairing(text: str) -> tuple[list[str], RelationshipKind] | None:
         return [m.strip() for m in text.split("&")], "platonic"
     if _CROSS.search(text):
         return [m.strip() for m in _CROSS.split(text)], "romantic"
+    camel = _CAMEL_CROSS.match(text.strip())
+    if camel:
+        return [camel.group(1), camel.group(2)], "romantic"
     return None

@@ -321,6 +321,10 @@ class Roster:
         the canonical name each means."""
         return dict(self._t.exact)
 
+    def initial_keys(self) -> dict[str, str]:
+        """The roster's initials (`w`, `ss`), normalised, with the canonical name each means."""
+        return dict(self._t.initials)
+
     def suggest(self, name: str, limit: int = 5) -> list[tuple[str, float]]:
         """Canonical names close to `name` (typos, partial names), best first, with a 0-100 score."""
         key = normalise(name)

@@ -50,6 +50,15 @@ CHANGES_V1_DROP: tuple[str, ...] = tuple(
 )
 
 
+RESEED = (
+    "INSERT INTO archive_changes (id, changes) SELECT 1, 0 "
+    "WHERE NOT EXISTS (SELECT 1 FROM archive_changes WHERE id = 1)"
+)
+"""Puts the counter's one row back when something removed it (a restored partial dump, a host
+emptying tables by hand): without it every trigger's UPDATE matches nothing and no write would
+ever reach the views again. `db.migrate.upgrade` runs it on every start, on both engines."""
+
+
 async def change_count(session: AsyncSession) -> int:
     """How many writes the archive has seen (0 on a database without the counter row)."""
     return int(await session.scalar(select(ArchiveChanges.changes).where(ArchiveChanges.id == 1)) or 0)

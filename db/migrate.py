@@ -70,16 +70,27 @@ MIGRATION_LOCK = 0x4C49_4252  # "LIBR": PostgreSQL advisory lock id held while m
 
 def _upgrade(connection: Connection, revision: str) -> None:
     if revision == "head" and head_revision() is not None and _current(connection) == head_revision():
+        _reseed(connection)
         return  # already at the newest schema: no need to load Alembic (the CLI starts faster)
     if connection.dialect.name == "postgresql":
         # Several bot processes (shards) may start together on one database: one migrates, the
         # others wait for it here and then find the schema up to date.
         connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
         if revision == "head" and _current(connection) == head_revision():
+            _reseed(connection)
             return
     from alembic import command
 
     command.upgrade(alembic_config(connection), revision)
+    if revision == "head":
+        _reseed(connection)
+
+
+def _reseed(connection: Connection) -> None:
+    """The rows the migrations seed and the triggers rely on, put back if missing (db.changes)."""
+    from db.changes import RESEED
+
+    connection.exec_driver_sql(RESEED)
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:

@@ -2,7 +2,7 @@
 pairings and authors, as (name, value) pairs within Discord's limits (25 choices, 100 characters).
 
 Owns how typed text ranks names (starts with, then a word starts with, then contains, then close)
-and which names are offered (the roster's and the archive's, most used first). It must not import
+and which names are offered (every loaded roster's and the archive's people, most used first). It must not import
 Discord and never caches: names come from `lib.views` each time.
 """
 
@@ -14,6 +14,7 @@ from rapidfuzz import fuzz, process
 
 from db.keys import fold
 from service.library import Library
+from service.people import name_book, rosters_of
 from service.query import QueryError, resolve_pairing
 
 MAX_CHOICES = 25
@@ -61,9 +62,11 @@ async def character_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES)
     """Autocomplete for a character: roster names, the most-written first."""
     vocab = await lib.views.vocabulary()
     written = [n for n, _c in vocab.characters]
-    names = list(dict.fromkeys(written + sorted(lib.roster.names)))
-    exact = lib.roster.resolve(prefix) if prefix.strip() else None
-    picked = ([exact] if exact else []) + _rank_names(prefix, names, min(limit, MAX_CHOICES))
+    rostered = sorted({n for roster in rosters_of(lib.roster) for n in roster.names})
+    names = list(dict.fromkeys(written + rostered))
+    book = name_book(lib.roster, await lib.views.people(), vocab.characters, vocab.derived)
+    exact = list(book.exact(prefix)) if prefix.strip() else []  # `Twelve` offers Twelfth Doctor
+    picked = exact + _rank_names(prefix, names, min(limit, MAX_CHOICES))
     return [_choice(n, n) for n in dict.fromkeys(picked)][: min(limit, MAX_CHOICES)]
 
 
@@ -72,9 +75,10 @@ async def pairing_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -
     limit = min(limit, MAX_CHOICES)
     vocab = await lib.views.vocabulary()
     out: list[tuple[str, str]] = []
-    if any(sep in prefix for sep in "/&") or lib.roster.ship(prefix):
+    if any(sep in prefix for sep in "/&") or any(r.ship(prefix) for r in rosters_of(lib.roster)):
         try:
-            spec = resolve_pairing(lib.roster, prefix)
+            book = name_book(lib.roster, await lib.views.people(), vocab.characters, vocab.derived)
+            spec = resolve_pairing(lib.roster, prefix, book=book)
             out.append(_choice(spec.display, spec.display))
         except QueryError:
             pass
@@ -94,8 +98,12 @@ async def pairing_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -
 
 
 def _ships(lib: Library) -> dict[str, tuple[str, ...]]:
-    """Ship names as written, when the roster offers them (`Roster.ships`); typed ones resolve anyway."""
-    return dict(getattr(lib.roster, "ships", None) or {})
+    """Ship names as written, of every loaded roster (`Roster.ships`); typed ones resolve anyway."""
+    ships: dict[str, tuple[str, ...]] = {}
+    for roster in rosters_of(lib.roster):
+        for name, members in (getattr(roster, "ships", None) or {}).items():
+            ships.setdefault(name, members)
+    return ships
 
 
 async def author_choices(lib: Library, prefix: str, limit: int = MAX_CHOICES) -> list[tuple[str, str]]:

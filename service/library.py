@@ -44,7 +44,11 @@ class Library:
         roster = Roster.load(settings.roster_file)
         sessions = create_sessionmaker(engine)
         lib = cls(
-            settings=settings, engine=engine, sessions=sessions, roster=roster, views=ArchiveViews(sessions)
+            settings=settings,
+            engine=engine,
+            sessions=sessions,
+            roster=roster,
+            views=ArchiveViews(sessions, roster),
         )
         if load_titles:
             await lib.views.refresh(force=True)

@@ -7,17 +7,26 @@ one letter wrong, missing, extra or two swapped; two for long names). When sever
 equally well (`Doctor`: the Second, the Tenth, the Twelfth...) `AmbiguousName` asks which was
 meant, most used first; anything weaker is "I don't know X" with the closest names as suggestions,
 never a silent substitution. Pure: no database, no Discord; callers pass the names they hold.
+
+`NameBook` gathers every name a typed character may mean: the main roster's (which wins for its
+own spellings, as the host wrote it), every companion roster's, and the people the archive learned
+(`service.people`: `Clara` is Clara Oswald in Doctor Who). A spelling that means different people
+in different fandoms (`John`: John Watson, John Winchester) asks which one, unless a pairing's other
+member settles it (`John/Sherlock` is John Watson).
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
+from archive.series import number_from_text
 from service.errors import QueryError
 
 _ARTICLES = ("the ", "a ", "an ")
@@ -52,19 +61,37 @@ def typo_budget(key: str) -> int:
     return 0 if n < 4 else 1 if n < 10 else 2
 
 
+Keys = Mapping[str, "str | tuple[str, ...]"]
+"""Each spelling's `name_key` -> the name it means, or the names (a tuple) when it means several."""
+
+
+def _each(value: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else value
+
+
+def add_key(keys: dict[str, str | tuple[str, ...]], key: str, name: str) -> None:
+    """Record that spelling `key` means `name` (beside whatever else it already means)."""
+    if not key:
+        return
+    had = _each(keys[key]) if key in keys else ()
+    if name not in had:
+        both = (*had, name)
+        keys[key] = both[0] if len(both) == 1 else both
+
+
 def _by_use(names: set[str], counts: Mapping[str, int]) -> list[str]:
     return sorted(names, key=lambda n: (-counts.get(n, 0), n))
 
 
-def _prefixed(key: str, keys: Mapping[str, str]) -> set[str]:
+def _prefixed(key: str, keys: Keys) -> set[str]:
     """Names one of whose spellings starts with `key` at a word start (`doc` fits "Twelfth Doctor")."""
     if len(key) < 2:
         return set()
     spaced = " " + key
-    return {name for k, name in keys.items() if (" " + k).find(spaced) >= 0}
+    return {name for k, names in keys.items() if (" " + k).find(spaced) >= 0 for name in _each(names)}
 
 
-def _typos(key: str, keys: Mapping[str, str]) -> set[str]:
+def _typos(key: str, keys: Keys) -> set[str]:
     """Names one of whose spellings (or, for a one-word key, one of whose words) is within the typo
     budget of `key`."""
     budget = typo_budget(key)
@@ -72,10 +99,10 @@ def _typos(key: str, keys: Mapping[str, str]) -> set[str]:
         return set()
     found = set()
     single = " " not in key
-    for k, name in keys.items():
+    for k, names in keys.items():
         near = OSA.distance(key, k, score_cutoff=budget) <= budget
         if near or (single and any(len(w) >= 4 and OSA.distance(key, w) <= budget for w in k.split())):
-            found.add(name)
+            found.update(_each(names))
     return found
 
 
@@ -90,22 +117,30 @@ def likeness(key: str, candidate: str) -> float:
     return max(whole, by_word)
 
 
-def closest(
-    key: str, keys: Mapping[str, str], counts: Mapping[str, int], limit: int = MAX_CHOICES
-) -> list[str]:
+def closest(key: str, keys: Keys, counts: Mapping[str, int], limit: int = MAX_CHOICES) -> list[str]:
     """The names most like `key`, best first (ties: most used), for "did you mean"."""
     best: dict[str, float] = {}
-    for k, name in keys.items():
+    for k, names in keys.items():
         score = likeness(key, k)
-        if score >= SUGGEST_CUTOFF and score > best.get(name, -1.0):
-            best[name] = score
+        for name in _each(names):
+            if score >= SUGGEST_CUTOFF and score > best.get(name, -1.0):
+                best[name] = score
     return sorted(best, key=lambda n: (-best[n], -counts.get(n, 0), n))[:limit]
+
+
+def _one(what: str, text: str, found: set[str], counts: Mapping[str, int]) -> str:
+    """The one name found, or `AmbiguousName` listing them, most used first."""
+    if len(found) == 1:
+        return next(iter(found))
+    names = _by_use(found, counts)
+    more = f" ({len(names)} fit; the most used first)" if len(names) > MAX_CHOICES else ""
+    raise AmbiguousName(f"{text!r} could be several {what}s{more}: which one?", names[:MAX_CHOICES])
 
 
 def resolve_name(
     what: str,
     typed: str,
-    keys: Mapping[str, str],
+    keys: Keys,
     counts: Mapping[str, int] | None = None,
 ) -> str:
     """The one name `typed` clearly means among `keys` (each spelling's `name_key` -> the name).
@@ -120,14 +155,89 @@ def resolve_name(
         raise QueryError(f"A {what} name is empty.")
     for k in dict.fromkeys((key, _bare(key))):
         if k in keys:
-            return keys[k]
+            _one(what, text, set(_each(keys[k])), counts)
+            return _each(keys[k])[0]
     for find in (_prefixed, _typos):
         found = find(key, keys) | find(_bare(key), keys)
-        if len(found) == 1:
-            return next(iter(found))
         if found:
-            names = _by_use(found, counts)
-            more = f" ({len(names)} fit; the most used first)" if len(names) > MAX_CHOICES else ""
-            raise AmbiguousName(f"{text!r} could be several {what}s{more}: which one?", names[:MAX_CHOICES])
+            return _one(what, text, found, counts)
     article = "an" if what[:1] in "aeiou" else "a"
     raise QueryError(f"I don't know {article} {what} called {text!r}.", closest(key, keys, counts))
+
+
+@dataclass(slots=True)
+class NameBook:
+    """Every character name a reader may type, from every loaded roster and the archive itself."""
+
+    main: Any = None
+    """The main roster: its own spellings (and initials) resolve before anything else."""
+    rosters: list[Any] = field(default_factory=list)
+    keys: dict[str, str | tuple[str, ...]] = field(default_factory=dict)
+    fandoms: dict[str, frozenset[str]] = field(default_factory=dict)
+    """person -> the fandoms whose stories (or roster) name them."""
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls,
+        rosters: Iterable[Any],
+        characters: Iterable[str] = (),
+        spellings: Mapping[str, Iterable[str]] | None = None,
+        fandoms: Mapping[str, Iterable[str]] | None = None,
+        counts: Mapping[str, int] | None = None,
+    ) -> NameBook:
+        """`rosters` main first; `characters` the names the archive holds (as people: `Clara
+        Oswald`); `spellings` each spelling the archive's fandoms write -> the people it means
+        there; `fandoms` each person -> their fandoms; `counts` person -> stories."""
+        rosters = list(rosters)
+        book = cls(rosters[0] if rosters else None, rosters, {}, {}, dict(counts or {}))
+        person_fandoms: dict[str, set[str]] = {p: set(f) for p, f in (fandoms or {}).items()}
+        for name in characters:
+            add_key(book.keys, name_key(name), name)
+        for spelling, people in (spellings or {}).items():
+            for person in people:
+                add_key(book.keys, name_key(spelling), person)
+        for roster in rosters[1:]:  # companions: their spellings join the archive's
+            own = {**roster.name_keys(), **roster.initial_keys()}
+            for key, canon in own.items():
+                add_key(book.keys, name_key(key), canon)
+            for canon in roster.names:
+                add_key(book.keys, name_key(canon), canon)
+                person_fandoms.setdefault(canon, set()).add(str(roster.fandom))
+        if book.main is not None:
+            for key, canon in book.main.name_keys().items():
+                add_key(book.keys, name_key(key), canon)
+            for canon in book.main.names:
+                add_key(book.keys, name_key(canon), canon)
+                person_fandoms.setdefault(canon, set()).add(str(book.main.fandom))
+        book.fandoms = {p: frozenset(f) for p, f in person_fandoms.items()}
+        return book
+
+    def exact(self, typed: str) -> tuple[str, ...]:
+        """Everyone `typed` is written for exactly: the main roster's reading (an alias, initials,
+        a unique first or last name) and every other roster's and fandom's; () when nobody."""
+        found = [n for n in [self.main.resolve(typed) if self.main is not None else None] if n]
+        key = name_key(typed)
+        for k in dict.fromkeys((key, _bare(key))):
+            if k in self.keys:
+                found.extend(_each(self.keys[k]))
+                break
+        number = number_from_text(typed) if not found else None
+        if number is not None:  # `12`, `Twelve`: the one numbered title of that number
+            names = {n for v in self.keys.values() for n in _each(v)}
+            found = [n for n in sorted(names) if any(number_from_text(w) == number for w in n.split())]
+        return tuple(dict.fromkeys(n for n in found if n))
+
+    def resolve(self, what: str, typed: str) -> str:
+        """The one person `typed` clearly means (`resolve_name`'s rule over every name)."""
+        text = " ".join(typed.split())
+        if not text:
+            raise QueryError(f"A {what} name is empty.")
+        found = self.exact(text)
+        if found:
+            return _one(what, text, set(found), self.counts)
+        return resolve_name(what, text, self.keys, self.counts)
+
+    def in_fandoms(self, names: Iterable[str], fandoms: set[str]) -> list[str]:
+        """Those of `names` written in one of `fandoms`."""
+        return [n for n in names if self.fandoms.get(n, frozenset()) & fandoms]

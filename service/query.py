@@ -13,7 +13,7 @@ import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from rapidfuzz import fuzz, process, utils
 
@@ -22,6 +22,9 @@ from archive.pairings import split_pairing
 from archive.ratings import RANK, level_of, parse_rating
 from db.keys import fold
 from service.errors import QueryError as QueryError  # re-exported: most code imports it from here
+
+if TYPE_CHECKING:
+    from service.names import NameBook
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +119,7 @@ def resolve_character(
     *,
     known: Mapping[str, str] | None = None,
     counts: Mapping[str, int] | None = None,
+    book: NameBook | None = None,
 ) -> str:
     """The canonical name for `name`: exact name or alias, else a prefix or a close typo that fits
     one character only (`service.names.resolve_name`).
@@ -123,13 +127,17 @@ def resolve_character(
     `known` maps folded names to names the archive holds that the roster may not (a crossover's
     characters); they count too, and `counts` (name -> stories) orders the choices when several
     fit. Raises QueryError ("I don't know...", or `AmbiguousName` "which one?") with suggestions;
-    a name is never silently swapped for a different one.
+    a name is never silently swapped for a different one. With `book` (`service.names.NameBook`)
+    every loaded roster and the people the archive learned count, and `roster` and `known` are not
+    read.
     """
     from service.names import resolve_name
 
     text = " ".join(name.split())
     if not text:
         raise QueryError("A character name is empty.")
+    if book is not None:
+        return book.resolve("character", text)
     found = roster.resolve(text) or (known or {}).get(fold(text))
     if found:
         return found
@@ -172,6 +180,7 @@ def resolve_pairing(
     *,
     known: Mapping[str, str] | None = None,
     counts: Mapping[str, int] | None = None,
+    book: NameBook | None = None,
 ) -> PairingSpec:
     """What a typed pairing means: `Spike/Willow` = `Willow/Spike` = `W/S` = `Spillow`.
 
@@ -182,6 +191,8 @@ def resolve_pairing(
     raw = " ".join(text.split())
     if not raw:
         raise QueryError("A pairing is empty.")
+    if book is not None:
+        return _pairing_in_book(book, raw)
     ship = _from_ship(roster, raw)
     if ship:
         return ship
@@ -207,6 +218,70 @@ def resolve_pairing(
         raise QueryError(f"The pairing {raw!r} names the same character twice.")
     if wildcard and kind == "romantic":
         kind = None  # `Spike/*`: every relationship with Spike
+    return PairingSpec(tuple(sorted(members)), kind, wildcard=wildcard)
+
+
+def _one_spec(raw: str, specs: list[PairingSpec]) -> PairingSpec | None:
+    """The one spec every reading agrees on; `AmbiguousName` when the rosters read it differently."""
+    from service.names import AmbiguousName
+
+    found = list(dict.fromkeys(specs))
+    if len(found) > 1:
+        raise AmbiguousName(f"{raw!r} could be several pairings: which one?", [s.display for s in found])
+    return found[0] if found else None
+
+
+def _pairing_in_book(book: NameBook, raw: str) -> PairingSpec:
+    """`resolve_pairing` over every loaded roster and the archive's people (`NameBook`): a ship
+    name or initials any one roster reads (two rosters reading it differently ask which); else
+    each member by name, a member written for people of several fandoms taken in the fandom of the
+    pairing's other members (`John/Sherlock`: John Watson)."""
+    from service.names import AmbiguousName
+
+    spec = _one_spec(raw, [s for r in book.rosters if (s := _from_ship(r, raw)) is not None])
+    if spec:
+        return spec
+    split = _pairing_parts(raw)
+    if split is None:
+        return PairingSpec((book.resolve("character", raw),), None, wildcard=True)
+    parts, kind = split
+    names = [p.strip() for p in parts]
+    wildcard = any(n in {"", "*"} for n in names)
+    named = [n for n in names if n not in {"", "*"}]
+    if not named:
+        raise QueryError(f"The pairing {raw!r} names nobody.", ["Spike/Willow", "Spike/*"])
+    exact = [book.exact(n) for n in named]
+    if not wildcard and not all(len(e) == 1 for e in exact):
+        readings = []
+        for r in book.rosters:
+            parsed = _from_parser(r, raw, len(named))
+            if parsed and all(r.resolve(m) for m in parsed.members):
+                readings.append(parsed)
+        spec = _one_spec(raw, readings)
+        if spec:
+            return spec
+    chosen: list[str | None] = []
+    doubts: list[AmbiguousName | None] = []
+    for n, e in zip(named, exact, strict=True):
+        try:
+            chosen.append(e[0] if len(e) == 1 else book.resolve("character", n))
+            doubts.append(None)
+        except AmbiguousName as exc:
+            chosen.append(None)
+            doubts.append(exc)
+    settled = {f for c in chosen if c for f in book.fandoms.get(c, frozenset())}
+    members: list[str] = []
+    for c, doubt in zip(chosen, doubts, strict=True):
+        if c is None and doubt is not None:
+            fitting = book.in_fandoms(doubt.suggestions, settled)
+            if len(fitting) != 1:
+                raise doubt
+            c = fitting[0]
+        members.append(str(c))
+    if len(set(members)) != len(members):
+        raise QueryError(f"The pairing {raw!r} names the same character twice.")
+    if wildcard and kind == "romantic":
+        kind = None
     return PairingSpec(tuple(sorted(members)), kind, wildcard=wildcard)
 
 

@@ -28,6 +28,7 @@ from service.facets import Facets
 from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.names import name_key, resolve_name
+from service.people import name_book
 from service.query import (
     SORTS,
     QueryError,
@@ -211,11 +212,10 @@ async def _people(
     characters: list[str] = []
     names_asked = [*q.characters, *q.exclude_characters, *q.pairings, *q.exclude_pairings]
     vocab = await lib.views.vocabulary() if names_asked else None
-    known = vocab.character_labels if vocab else {}
-    counts = dict(vocab.characters) if vocab else {}
+    book = name_book(lib.roster, await lib.views.people(), vocab.characters, vocab.derived) if vocab else None
     for names, exclude in ((q.characters, False), (q.exclude_characters, True)):
         for name in dict.fromkeys(names):
-            canon = resolve_character(lib.roster, name, known=known, counts=counts)
+            canon = resolve_character(lib.roster, name, book=book)
             _note(resolved, name, canon)
             cond = fx.character(canon)
             if exclude:
@@ -225,7 +225,7 @@ async def _people(
                 filters.append(Filter("character", f"character {canon}", cond))
     for texts, exclude in ((q.pairings, False), (q.exclude_pairings, True)):
         for text in dict.fromkeys(texts):
-            spec = resolve_pairing(lib.roster, text, known=known, counts=counts)
+            spec = resolve_pairing(lib.roster, text, book=book)
             _note(resolved, text, spec.display)
             cond = fx.relationship(spec.members, spec.kind, spec.wildcard)
             filters.append(

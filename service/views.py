@@ -1,6 +1,7 @@
 """The archive's derived in-memory views, all in one place: the title index, the rating map that
-gates title autocomplete, the vocabulary (names, labels, counts), the filter index (`Facets`), the
-figures counted from them (totals, rankings per age gate) and the latest full-text answers.
+gates title autocomplete, the people the archive knows (`service.people`: who `Clara` and `Twelve`
+are, per fandom), the vocabulary (names, labels, counts), the filter index (`Facets`), the figures
+counted from them (totals, rankings per age gate) and the latest full-text answers.
 
 Owns `ArchiveViews` (one per `Library`, at `lib.views`) and its one `refresh()`: every view is
 rebuilt here and nowhere else. The key is the archive's change counter (`db.changes`), which every
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from db.changes import change_count
 from service.facets import Facets, fetch_all
 from service.facets import build as build_facets
+from service.people import People, build_people
 from service.titles import TitleIndex
 from service.vocabulary import Vocabulary, build_vocabulary
 
@@ -86,14 +88,16 @@ _TRIM: Any = None
 class ArchiveViews:
     """Every derived in-memory view of one archive, refreshed together from its change counter."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], roster: Any = None) -> None:
         self._sessions = sessions
+        self._roster = roster
         self.titles = TitleIndex()
         """The title index as it is now (`title_index()` refreshes first; this does not)."""
         self._levels: dict[int, str] = {}
         self._signature = -1
         self._checked = -math.inf
         self._check_lock = asyncio.Lock()
+        self._people: _Slot[People] = _Slot("people")
         self._vocabulary: _Slot[Vocabulary] = _Slot("vocabulary")
         self._facets: _Slot[Facets] = _Slot("filter index")
         self._figures: dict[tuple[str, frozenset[str] | None], _Slot[Any]] = {}
@@ -150,7 +154,7 @@ class ArchiveViews:
         )
 
     def _slots(self) -> list[_Slot[Any]]:
-        return [self._vocabulary, self._facets, *self._figures.values()]
+        return [self._people, self._vocabulary, self._facets, *self._figures.values()]
 
     # ---- asking for a view ---------------------------------------------------------------------
 
@@ -164,13 +168,19 @@ class ArchiveViews:
         await self.refresh()
         return self._levels
 
+    async def people(self) -> People:
+        """The people each fandom's stories write, learned from the archive (`service.people`)."""
+        return await self._get(self._people, lambda session: build_people(session, self._roster))
+
     async def vocabulary(self) -> Vocabulary:
         """Authors, tags, fandoms, characters and pairings of the live archive, with counts."""
-        return await self._get(self._vocabulary, build_vocabulary)
+        people = await self.people()
+        return await self._get(self._vocabulary, lambda session: build_vocabulary(session, people))
 
     async def facets(self) -> Facets:
         """The filter index searches and recs run on."""
-        return await self._get(self._facets, build_facets)
+        people = await self.people()
+        return await self._get(self._facets, lambda session: build_facets(session, people))
 
     async def figure(
         self,
@@ -209,6 +219,7 @@ class ArchiveViews:
     async def warm(self) -> None:
         """Build every view now (about a second at 50,000 stories), so no member's command pays."""
         await self.refresh(force=True)
+        await self.people()
         await self.vocabulary()
         await self.facets()
 

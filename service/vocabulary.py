@@ -13,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from db.keys import fold
-from db.models import Story, StoryCharacter, StoryRelationship, StoryTag
+from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
 from service.hits import features_sql
+from service.people import People
 
 
 @dataclass(slots=True)
@@ -44,10 +46,16 @@ def _seen(allowed_levels: frozenset[str] | None) -> list[ColumnElement[bool]]:
     return conds
 
 
+def _most_first(counts: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
 async def count_pairings(
-    session: AsyncSession, allowed_levels: frozenset[str] | None = None
+    session: AsyncSession, allowed_levels: frozenset[str] | None = None, people: People | None = None
 ) -> list[tuple[str, int]]:
-    """Every relationship key with the number of live (visible) stories holding it, most first."""
+    """Every relationship key with the number of live (visible) stories holding it, most first;
+    with `people`, keys read with each story's people (`Clara/Twelve` is `Clara Oswald/Twelfth
+    Doctor` in a Doctor Who story)."""
     rel = StoryRelationship
     n = func.count(func.distinct(rel.story_id))
     rows = await session.execute(
@@ -57,13 +65,38 @@ async def count_pairings(
         .group_by(rel.key)
         .order_by(n.desc(), rel.key)
     )
-    return [(k, int(c)) for k, c in rows]
+    counted = [(k, int(c)) for k, c in rows]
+    if people is None or not people.renamed:
+        return counted
+    m, other = RelationshipMember, aliased(RelationshipMember)
+    touched = select(other.relationship_id).where(other.name.in_(sorted(people.renamed))).scalar_subquery()
+    members = await session.execute(
+        select(rel.id, rel.story_id, rel.kind, rel.key, m.name)
+        .join(m, m.relationship_id == rel.id)
+        .join(Story, Story.id == rel.story_id)
+        .where(*_seen(allowed_levels), rel.id.in_(touched))
+    )
+    found: dict[int, tuple[int, str, str, list[str]]] = {}
+    for rid, sid, kind, key, name in members:
+        found.setdefault(rid, (sid, kind, key, []))[3].append(people.rename(sid, name))
+    counts = dict(counted)
+    for old, new in (
+        ({(key, sid)}, {(("/" if kind == "romantic" else " & ").join(sorted(set(names))), sid)})
+        for sid, kind, key, names in found.values()
+    ):
+        if old != new:
+            for key, _sid in old:
+                counts[key] -= 1
+            for key, _sid in new:
+                counts[key] = counts.get(key, 0) + 1
+    return _most_first({k: n for k, n in counts.items() if n > 0})
 
 
 async def count_characters(
-    session: AsyncSession, allowed_levels: frozenset[str] | None = None
+    session: AsyncSession, allowed_levels: frozenset[str] | None = None, people: People | None = None
 ) -> list[tuple[str, int]]:
-    """Every featured character with the number of live (visible) stories featuring them, most first."""
+    """Every featured character with the number of live (visible) stories featuring them, most
+    first; with `people`, one person one count (`Clara` and `Clara Oswald` are one)."""
     sc = StoryCharacter
     rows = await session.execute(
         select(sc.name, func.count())
@@ -72,11 +105,27 @@ async def count_characters(
         .group_by(sc.name)
         .order_by(func.count().desc(), sc.name)
     )
-    return [(c, int(n)) for c, n in rows]
+    counted = [(c, int(n)) for c, n in rows]
+    affected = people.affected() if people is not None else set()
+    if people is None or not affected:
+        return counted
+    counts = {c: n for c, n in counted if c not in affected}
+    pairs = await session.execute(
+        select(sc.story_id, sc.name)
+        .join(Story, Story.id == sc.story_id)
+        .where(*_seen(allowed_levels), features_sql(), sc.name.in_(sorted(affected)))
+    )
+    stories: dict[str, set[int]] = {}
+    for sid, name in pairs:
+        stories.setdefault(people.rename(sid, name), set()).add(sid)
+    for name, ids in stories.items():
+        counts[name] = counts.get(name, 0) + len(ids)
+    return _most_first(counts)
 
 
-async def build_vocabulary(session: AsyncSession) -> Vocabulary:
-    """A fresh vocabulary of the live archive (names, labels and counts)."""
+async def build_vocabulary(session: AsyncSession, people: People | None = None) -> Vocabulary:
+    """A fresh vocabulary of the live archive (names, labels and counts), names read as the
+    people they mean when `people` is given."""
     live = Story.removed_at.is_(None)
     authors = [
         (a, int(n))
@@ -106,8 +155,8 @@ async def build_vocabulary(session: AsyncSession) -> Vocabulary:
         display.setdefault(name, label or name)
         target.setdefault(fold(label or name), name)
         target.setdefault(fold(name), name)
-    pairings = await count_pairings(session)
-    characters = await count_characters(session)
+    pairings = await count_pairings(session, people=people)
+    characters = await count_characters(session, people=people)
     character_labels = {fold(c): c for c, _n in reversed(characters)}
     counts.update({("relationship", k): n for k, n in pairings})
     counts.update({("character", c): n for c, n in characters})

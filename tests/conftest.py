@@ -77,7 +77,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "db_backend" not in metafunc.fixturenames or metafunc.definition.get_closest_marker("sqlite_only"):
         return
     if metafunc.module.__name__.rsplit(".", 1)[-1] in DB_MODULES:
-        metafunc.parametrize("db_backend", BACKENDS)
+        # the PostgreSQL variant carries the `postgres` marker: `.ci/run`'s PostgreSQL pass is `-m postgres`
+        metafunc.parametrize(
+            "db_backend",
+            [b if b == "sqlite" else pytest.param(b, marks=pytest.mark.postgres) for b in BACKENDS],
+        )
 
 
 @pytest.fixture

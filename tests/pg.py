@@ -91,12 +91,18 @@ async def drop_database(db_url: str) -> None:
 
 
 async def empty_database(db_url: str) -> None:
-    """Empty every table of a migrated database (ids restart), keeping its schema version."""
+    """Empty every table of a migrated database (ids restart), keeping what the migrations
+    themselves put there: the schema version and the seeded bookkeeping rows (`db.copy.SEEDED`:
+    the change counter's one row, without which no write would ever reach the views)."""
+    from db.copy import SEEDED
+
+    keep = ["alembic_version", *sorted(SEEDED)]
     url = make_url(db_url)
     conn = await _admin(url)
     try:
         tables = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND NOT (tablename = ANY($1::text[]))",
+            keep,
         )
         if tables:
             names = ", ".join(f'"{t["tablename"]}"' for t in tables)

@@ -26,7 +26,8 @@ from tests.conftest import make_settings
 from tests.pg import create_database, drop_database
 
 MOD = Actor(7001, "Mod Mia", 42)
-pytestmark = pytest.mark.sqlite_only  # the source archive is SQLite; the targets are explicit
+# the source archive is SQLite; the PostgreSQL targets are explicit
+pytestmark = [pytest.mark.sqlite_only, pytest.mark.postgres]
 
 
 class _Publisher:

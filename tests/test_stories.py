@@ -6,11 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from db.models import StoryTag
+from db.models import ArchiveChanges, StoryTag
 from service.archive_stats import fandom_groups, stats, top_characters, top_pairings
 from service.choices import author_choices, character_choices, pairing_choices
+from service.library import Library
 from service.query import QueryError, SearchQuery
 from service.search import search
 from service.stories import excerpt, find_title, resolve_story, story_body, story_card
@@ -113,6 +114,22 @@ async def test_author_cache_follows_new_stories(library: Any) -> None:
     await fill_mini(library)
     await library.refresh()
     assert (await author_choices(library, "pen"))[0][1] == "Penelope Quill"
+
+
+async def test_a_lost_change_counter_row_is_put_back_when_the_archive_opens(library: Any) -> None:
+    # Without the counter's row every trigger's UPDATE matches nothing: new stories would never
+    # reach the title index or autocomplete. Opening the archive puts the row back.
+    async with library.transaction() as session:
+        await session.execute(delete(ArchiveChanges))
+    await library.close()
+    reopened = await Library.open(library.settings)
+    try:
+        await fill_mini(reopened)
+        await reopened.refresh()
+        assert (await author_choices(reopened, "pen"))[0][1] == "Penelope Quill"
+        assert (await find_title(reopened, "library dust"))[0].title == "Library Dust"
+    finally:
+        await reopened.close()
 
 
 def test_fandom_groups_fold_the_rosters_spellings(mini: Mini) -> None:

@@ -120,7 +120,9 @@ def read_epub(data: bytes, name: str) -> RawStory:
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile as exc:
-        raise ValueError(f"{name} is not a readable EPUB: not a zip archive ({exc})") from exc
+        raise ValueError(
+            f"{' '.join(name.split())} is not a readable EPUB: not a zip archive ({exc})"
+        ) from exc
     with book:
         try:
             pkg = _read_package(book)

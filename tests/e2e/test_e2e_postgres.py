@@ -21,7 +21,7 @@ from tests.e2e.checks import assert_safe
 from tests.e2e.conftest import E2E
 from tests.fakediscord import FakeDiscord, embeds, text
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.asyncio(loop_scope="module")]
 
 ADDED = "The Circulation Desk at Midnight"
 STORY = (

@@ -21,7 +21,7 @@ from tests.e2e.checks import assert_safe
 from tests.e2e.conftest import LAUNCHER, READY_LINE, START_TIMEOUT, BotProcess, _fill_stories, bot_env
 from tests.fakediscord import FakeDiscord, embeds, text
 
-pytestmark = [pytest.mark.e2e, pytest.mark.asyncio(loop_scope="module")]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.asyncio(loop_scope="module")]
 
 EPHEMERAL = 1 << 6
 TITLE = "The Card Catalogue of Shard Two"
