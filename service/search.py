@@ -264,11 +264,13 @@ def _tags(lib: Library, vocab: Vocabulary, typed: str) -> list[str]:
     syn = synonyms_for(lib.settings.roster_file)
     groups = vocab.derived.get(("tag groups", None))
     if groups is None or groups[0] is not syn:
-        groups = (syn, tag_groups(vocab.tag_labels, vocab.display, syn))
+        grouped = tag_groups(vocab.tag_labels, vocab.display, syn)
+        # stories per group, counted once per snapshot (not per search: 15,000 groups at 50k)
+        counts = {k: sum(vocab.counts.get((kind, n), 0) for n in names for kind in ("tag", "warning"))
+                  for k, names in grouped.items()}  # fmt: skip
+        groups = (syn, grouped, counts)
         vocab.derived[("tag groups", None)] = groups
-    counts = {k: sum(vocab.counts.get((kind, n), 0) for n in names for kind in ("tag", "warning"))
-              for k, names in groups[1].items()}  # fmt: skip
-    return resolve_tag(typed, groups[1], syn, counts)
+    return resolve_tag(typed, groups[1], syn, groups[2])
 
 
 def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolved: list[str]) -> list[Filter]:
