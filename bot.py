@@ -28,6 +28,9 @@ import aiohttp
 import discord
 from discord.ext import commands
 
+from cogs.tree import LibrarianTree
+from service import chartworker
+from service.loopwatch import LoopWatch
 from settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -79,6 +82,7 @@ class Librarian(commands.Bot):
             help_command=None,
             intents=_intents(),
             allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=LibrarianTree,  # every slash command is acknowledged before anything else runs
             **options,
         )
         self.settings = settings
@@ -86,8 +90,10 @@ class Librarian(commands.Bot):
         self.index_done = asyncio.Event()
         self._background: set[asyncio.Task[None]] = set()
         self._announced = False
+        self.loop_watch = LoopWatch()
 
     async def setup_hook(self) -> None:
+        self.loop_watch.start()
         if self._open_library:
             from service.library import Library
 
@@ -105,6 +111,7 @@ class Librarian(commands.Bot):
         else:
             self._spawn(self._check_on_start(), "start-up check")
         self._spawn(self._announce_ready(), "ready announcement")
+        self._spawn(self._start_charts(), "chart process")
         if self.settings.test_guild_id:
             await self.sync_test_guild(self.settings.test_guild_id)
 
@@ -135,14 +142,20 @@ class Librarian(commands.Bot):
 
     async def _index_on_start(self) -> None:
         """Check the archive (repairing what a crash left), index new and changed files of the story
-        and uploads folders in the background, then build the archive's views."""
+        and uploads folders in a background process, then build the archive's views."""
         try:
-            from service.indexer import index_directory
+            from service.startindex import index_in_child
 
             await self._check_archive()  # mend what a crash left before indexing
-            report = await index_directory(self.lib, background=True)
-            log.info("start-up index: %s", report.summary())  # the run refreshed the Library's views
+            self.loop_watch.reset()
+            # In a process of its own: parsing and writing never hold this process's interpreter, so
+            # the event loop answers commands at full speed meanwhile (the views follow the change
+            # counter as stories arrive).
+            report = await index_in_child(self.settings)
+            log.info("start-up index: %s", report.summary())
+            await self.lib.refresh()  # what the child changed, in every view now
             await self.lib.views.warm()  # every in-memory view now, not in the first member's command
+            log.info("event loop during the start-up index: %s", self.loop_watch.summary())
             # The archive's in-memory indexes are long-lived: move them out of the garbage collector's
             # sight so a full collection never pauses a command for a few hundred milliseconds.
             gc.collect()
@@ -170,6 +183,12 @@ class Librarian(commands.Bot):
         finally:
             self.index_done.set()
 
+    async def _start_charts(self) -> None:
+        try:
+            await chartworker.start()  # the first /stats or /top then draws at once
+        except Exception:
+            log.warning("could not start the chart process; charts start on first use", exc_info=True)
+
     async def _announce_ready(self) -> None:
         await self.wait_until_ready()
         await self.index_done.wait()
@@ -190,6 +209,8 @@ class Librarian(commands.Bot):
         if background:
             await asyncio.wait(background, timeout=SHUTDOWN_WAIT)
         await super().close()
+        self.loop_watch.stop()
+        chartworker.close()
         lib = getattr(self, "lib", None)
         if lib is not None:
             await lib.close()

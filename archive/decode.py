@@ -25,7 +25,7 @@ def decode(data: bytes) -> tuple[str, list[str]]:
     """Decode a story file's bytes; returns the text and any problems met on the way.
 
     Order: a byte-order mark decides; else BOM-less UTF-16 (a NUL in every other byte); else UTF-8;
-    else charset-normalizer's reading (cp1251, KOI8-R, ...), where any Western code page it names is
+    else UTF-8 with a few invalid sequences (replaced, and reported); else charset-normalizer's reading (cp1251, KOI8-R, ...), where any Western code page it names is
     read as cp1252 (what old Windows editors wrote: 0x93/0x94 are curly quotes); a low-confidence
     reading is reported; else cp1252, else latin-1, which cannot fail.
     """
@@ -47,6 +47,9 @@ def _decode_bytes(data: bytes, problems: list[str]) -> str:
                 problems.append(f"some bytes are not valid {encoding}; replaced them")
             return text
     text = _bomless_utf16(data) or _strict(data, "utf-8")
+    if text is not None:
+        return text
+    text = _mostly_utf8(data, problems)
     if text is not None:
         return text
     guessed = _guess(data)
@@ -80,6 +83,21 @@ def _strict(data: bytes, encoding: str) -> str | None:
         return data.decode(encoding)
     except UnicodeDecodeError:
         return None
+
+
+def _mostly_utf8(data: bytes, problems: list[str]) -> str | None:
+    """UTF-8 with a few broken sequences (a cut-and-paste, a bad transfer): read as UTF-8, the broken
+    bytes replaced by U+FFFD and counted in a problem. It counts as UTF-8 when at least as many
+    non-ASCII characters decode as UTF-8 as fail to: a single-byte code page (cp1252 `é` followed
+    by a letter) almost never forms a valid multi-byte sequence by chance."""
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - data.count(b"\xef\xbf\xbd")  # not the ones the file itself holds
+    decoded = sum(1 for ch in text if ord(ch) > 0x7F) - broken
+    if broken <= 0 or decoded < broken:
+        return None
+    places = "1 place" if broken == 1 else f"{broken:,} places"
+    problems.append(f"not valid UTF-8 in {places}: read as UTF-8, those bytes replaced with “\ufffd”")
+    return text
 
 
 def _bomless_utf16(data: bytes) -> str | None:

@@ -56,9 +56,11 @@ JSON_KEYS: tuple[str, ...] = (
     "notes",
     "opening",
     "part",
+    "problems",
 )
 """Exactly the keys `bot.py parse --json` prints per file, in this order (the issue's interface;
-`part`, a headerless chapter's own number such as `Part XIV` -> 14, was added last)."""
+`part`, a headerless chapter's own number such as `Part XIV` -> 14, and `problems`, what the reader
+could not make sense of (bytes not valid in the encoding read, cut markup …), were added last)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +210,7 @@ class StoryMeta:
             "notes": list(self.notes),
             "opening": self.opening,
             "part": self.part,
+            "problems": list(self.problems),
         }
         assert tuple(data) == JSON_KEYS
         return data

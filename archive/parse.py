@@ -139,7 +139,9 @@ def _read(data: bytes, name: str, problems: list[str]) -> RawStory:
 
 
 def _say(exc: Exception) -> str:
-    return str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
+    """A reader's error as one line (a file name may hold a line break)."""
+    said = str(exc) if isinstance(exc, ValueError) and str(exc) else f"{type(exc).__name__}: {exc}"
+    return " ".join(said.split())
 
 
 def _strip_tags(text: str) -> str:

@@ -9,6 +9,7 @@ what is being measured (the sections in `bench.index_bench`, `bench.query_bench`
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -139,6 +140,7 @@ class TreeRSS:
         self._cpu_start = 0.0
         self._cpu_self = 0.0
         self._cpu_kids: dict[int, float] = {}
+        self._load_peak = 0.0
         self._stop = threading.Event()
         self._proc = psutil.Process(pid) if psutil else None
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -147,6 +149,16 @@ class TreeRSS:
     def cpu_seconds(self) -> float:
         """CPU (user + system) used by this process and its children while sampled."""
         return self._cpu_self - self._cpu_start + sum(self._cpu_kids.values())
+
+    @property
+    def cpu_main(self) -> float:
+        """CPU (user + system) of this process alone while sampled."""
+        return self._cpu_self - self._cpu_start
+
+    @property
+    def load_peak(self) -> float:
+        """The highest 1-minute load average seen while sampled."""
+        return self._load_peak
 
     def __enter__(self) -> TreeRSS:
         self._sample()
@@ -160,6 +172,8 @@ class TreeRSS:
         self._sample()
 
     def _sample(self) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            self._load_peak = max(self._load_peak, os.getloadavg()[0])
         if self._proc is None:
             return
         try:

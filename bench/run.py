@@ -83,6 +83,12 @@ async def _sections(args: argparse.Namespace, archive: Path, info: dict) -> list
     if not reuse and (not rows[0].measured or " 0 stored" in rows[0].figure):
         why = "the index was not built"
         return [*rows, not_measured("Queries", "search", why), not_measured("Bot", "start to ready", why)]
+    if args.index_only:
+        return [
+            *rows,
+            not_measured("Queries", "search", "--index-only"),
+            not_measured("Bot", "start to ready", "--index-only"),
+        ]
     settings = index_bench.settings_for(archive, db)
     manifest = gen_corpus.read_manifest(archive)
     rows += await _section(
@@ -114,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--reuse-index", action="store_true", help="keep the index database already in --out (no build)"
     )
+    parser.add_argument("--index-only", action="store_true", help="only the index section")
     args = parser.parse_args(argv)
     args.stories = args.stories or (SMOKE_STORIES if args.smoke else FULL_STORIES)
     args.out = args.out.resolve()

@@ -3,7 +3,8 @@
 
 Indexes a generated archive of small stories from nothing in one Library while a second Library (its
 own connections, as the CLI or a mod's confirm in another process) takes the write lock every 0.3 s
-and records how long each wait was. It prints the index time, the number of writes and the longest
+and records how long each wait was. With `--start-up` the index runs as the bot's start-up index does
+(`service.startindex`: a process of its own, short batches) and the writes are the bot's own. It prints the index time, the number of writes and the longest
 and median wait. It owns this measurement only (issue 12 item 7: CLI writes waited up to 31 s
 against the 30 s busy timeout); the archive is written into a temporary folder and removed.
 """
@@ -33,9 +34,10 @@ def write_archive(folder: Path, count: int) -> None:
         )
 
 
-async def measure(stories: int) -> dict[str, float]:
+async def measure(stories: int, *, start_up: bool = False) -> dict[str, float]:
     from service.indexer import index_directory
     from service.library import Library
+    from service.startindex import index_in_child
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
@@ -51,7 +53,8 @@ async def measure(stories: int) -> dict[str, float]:
         indexer, other = await Library.open(settings), await Library.open(settings)
         try:
             started = time.monotonic()
-            task = asyncio.create_task(index_directory(indexer))
+            run = index_in_child(settings) if start_up else index_directory(indexer)
+            task = asyncio.create_task(run)
             waits: list[float] = []
             while not task.done():
                 t0 = time.monotonic()
@@ -75,8 +78,13 @@ async def measure(stories: int) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=900)
+    parser.add_argument(
+        "--start-up",
+        action="store_true",
+        help="index as the bot's start-up index does: in a process of its own, in short batches",
+    )
     args = parser.parse_args()
-    result = asyncio.run(measure(args.stories))
+    result = asyncio.run(measure(args.stories, start_up=args.start_up))
     print(
         f"{args.stories} stories indexed in {result['index_s']:.1f} s; {result['writes']:.0f} writes by "
         f"another connection waited at most {result['longest_wait_s']:.2f} s "

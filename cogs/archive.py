@@ -20,6 +20,7 @@ from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, RATING_NAMES, fit, shorten
 from cogs.gating import GATED_WORDS, allowed_levels_for, hidden_note
 from cogs.top import chart_file
+from cogs.tree import acknowledge
 from cogs.views import ListPages, Paginator
 from service import archive_stats, charts
 from service.archive_stats import ArchiveStats
@@ -57,12 +58,12 @@ class Archive(LibrarianCog):
         name="stats", description="How many stories the archive holds, by rating and fandom."
     )
     async def stats(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)
         allowed = allowed_levels_for(interaction.channel)
         result = await archive_stats.stats(self.lib, allowed_levels=allowed)
         embed = stats_embed(result, gated=allowed is not None)
         figures = await charts.stats_figures(self.lib, allowed_levels=allowed)
-        file = await chart_file(lambda: charts.render_stats(figures), "stats.png")
+        file = await chart_file(charts.render_stats, figures, filename="stats.png")
         if file is not None:  # the picture; the text above it stays for screen readers
             embed.set_image(url=f"attachment://{file.filename}")
         await interaction.followup.send(embed=embed, **({"file": file} if file else {}))
@@ -76,7 +77,7 @@ class Archive(LibrarianCog):
         await self._ranking(interaction, "Most-written pairings", archive_stats.top_pairings)
 
     async def _ranking(self, interaction: discord.Interaction, title: str, fetch: Any) -> None:
-        await interaction.response.defer(thinking=True)  # counting over every story can pass 200 ms
+        await acknowledge(interaction)  # counting over every story can pass 200 ms
         allowed = allowed_levels_for(interaction.channel)
         rows = await fetch(self.lib, limit=TOP_LIMIT, allowed_levels=allowed)
         footer = SFW_FOOTER if allowed is not None else None

@@ -19,6 +19,7 @@ from discord.ext import commands
 from discord.utils import escape_markdown
 
 from archive.ratings import LEVEL_NAMES
+from cogs.attachments import download
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
 from cogs.checks import curator_only, is_mod, mod_autocomplete
@@ -30,10 +31,11 @@ from cogs.transformers import (
     pairing_autocomplete,
     service_autocomplete,
 )
+from cogs.tree import PRIVATE, acknowledge
 from cogs.views import Confirm, ListPages, Paginator, send_first
 from db.overrides import OVERRIDE_FIELDS
 from service import choices, curate, stories
-from service.curate import Actor, AuditRecord, CurateError
+from service.curate import Actor, AuditRecord
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +61,9 @@ def preview_embed(upload: curate.Upload) -> discord.Embed:
     opening = shorten(escape_markdown(upload.opening), 1000)
     if opening:
         embed.add_field(name="Opening", value=opening, inline=False)
+    if upload.meta.problems:  # what the parser could not make sense of (bytes not valid UTF-8 …)
+        problems = "\n".join(f"⚠️ {escape_markdown(p)}" for p in upload.meta.problems[:5])
+        embed.add_field(name="Problems reading the file", value=shorten(problems, 1000), inline=False)
     embed.set_footer(text=f"Preview of {upload.name} · nothing is saved until you press Confirm")
     return fit(embed)
 
@@ -83,6 +88,7 @@ class Curate(LibrarianCog):
         description="Mods: add, correct, remove and restore stories.",
         guild_only=True,
         default_permissions=discord.Permissions(manage_guild=True),
+        extras=PRIVATE,
     )
 
     @staticmethod
@@ -135,11 +141,8 @@ class Curate(LibrarianCog):
                 f"{file.filename} is {file.size:,} bytes; stories may be at most {limit:,} bytes.",
             )
             return
-        await interaction.response.defer(ephemeral=True, thinking=True)
-        try:
-            data = await file.read()
-        except discord.HTTPException as exc:
-            raise CurateError(f"I could not download {file.filename} from Discord ({exc.status}).") from exc
+        await acknowledge(interaction, ephemeral=True)
+        data = await download(file, limit=limit)  # bounded in time and size; says why it stopped
         options = {
             "title": title,
             "author": author,
@@ -177,7 +180,7 @@ class Curate(LibrarianCog):
     @curator_only()
     async def edit(self, interaction: discord.Interaction, story: str, field: str, value: str) -> None:
         actor = self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         story_id = await curate.resolve_any(self.lib, story)
         card = await curate.edit_story(self.lib, story_id, field, value, actor)
         await send_first(
@@ -195,7 +198,7 @@ class Curate(LibrarianCog):
     @curator_only()
     async def reset(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         card = await curate.reset_story(self.lib, await curate.resolve_any(self.lib, story), actor)
         await send_first(
             interaction,
@@ -228,7 +231,7 @@ class Curate(LibrarianCog):
     @curator_only()
     async def restore(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         card = await curate.restore_story(self.lib, await curate.resolve_removed(self.lib, story), actor)
         content = f"Restored story #{card.id}."
         await send_first(interaction, content=content, embed=card_embed(card), ephemeral=True)

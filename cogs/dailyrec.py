@@ -33,6 +33,8 @@ from cogs.errors import reply_ephemeral
 from cogs.gating import GATED_WORDS, is_age_restricted
 from cogs.reading import PART_TEXT_MAX, part_header
 from cogs.transformers import TimeZone, character_autocomplete, pairing_autocomplete, timezone_autocomplete
+from cogs.tree import PRIVATE, acknowledge
+from cogs.views import send_first
 from service import kudos, stories
 from service.dailyrec import DailyRecService, Outcome, Publisher, PublishError, Schedule, Status
 from service.dailytime import Clock, file_clock, utc_now
@@ -152,7 +154,10 @@ class DailyRec(LibrarianCog):
     """The daily rec: its commands and the scheduler loop."""
 
     dailyrec = app_commands.Group(
-        name="dailyrec", description="A story recommended in a channel every day.", guild_only=True
+        name="dailyrec",
+        description="A story recommended in a channel every day.",
+        guild_only=True,
+        extras=PRIVATE,
     )
 
     def __init__(
@@ -251,7 +256,7 @@ class DailyRec(LibrarianCog):
         missing = missing_permissions(channel)
         if missing:
             raise QueryError(f"I can't post in {channel.mention}: I need {missing} there first.")
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         await self.service.configure(
             interaction.guild_id,
             channel.id,
@@ -271,11 +276,9 @@ class DailyRec(LibrarianCog):
         assert interaction.guild_id is not None
         who = getattr(interaction.user, "display_name", None) or interaction.user.name
         if await self.service.disable(interaction.guild_id, f"turned off by {who}", by=who):
-            await interaction.response.send_message("The daily rec is off.", ephemeral=True)
+            await send_first(interaction, content="The daily rec is off.", ephemeral=True)
         else:
-            await interaction.response.send_message(
-                "This server has no daily rec to turn off.", ephemeral=True
-            )
+            await send_first(interaction, content="This server has no daily rec to turn off.", ephemeral=True)
 
     @dailyrec.command(
         name="show", description="When the daily rec posts next, what it posted last, and more."
@@ -289,7 +292,7 @@ class DailyRec(LibrarianCog):
     @mod_only("post the daily rec")
     async def now(self, interaction: discord.Interaction) -> None:
         assert interaction.guild_id is not None
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         outcome = await self.service.post_now(interaction.guild_id, self.clock())
         schedule = await self.service.schedule(interaction.guild_id)
         where = f"<#{schedule.channel_id}>" if schedule else "the channel"

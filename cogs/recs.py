@@ -21,6 +21,7 @@ from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, build_query, pick_filters
 from cogs.gating import allowed_levels_for
 from cogs.reading import send_similar
 from cogs.transformers import Story
+from cogs.tree import acknowledge
 from cogs.views import send_first
 from service import kudos, stories, tasterecs
 
@@ -65,7 +66,7 @@ class Recs(LibrarianCog):
         words_max: Words | None = None,
         complete: bool | None = None,
     ) -> None:
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)
         allowed = allowed_levels_for(interaction.channel)
         if like:
             await send_similar(interaction, self.lib, like, allowed_levels=allowed)

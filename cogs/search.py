@@ -19,6 +19,7 @@ from cogs.base import LibrarianCog
 from cogs.embeds import notice_embed, results_embed
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, SORT_CHOICES, build_query, describe_query, pick_filters
 from cogs.gating import allowed_levels_for, hidden_note
+from cogs.tree import acknowledge
 from cogs.views import Paginator, RenderedPages, send_first
 from service.library import Library
 from service.query import SearchQuery
@@ -99,7 +100,7 @@ class Search(LibrarianCog):
         complete: bool | None = None,
     ) -> None:
         if text:  # full text takes longer than Discord's three seconds on a big archive
-            await interaction.response.defer(thinking=True)
+            await acknowledge(interaction)
         q = build_query(
             pick_filters(locals()), allowed_levels=allowed_levels_for(interaction.channel), per_page=PER_PAGE
         )

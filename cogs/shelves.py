@@ -23,6 +23,7 @@ from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, fit, joined, shorten
 from cogs.gating import allowed_levels_for, hidden_note
 from cogs.transformers import Choices, title_autocomplete, to_choices
+from cogs.tree import PRIVATE, acknowledge
 from cogs.views import Confirm, Paginator, send_first
 from service import members, shelves, stories
 from service.library import Library
@@ -89,7 +90,7 @@ class Shelves(LibrarianCog):
     """A member's shelves and the data kept about them."""
 
     shelf = app_commands.Group(
-        name="shelf", description="Your reading lists: to-read, reading, read, favourites…"
+        name="shelf", description="Your reading lists: to-read, reading, read, favourites…", extras=PRIVATE
     )
 
     @shelf.command(name="add", description="Put a story on one of your shelves (default: to-read).")
@@ -108,7 +109,7 @@ class Shelves(LibrarianCog):
         else:
             left = f" (off your {done.left} shelf)" if done.left else ""
             text = f"Put {title} on your {escape_markdown(done.label)} shelf{left}."
-        await interaction.response.send_message(text, ephemeral=True)
+        await send_first(interaction, content=text, ephemeral=True)
 
     @shelf.command(name="show", description="Show your shelves, or a member's public ones (paged).")
     @app_commands.describe(
@@ -136,8 +137,10 @@ class Shelves(LibrarianCog):
         )
         left = await shelves.remove(self.lib, interaction.user.id, hit.id, shelf)
         where = ", ".join(escape_markdown(label) for label in left)
-        await interaction.response.send_message(
-            f"Took *{escape_markdown(hit.title)}* off your {where} shelf.", ephemeral=True
+        await send_first(
+            interaction,
+            content=f"Took *{escape_markdown(hit.title)}* off your {where} shelf.",
+            ephemeral=True,
         )
 
     @shelf.command(name="move", description="Move a story from one of your shelves to another.")
@@ -158,7 +161,7 @@ class Shelves(LibrarianCog):
             text = f"{title} is already on your {escape_markdown(done.label)} shelf."
         else:
             text = f"Moved {title} from {escape_markdown(source)} to {escape_markdown(done.label)}."
-        await interaction.response.send_message(text, ephemeral=True)
+        await send_first(interaction, content=text, ephemeral=True)
 
     @shelf.command(
         name="privacy", description="Let other members see your shelves, or keep them to yourself."
@@ -178,11 +181,11 @@ class Shelves(LibrarianCog):
             if public
             else "Your shelves are now **private**: only you can see them."
         )
-        await interaction.response.send_message(text, ephemeral=True)
+        await send_first(interaction, content=text, ephemeral=True)
 
     @shelf.command(name="export", description="Everything Librarian keeps about you, as a file.")
     async def export(self, interaction: discord.Interaction) -> None:
-        await interaction.response.defer(ephemeral=True, thinking=True)
+        await acknowledge(interaction, ephemeral=True)
         data = await members.export(self.lib, interaction.user.id)
         raw = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
         stamp = datetime.now().astimezone().strftime("%Y-%m-%d")
@@ -195,7 +198,9 @@ class Shelves(LibrarianCog):
         await send_first(interaction, content=text, file=file, ephemeral=True)
 
     @app_commands.command(
-        name="forget-me", description="Delete your shelves, kudos and reading places (asks first)."
+        name="forget-me",
+        description="Delete your shelves, kudos and reading places (asks first).",
+        extras=PRIVATE,
     )
     async def forget_me(self, interaction: discord.Interaction) -> None:
         confirm = Confirm(interaction.user.id, confirm_label="Forget me")

@@ -19,6 +19,7 @@ from cogs.embeds import card_embed
 from cogs.gating import allowed_levels_for
 from cogs.reading import post_parts
 from cogs.transformers import Story
+from cogs.views import send_first
 from service import kudos, stories
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,7 @@ class Stories(LibrarianCog):
     async def fic(self, interaction: discord.Interaction, title: Story) -> None:
         card = await stories.story_card(self.lib, title.id)
         count = await kudos.count(self.lib, title.id)
-        await interaction.response.send_message(embed=card_embed(card), view=card_view(title.id, count))
+        await send_first(interaction, embed=card_embed(card), view=card_view(title.id, count))
 
     @app_commands.command(
         name="read", description="Read a story here, one part (up to 2000 characters) at a time."

@@ -1,8 +1,8 @@
 """`/top [period] [filters]`: the stories the server gave most kudos and shelved most, with a chart.
 
 Owns the command's options (the period, and the same filters as `/rec`), the paged list (the text
-answer, which stays for screen readers) and the chart attached to it, drawn in a worker thread by
-`service.charts` (matplotlib is imported only then). Also `chart_file`, which `/stats` uses to attach
+answer, which stays for screen readers) and the chart attached to it, drawn by `service.charts` in
+the chart process (`service.chartworker`; matplotlib is imported only there). Also `chart_file`, which `/stats` uses to attach
 its picture. It must not count or draw itself: `service.top` ranks, `service.charts` draws.
 """
 
@@ -12,6 +12,7 @@ import asyncio
 import io
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -22,11 +23,15 @@ from cogs.base import LibrarianCog
 from cogs.embeds import LIST_COLOUR, fit, shorten
 from cogs.filters import AUTOCOMPLETE, DESCRIPTIONS, build_query, describe_query, pick_filters
 from cogs.gating import allowed_levels_for, hidden_note
+from cogs.tree import acknowledge
 from cogs.views import Paginator, send_first
-from service import charts, top
+from service import charts, chartworker, top
 from service.top import TopResult
 
 log = logging.getLogger(__name__)
+
+CHART_SECONDS = 10.0
+"""The longest a picture may hold up the text answer it goes with."""
 
 PER_PAGE = 10
 PERIOD_NAMES = {"week": "this week", "month": "this month", "ever": "of all time"}
@@ -36,11 +41,17 @@ TOP_DESCRIPTIONS = {k: v for k, v in DESCRIPTIONS.items() if k != "sort"} | {
 }
 
 
-async def chart_file(draw: Callable[[], bytes], filename: str) -> discord.File | None:
-    """A PNG drawn in a worker thread (the event loop keeps answering); None if drawing failed, so
-    the text answer still goes out."""
+async def chart_file(
+    render: Callable[..., bytes], *args: Any, filename: str, **kwargs: Any
+) -> discord.File | None:
+    """A PNG drawn by `render(*args, **kwargs)` in the chart process (`service.chartworker`: the event
+    loop keeps answering); None if drawing failed or took longer than CHART_SECONDS, so the text
+    answer still goes out."""
     try:
-        png = await asyncio.to_thread(draw)
+        png = await asyncio.wait_for(chartworker.draw(render, *args, **kwargs), CHART_SECONDS)
+    except TimeoutError:
+        log.warning("drawing %s took longer than %s s; answering without it", filename, CHART_SECONDS)
+        return None
     except Exception:
         log.exception("could not draw %s", filename)
         return None
@@ -105,7 +116,7 @@ class Top(LibrarianCog):
         words_max: Words | None = None,
         complete: bool | None = None,
     ) -> None:
-        await interaction.response.defer(thinking=True)
+        await acknowledge(interaction)
         allowed = allowed_levels_for(interaction.channel)
         q = build_query(pick_filters(locals()), allowed_levels=allowed)
         result = await top.top(self.lib, q, period=period or "week")
@@ -113,7 +124,7 @@ class Top(LibrarianCog):
         if filters := describe_query(q):
             heading += f" · {filters}"
         file = (
-            await chart_file(lambda: charts.render_top(result, title=heading), "top.png")
+            await chart_file(charts.render_top, result, title=heading, filename="top.png")
             if result.rows
             else None
         )

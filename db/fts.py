@@ -8,7 +8,8 @@ tsquery built from SQL functions over bound parameters (`to_tsquery_sql`); user 
 bound parameter, never part of the SQL.
 
 SQLite: `story_fts` is an external-content FTS5 table over `story_texts` (rowid = `story_id`), kept
-in step by AFTER INSERT/UPDATE/DELETE triggers; ranking is bm25 with column weights. PostgreSQL:
+in step by AFTER INSERT/UPDATE/DELETE triggers (a bulk write defers its inserts to one statement
+per transaction: `defer_index`/`flush_index`); ranking is bm25 with column weights. PostgreSQL:
 `story_texts.tsv` is a stored generated tsvector (weights A-D for title, author, summary+tags,
 body) with a GIN index; ranking is ts_rank with the same weight ratios. Both fold case and
 diacritics and do not stem. This module must not import Discord.
@@ -20,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
 FTS_TABLE = "story_fts"
@@ -48,6 +50,66 @@ FTS_V1_DROP: tuple[str, ...] = (
     "DROP TRIGGER IF EXISTS story_texts_ai",
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 )
+
+FTS_PENDING = "story_fts_pending"
+"""SQLite: story ids whose full-text rows a bulk write adds in one go before it commits. Empty in
+every committed state; the row with id 0 marks "this transaction defers" (see `defer_index`)."""
+_DEFERRING = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = 0)"
+_PENDING_OLD = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = old.story_id)"
+
+_NEW_ROW = ", ".join(["new.story_id", *(f"new.{c}" for c in FTS_COLUMNS)])
+_OLD_ROW = ", ".join(["'delete'", "old.story_id", *(f"old.{c}" for c in FTS_COLUMNS)])
+
+FTS_V2_DDL: tuple[str, ...] = (
+    f"CREATE TABLE {FTS_PENDING} (story_id INTEGER PRIMARY KEY)",
+    "DROP TRIGGER IF EXISTS story_texts_ai",
+    "DROP TRIGGER IF EXISTS story_texts_ad",
+    "DROP TRIGGER IF EXISTS story_texts_au",
+    f"CREATE TRIGGER story_texts_ai AFTER INSERT ON story_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) SELECT {_NEW_ROW} WHERE NOT {_DEFERRING}; "
+    f"INSERT OR IGNORE INTO {FTS_PENDING} (story_id) SELECT new.story_id WHERE {_DEFERRING}; END",
+    f"CREATE TRIGGER story_texts_ad AFTER DELETE ON story_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, {_COLS}) SELECT {_OLD_ROW} WHERE NOT {_PENDING_OLD}; "
+    f"DELETE FROM {FTS_PENDING} WHERE story_id = old.story_id; END",
+    f"CREATE TRIGGER story_texts_au AFTER UPDATE ON story_texts WHEN NOT {_PENDING_OLD} "
+    f"BEGIN {_DELETE_OLD} {_INSERT_NEW} END",
+)
+"""The SQLite statements migration 0005 runs (frozen). Every writer of `story_texts` still keeps
+the full-text index in step by triggers, except inside a transaction that called `defer_index`:
+there new rows are only noted in `story_fts_pending` (a row still pending that is updated or deleted
+needs no full-text change), and `flush_index` adds them all in one statement before the commit.
+FTS5 writes its pending terms to disk at every SAVEPOINT once it is part of a transaction, so a
+bulk write of a savepoint per story that fed FTS5 row by row made a tiny segment per story. (One
+trigger per event, statements in order: two AFTER DELETE triggers would see each other's work.)"""
+
+FTS_V2_DROP: tuple[str, ...] = (
+    "DROP TRIGGER IF EXISTS story_texts_ai",
+    "DROP TRIGGER IF EXISTS story_texts_ad",
+    "DROP TRIGGER IF EXISTS story_texts_au",
+    *FTS_V1_DDL[1:],
+    f"DROP TABLE IF EXISTS {FTS_PENDING}",
+)
+"""Migration 0005's downgrade: back to the version 1 triggers."""
+
+
+def defer_index(conn: Connection) -> None:
+    """From now until `flush_index` in this transaction, stories added to `story_texts` get their
+    full-text rows in one go (SQLite; PostgreSQL's generated tsvector needs nothing)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"INSERT OR IGNORE INTO {FTS_PENDING} (story_id) VALUES (0)")
+
+
+def flush_index(conn: Connection) -> None:
+    """Add the full-text rows of every story added since `defer_index`, and stop deferring. Must
+    run in the same transaction, before it commits."""
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql(
+        f"INSERT INTO {FTS_TABLE}(rowid, {_COLS}) SELECT t.story_id, {', '.join('t.' + c for c in FTS_COLUMNS)} "
+        f"FROM {FTS_PENDING} AS p JOIN story_texts AS t ON t.story_id = p.story_id ORDER BY p.story_id"
+    )
+    conn.exec_driver_sql(f"DELETE FROM {FTS_PENDING}")
+
 
 PG_FOLD = "librarian_fold"
 """PostgreSQL: an IMMUTABLE text -> text function folding diacritics (unaccent when available)."""
@@ -523,15 +585,38 @@ async def _pg_search(
     return [(int(story_id), float(rank)) for story_id, rank in rows]
 
 
-async def check_index(session: AsyncSession) -> None:
+PG_INDEX = "ix_story_texts_tsv"
+PG_BULK_BEGIN: tuple[str, ...] = (f"DROP INDEX IF EXISTS {PG_INDEX}",)
+"""PostgreSQL, before rows are loaded in bulk into an empty `story_texts`: the GIN index goes (one
+build at the end costs a fraction of updating it row by row)."""
+PG_BULK_END: tuple[str, ...] = (
+    "SET LOCAL maintenance_work_mem = '256MB'",
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON story_texts USING gin (tsv)",
+)
+"""…and after: the index built once over every row (the same definition as migration 0001's)."""
+
+
+async def check_index(session: AsyncSession, *, recompute: bool = True) -> None:
     """Raise when the full-text index disagrees with `story_texts` (FTS5's integrity check; on
-    PostgreSQL, every stored tsvector recomputed)."""
+    PostgreSQL, every stored tsvector recomputed, or with `recompute=False` only checked present
+    and indexed: right after the rows were written PostgreSQL has just computed them itself)."""
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        stale = await session.scalar(
-            text(f"SELECT count(*) FROM story_texts WHERE tsv IS DISTINCT FROM ({PG_TSV})")
-        )
+        if recompute:
+            stale = await session.scalar(
+                text(f"SELECT count(*) FROM story_texts WHERE tsv IS DISTINCT FROM ({PG_TSV})")
+            )
+        else:
+            stale = await session.scalar(text("SELECT count(*) FROM story_texts WHERE tsv IS NULL"))
         if stale:
             raise RuntimeError(f"{stale} stories have a stale full-text entry")
+        valid = await session.scalar(
+            text(
+                "SELECT i.indisvalid FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid WHERE c.relname = :n"
+            ),
+            {"n": PG_INDEX},
+        )
+        if not valid:
+            raise RuntimeError(f"the full-text index {PG_INDEX} is missing or invalid")
         return
     await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)"))

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import Story, StoryFile, StoryText, utcnow
+from db.rawsql import Sql
 
 log = logging.getLogger(__name__)
 
@@ -45,17 +46,36 @@ class Match:
     primary_score: int = 0
 
 
+_STATE = Sql("SELECT removed_at, retired_at, path FROM stories WHERE id = :id")
+_SCORE = Sql("SELECT score FROM story_files WHERE path = :path")
+_FILE_STORY = Sql("SELECT story_id FROM story_files WHERE path = :path")
+_STORY_AT = Sql("SELECT id FROM stories WHERE path = :path")
+_KEY_ORDER = " ORDER BY s.removed_at IS NOT NULL, s.retired_at IS NULL, s.id LIMIT 1"
+_BY_KEY = {
+    (column, retired_only): Sql(
+        "SELECT f.story_id FROM story_files AS f JOIN stories AS s ON s.id = f.story_id WHERE "
+        + ("s.retired_at IS NOT NULL AND " if retired_only else "")
+        + f"f.{column} = :value"
+        + _KEY_ORDER
+    )
+    for column in ("work_key", "fingerprint", "file_hash")
+    for retired_only in (False, True)
+}
+"""A key's story: a live one first, then a retired one, then a removed one; the oldest of each."""
+
+
 def _state(conn: Connection, story_id: int, how: How) -> Match:
-    row = conn.execute(
-        select(_STORIES.c.removed_at, _STORIES.c.retired_at, _STORIES.c.path).where(_STORIES.c.id == story_id)
-    ).one()
-    score = conn.execute(select(_FILES.c.score).where(_FILES.c.path == row.path)).scalar()
+    row = _STATE.run(conn, {"id": story_id}).fetchone()
+    if row is None:
+        raise LookupError(f"story {story_id} is gone")
+    removed_at, retired_at, path = row
+    score = _SCORE.scalar(conn, {"path": path})
     return Match(
         story_id,
         how,
-        removed=row.removed_at is not None and row.retired_at is None,
-        retired=row.retired_at is not None,
-        primary=row.path,
+        removed=removed_at is not None and retired_at is None,
+        retired=retired_at is not None,
+        primary=path,
         primary_score=score or 0,
     )
 
@@ -73,30 +93,22 @@ def find_story(
     `among` says which stories the keys may find: "all" (the indexer), "retired" (an upload: it may
     bring a retired work back, never merge into a live story), "path" (only the file's own story).
     """
-    by_path = conn.execute(select(_FILES.c.story_id).where(_FILES.c.path == path)).scalar()
+    by_path = _FILE_STORY.scalar(conn, {"path": path})
     if by_path is None:
-        by_path = conn.execute(select(_STORIES.c.id).where(_STORIES.c.path == path)).scalar()
+        by_path = _STORY_AT.scalar(conn, {"path": path})
     if by_path is not None:
         return _state(conn, by_path, "path")
     if among == "path":
         return Match(None, "new")
-    keys: list[tuple[How, object, str | None]] = [
-        ("work", _FILES.c.work_key, work_key),
-        ("text", _FILES.c.fingerprint, fingerprint),
-        ("bytes", _FILES.c.file_hash, sha256),
+    keys: list[tuple[How, str, str | None]] = [
+        ("work", "work_key", work_key),
+        ("text", "fingerprint", fingerprint),
+        ("bytes", "file_hash", sha256),
     ]
     for how, column, value in keys:
         if not value:
             continue
-        # A live story first, then a retired one, then a removed one; the oldest of each.
-        query = select(_FILES.c.story_id).join(_STORIES, _STORIES.c.id == _FILES.c.story_id)
-        if among == "retired":
-            query = query.where(_STORIES.c.retired_at.is_not(None))
-        found = conn.execute(
-            query.where(column == value)  # type: ignore[operator]
-            .order_by(_STORIES.c.removed_at.is_not(None), _STORIES.c.retired_at.is_(None), _STORIES.c.id)
-            .limit(1)
-        ).scalar()
+        found = _BY_KEY[column, among == "retired"].scalar(conn, {"value": value})
         if found is not None:
             return _state(conn, found, how)
     return Match(None, "new")
@@ -117,6 +129,7 @@ def save_file(
 ) -> None:
     """Insert or update the `story_files` row of `path` (moving it to `story_id` if need be)."""
     values = {
+        "path": path,
         "story_id": story_id,
         "file_size": size,
         "file_mtime": mtime,
@@ -126,9 +139,27 @@ def save_file(
         "work_key": work_key,
         "fingerprint": fingerprint,
     }
-    done = conn.execute(update(_FILES).where(_FILES.c.path == path).values(**values))
-    if not done.rowcount:
-        conn.execute(_FILES.insert().values(path=path, **values))
+    if _UPDATE_FILE.run(conn, values).rowcount == 0:
+        _INSERT_FILE.run(conn, values)
+
+
+_FILE_COLUMNS = (
+    "story_id",
+    "file_size",
+    "file_mtime",
+    "file_hash",
+    "format",
+    "score",
+    "work_key",
+    "fingerprint",
+)
+_UPDATE_FILE = Sql(
+    "UPDATE story_files SET " + ", ".join(f"{c} = :{c}" for c in _FILE_COLUMNS) + " WHERE path = :path"
+)
+_INSERT_FILE = Sql(
+    f"INSERT INTO story_files (path, {', '.join(_FILE_COLUMNS)}) "
+    f"VALUES (:path, {', '.join(':' + c for c in _FILE_COLUMNS)})"
+)
 
 
 def touch_file(conn: Connection, path: str, mtime: float) -> None:

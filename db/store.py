@@ -5,10 +5,10 @@ Owns how a story's metadata maps onto the schema. `write_story` is the one store
 uploads, curation): the story a file belongs to is found by `db.identity` (same path, work, text
 or bytes), so its id (and every override, rec and audit entry pointing at it) survives re-indexing,
 renames and retirement. The caller owns the transaction (the indexer commits batches, a savepoint
-per story). Writes are plain Core statements with bound
-parameters (cached once, executemany for children) because the indexer stores thousands of stories
-a run. It must not parse files or import Discord; the FTS index follows `story_texts` by triggers
-(see `db/fts.py`).
+per story). Inserts are SQL written once (`db.rawsql.Sql`: straight to the driver on SQLite,
+executemany for children) because the indexer stores thousands of stories a run and building Core
+statements cost more than SQLite's own work. It must not parse files or import Discord; the FTS
+index follows `story_texts` by triggers (see `db/fts.py`; the indexer's batches defer it).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from db.models import (
     utcnow,
 )
 from db.overrides import apply_overrides
+from db.rawsql import Sql
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +52,30 @@ _TAGS = StoryTag.__table__
 _ID = bindparam("b_story_id")
 
 _OVERRIDES = select(Override.field, Override.value).where(Override.story_id == _ID)
-_INSERT_STORY = _STORIES.insert().returning(_STORIES.c.id)
 _UPDATE_STORY = _STORIES.update().where(_STORIES.c.id == _ID)
 _UPDATE_TEXT = _TEXTS.update().where(_TEXTS.c.story_id == _ID)
 _CLEAR = [delete(table).where(table.c.story_id == _ID) for table in (_CHARS, _RELS, _TAGS)]
-_INSERT_RELS = _RELS.insert().returning(_RELS.c.id, sort_by_parameter_order=True)
+_STORY_COLUMNS = tuple(
+    c.name for c in _STORIES.columns if c.name not in ("id", "removed_at", "removed_path", "retired_at")
+)
+_TYPED = {"added_at": _STORIES.c.added_at.type, "indexed_at": _STORIES.c.indexed_at.type}
+_TYPED |= {"meta": _STORIES.c.meta.type, "problems": _STORIES.c.problems.type}
+
+
+def _insert(table: Any, columns: tuple[str, ...], returning: str = "", types: dict | None = None) -> Sql:
+    names = ", ".join(columns)
+    values = ", ".join(f":{c}" for c in columns)
+    tail = f" RETURNING {returning}" if returning else ""
+    return Sql(f"INSERT INTO {table.name} ({names}) VALUES ({values}){tail}", types)
+
+
+_INSERT_STORY_SQL = _insert(_STORIES, _STORY_COLUMNS, "id", _TYPED)
+_INSERT_TEXT = _insert(_TEXTS, ("story_id", "title", "author", "summary", "tags", "body"))
+_INSERT_CHARS = _insert(_CHARS, ("story_id", "name", "source", "mentions"))
+_INSERT_TAGS = _insert(_TAGS, ("story_id", "kind", "name", "label"))
+_INSERT_REL = _insert(_RELS, ("story_id", "key", "kind", "size", "raw", "past"), "id")
+_INSERT_MEMBERS = _insert(_MEMBERS, ("relationship_id", "name"))
+_TITLE = Sql("SELECT title FROM stories WHERE id = :id")
 
 
 def _clip(value: str | None, size: int) -> str | None:
@@ -122,8 +142,7 @@ def _write_children(conn: Connection, story_id: int, meta: StoryMeta) -> None:
         for c in meta.characters
         if c.name
     )
-    if characters := _unique(chars, "name"):
-        conn.execute(_CHARS.insert(), characters)
+    _INSERT_CHARS.many(conn, _unique(chars, "name"))
     labels = [("tag", t) for t in meta.tags] + [("warning", w) for w in meta.warnings]
     labels += [("fandom", f) for f in meta.fandoms]
     folded = ((kind, fold(label), label) for kind, label in labels)
@@ -132,8 +151,7 @@ def _write_children(conn: Connection, story_id: int, meta: StoryMeta) -> None:
         for k, n, lb in folded
         if n
     )
-    if tags := _unique(rows, "kind", "name"):
-        conn.execute(_TAGS.insert(), tags)
+    _INSERT_TAGS.many(conn, _unique(rows, "kind", "name"))
     if not meta.relationships:
         return
     rel_rows = [
@@ -147,14 +165,13 @@ def _write_children(conn: Connection, story_id: int, meta: StoryMeta) -> None:
         }
         for r in meta.relationships
     ]
-    rel_ids = conn.execute(_INSERT_RELS, rel_rows).scalars().all()
+    rel_ids = [_INSERT_REL.scalar(conn, row) for row in rel_rows]
     members = [
         {"relationship_id": rel_id, "name": _clip(name, 128)}
         for rel_id, rel in zip(rel_ids, meta.relationships, strict=True)
         for name in dict.fromkeys(rel.characters)
     ]
-    if members:
-        conn.execute(_MEMBERS.insert(), members)
+    _INSERT_MEMBERS.many(conn, members)
 
 
 def _overrides(session: Session, story_id: int) -> dict[str, Any]:
@@ -181,7 +198,7 @@ class Stored(NamedTuple):
 
 
 def _title(conn: Connection, story_id: int) -> str:
-    return conn.execute(select(_STORIES.c.title).where(_STORIES.c.id == story_id)).scalar() or ""
+    return _TITLE.scalar(conn, {"id": story_id}) or ""
 
 
 def write_story(
@@ -228,8 +245,8 @@ def write_story(
     row = _story_row(effective, meta, path, size, mtime, sha256)
     texts = _text_row(effective)
     if story_id is None:
-        story_id = conn.execute(_INSERT_STORY, {**row, "added_at": row["indexed_at"]}).scalar_one()
-        conn.execute(_TEXTS.insert(), {"story_id": story_id, **texts})
+        story_id = _INSERT_STORY_SQL.scalar(conn, {**row, "added_at": row["indexed_at"]})
+        _INSERT_TEXT.run(conn, {"story_id": story_id, **texts})
         save_file(conn, story_id, **file, **keys)
         how = "new"
     else:

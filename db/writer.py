@@ -23,6 +23,7 @@ from sqlalchemy.orm import sessionmaker
 
 from db.crashpoint import crash_point
 from db.engine import create_sync_engine, sync_sqlite_url
+from db.fts import defer_index, flush_index
 from db.retry import is_locked, retry_sync, yield_lock
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,9 @@ class Writer:
         def attempt() -> list[T | Exception]:
             results: list[T | Exception] = []
             with sessions.begin() as session:
-                session.connection()  # BEGIN IMMEDIATE: wait for another writer before any work
+                conn = session.connection()  # BEGIN IMMEDIATE: wait for another writer before any work
                 started = time.monotonic()
+                defer_index(conn)  # full-text rows in one statement at the end, not one per savepoint
                 for args in items:
                     try:
                         with session.begin_nested():  # a SAVEPOINT: one bad story leaves the rest
@@ -81,6 +83,7 @@ class Writer:
                         if is_locked(exc):
                             raise
                         results.append(exc)
+                flush_index(conn)
                 crash_point(self._crash, "index:mid-batch")
             crash_point(self._crash, "index:after-batch")
             yield_lock(time.monotonic() - started)  # a waiting writer (the CLI, a mod) gets in now
@@ -93,7 +96,8 @@ class Writer:
         savepoint: an exception rolls back (and is returned for) that item only.
 
         A killed run still leaves a consistent index: the batch commits whole or not at all.
-        Fewer, larger transactions save the per-commit work (WAL frames, FTS5 segment flushes).
+        Fewer, larger transactions save the per-commit work (WAL frames, FTS5 segment flushes), and
+        the batch's new full-text rows go in by one statement before the commit (`db.fts`).
         """
         if self._thread is None:
             return [await self._settled(fn, args) for args in items]

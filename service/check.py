@@ -23,8 +23,10 @@ import asyncio
 import hashlib
 import logging
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select, text
 
@@ -34,6 +36,7 @@ from db.models import AuditEntry, Story
 from service.indexer import store_file
 from service.library import Library
 from service.uploads import CurateError, move_file, parse_upload
+from settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +99,17 @@ def _files(folder: Path) -> list[Path]:
     return sorted(Path(root) / name for root, _dirs, names in os.walk(folder) for name in names)
 
 
+def _on_disk(settings: Settings, rows: Sequence[Any]) -> dict[int, tuple[Path, bool, bool]]:
+    """Each story's file, whether it exists, and whether its removed copy does."""
+    attic = settings.removed_dir
+    found = {}
+    for row in rows:
+        file = story_file(settings, row.path)
+        in_attic = bool(row.removed_path) and (attic / row.removed_path).exists()
+        found[row.id] = (file, file.exists(), in_attic)
+    return found
+
+
 async def _database(lib: Library, report: CheckReport, repair: bool) -> None:
     if lib.engine.dialect.name != "sqlite":
         return
@@ -135,7 +149,8 @@ async def _files_and_rows(lib: Library, report: CheckReport, repair: bool) -> No
         ).all()
     report.stories = len(rows)
     claimed = {attic / r.removed_path for r in rows if r.removed_at is not None and r.removed_path}
-    strays = {f: None for f in _files(attic) if f not in claimed}
+    strays = {f: None for f in await asyncio.to_thread(_files, attic) if f not in claimed}
+    on_disk = await asyncio.to_thread(_on_disk, settings, rows)  # a stat per story: never on the loop
     stray_hash: dict[str, Path] = {}
     for file in strays:
         sha = await asyncio.to_thread(_sha, file)
@@ -143,9 +158,9 @@ async def _files_and_rows(lib: Library, report: CheckReport, repair: bool) -> No
             stray_hash.setdefault(sha, file)
 
     for row in rows:
-        file = story_file(settings, row.path)
+        file, exists, in_attic = on_disk[row.id]
         if row.removed_at is None:
-            if file.exists():
+            if exists:
                 continue
             back = stray_hash.pop(row.file_hash, None)
             if back is None:
@@ -164,9 +179,9 @@ async def _files_and_rows(lib: Library, report: CheckReport, repair: bool) -> No
                 finding.repaired = True
             report.findings.append(finding)
             continue
-        if row.removed_path and (attic / row.removed_path).exists():
+        if in_attic:
             continue
-        if file.exists() and await asyncio.to_thread(_sha, file) == row.file_hash:
+        if exists and await asyncio.to_thread(_sha, file) == row.file_hash:
             finding = Finding(
                 "interrupted-restore",
                 f"a restore was cut short: the file is back at {row.path}, the story still removed; "
@@ -211,7 +226,7 @@ async def _uploads(lib: Library, report: CheckReport, repair: bool) -> None:
     settings = lib.settings
     async with lib.sessions() as session:
         known = set(await session.scalars(select(Story.path).where(Story.path.startswith(UPLOAD_PREFIX))))
-    for file in _files(settings.uploads_dir):
+    for file in await asyncio.to_thread(_files, settings.uploads_dir):
         if file.name.startswith(".") and file.name.endswith(PART_SUFFIX):
             finding = Finding("partial-upload", f"{file.name} was being written when the bot stopped")
             if repair:

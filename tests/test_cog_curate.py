@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
-from unittest.mock import AsyncMock, MagicMock
+from unittest.mock import MagicMock
 
 import discord
 import pytest
 from sqlalchemy import func, select
 
+from cogs import attachments
 from cogs.curate import Curate, is_mod
 from cogs.views import Confirm, Paginator
 from db.models import AuditEntry, Story
 from service import curate
 from service.library import Library
+from tests.cdn import serve
 from tests.conftest import assert_within_limits, invoke, make_bot, make_interaction, make_settings
 
 STORY = (
@@ -46,10 +48,12 @@ def member(*, mod: bool = False, role: str | None = None, client: object = None)
     return interaction
 
 
-def attachment(name: str, data: bytes, size: int | None = None) -> MagicMock:
+def attachment(name: str, data: bytes, size: int | None = None, **how: Any) -> MagicMock:
+    """An attachment announced as `size` bytes whose URL serves `data` (`how`: see `tests.cdn.serve`);
+    `.served` counts the downloads and bytes sent."""
     file = MagicMock(spec=discord.Attachment)
     file.filename, file.size = name, len(data) if size is None else size
-    file.read = AsyncMock(return_value=data)
+    file.url, file.served = serve(data, name, **how)
     return file
 
 
@@ -124,7 +128,7 @@ async def test_a_member_is_refused_and_nothing_changes(cog: Curate) -> None:
         await run(command, cog, interaction, **kwargs)
         [reply] = interaction.sent
         assert reply["ephemeral"] is True and "Only moderators" in reply["content"]
-    file.read.assert_not_awaited()
+    assert file.served.requests == 0  # never downloaded
     assert await curate.history(lib) == before and await stories_count(lib) == 1
     assert lib.titles.title_of(story_id) == "Rain on the Bronze Roof"
 
@@ -154,6 +158,18 @@ async def test_add_previews_then_confirm_saves_and_shows_the_card(cog: Curate) -
     assert_within_limits(interaction.sent)
 
 
+async def test_the_preview_tells_the_mod_what_could_not_be_read(cog: Curate) -> None:
+    interaction = member(mod=True)
+    story = STORY.replace("umbrella", "umbrella “café”").encode()
+    broken = story[:300] + b"\xff\xfe" + story[300:]  # two bytes that are not UTF-8
+    await answered(cog.add, cog, interaction, file=attachment("broken.txt", broken), press="cancel")
+    preview = next(m["embed"] for m in interaction.sent if m.get("embed"))
+    [field] = [f for f in preview.fields if f.name == "Problems reading the file"]
+    assert "not valid UTF-8 in 2 places" in field.value
+    assert any(f.name == "Opening" and "“café”" in f.value for f in preview.fields)  # read as UTF-8
+    private(interaction)
+
+
 @pytest.mark.parametrize("press", ["cancel", None])
 async def test_cancel_or_no_answer_adds_nothing(cog: Curate, press: str | None) -> None:
     interaction = member(mod=True)
@@ -170,7 +186,7 @@ async def test_oversized_attachment_is_refused_before_downloading(cog: Curate) -
     await run(cog.add, cog, interaction, file=file)
     [reply] = interaction.sent
     assert "at most" in reply["content"] and reply["ephemeral"] is True
-    file.read.assert_not_awaited()
+    assert file.served.requests == 0  # never downloaded
 
 
 async def test_a_download_longer_than_announced_is_refused(cog: Curate) -> None:
@@ -179,6 +195,40 @@ async def test_a_download_longer_than_announced_is_refused(cog: Curate) -> None:
     await run(cog.add, cog, interaction, file=attachment("liar.txt", data, size=100))
     assert "at most" in interaction.sent[-1]["content"] and interaction.sent[-1]["ephemeral"]
     assert await stories_count(cog.lib) == 0
+
+
+async def test_a_trickling_download_is_given_up_and_the_mod_is_told_why(
+    cog: Curate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(attachments, "DOWNLOAD_SECONDS", 1.0)
+    interaction = member(mod=True)
+    file = attachment("slow.txt", STORY.encode(), trickle=0.1)  # 10 bytes a second: over 3 minutes
+    await run(cog.add, cog, interaction, file=file)
+    reply = interaction.sent[-1]["content"]
+    assert "took longer than 1 seconds" in reply and "nothing was added" in reply
+    private(interaction)
+    assert file.served.requests == 1 and 0 < file.served.sent < len(STORY)
+    assert await stories_count(cog.lib) == 0
+
+
+async def test_an_endless_download_stops_at_the_size_limit(cog: Curate) -> None:
+    interaction = member(mod=True)
+    file = attachment("endless.txt", b"word " * 20_000, size=100, endless=True)
+    await run(cog.add, cog, interaction, file=file)
+    assert (
+        "at most" in interaction.sent[-1]["content"]
+        and "nothing was added" in interaction.sent[-1]["content"]
+    )
+    private(interaction)
+    assert file.served.sent < 8 * cog.lib.settings.upload_max_bytes  # never read whole (it has no end)
+    assert await stories_count(cog.lib) == 0
+
+
+async def test_a_failed_download_says_so(cog: Curate) -> None:
+    interaction = member(mod=True)
+    await run(cog.add, cog, interaction, file=attachment("gone.txt", STORY.encode(), status=500))
+    assert "could not download gone.txt" in interaction.sent[-1]["content"]
+    private(interaction)
 
 
 @pytest.mark.parametrize(

@@ -185,3 +185,37 @@ async def test_downgrade_to_base_removes_everything_and_upgrade_rebuilds(blank_d
         assert set(await _describe(engine)) >= {t.name for t in Base.metadata.sorted_tables}
     finally:
         await engine.dispose()
+
+
+async def test_an_archive_from_before_deferred_full_text_upgrades_whole(tmp_path: Path) -> None:
+    """Migration 0005 only swaps the full-text triggers: stories indexed before it stay searchable,
+    and stories written after it are indexed too."""
+    from db.fts import check_index, match_ids
+
+    engine = create_engine(_url(tmp_path / "db.sqlite"))
+    try:
+        await upgrade(engine, "0004")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO stories (id, path, file_size, file_mtime, file_hash, format, title, "
+                    "title_key, rating_level, rating_rank, words, meta, problems, added_at, indexed_at) "
+                    "VALUES (1, 'old.txt', 0, 0, '', 'txt', 'Old', 'old', 'general', 0, 2, '{}', '[]', "
+                    "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            await conn.execute(
+                text("INSERT INTO story_texts VALUES (1, 'Old', '', '', '', 'the hellmouth yawned')")
+            )
+        await upgrade(engine)
+        async with create_sessionmaker(engine)() as session, session.begin():
+            await session.execute(
+                text("UPDATE story_texts SET body = 'the hellmouth closed' WHERE story_id = 1")
+            )
+        async with create_sessionmaker(engine)() as session:
+            await check_index(session)
+            assert await match_ids(session, "hellmouth") == [1]
+            assert await match_ids(session, "yawned") == []
+            assert await match_ids(session, "closed") == [1]
+    finally:
+        await engine.dispose()

@@ -17,6 +17,7 @@ from urllib.parse import unquote
 
 from bs4 import BeautifulSoup
 
+from archive.decode import decode
 from archive.formats.html import html_to_text, is_ao3, parse_html, read_ao3
 from archive.model import RawStory
 
@@ -98,7 +99,9 @@ def _joined_documents(book: zipfile.ZipFile, pkg: _Package, problems: list[str])
         if info.file_size > MAX_DOCUMENT_BYTES:
             problems.append(f"spine document {doc!r} is too large to read ({info.file_size} bytes)")
             continue
-        soup = parse_html(book.read(info), problems)
+        text, decoded = decode(book.read(info))  # invalid bytes are reported, never silently dropped
+        problems.extend(f"{doc}: {problem}" for problem in decoded)
+        soup = parse_html(text, problems)
         body = soup.body or soup
         parts.append("".join(str(child) for child in body.contents))
     return parse_html("<html><body>" + "".join(parts) + "</body></html>", problems)

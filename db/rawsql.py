@@ -1,0 +1,78 @@
+"""Statements the store path runs thousands of times a run, written once as SQL text and run with
+the least work per call.
+
+Owns `Sql`: one statement with `:named` parameters. On SQLite (the synchronous driver the indexer's
+writer uses) it goes straight to the driver's cursor (the statement is prepared once by sqlite3's own cache; values of typed columns, dates and
+JSON, are converted by SQLAlchemy's own bind processors, so the stored bytes are what a Core
+statement stores); on any other engine it runs as a `text()` construct with typed parameters
+through SQLAlchemy. Building, compiling and caching a Core statement cost more than SQLite's own
+work for the indexer's small per-story statements. It knows no tables beyond the types it is
+given, and never imports Discord.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeEngine
+
+
+def _driver(conn: Connection) -> sqlite3.Connection | None:
+    """The synchronous sqlite3 connection under `conn`, or None (another engine, or aiosqlite)."""
+    if conn.dialect.name != "sqlite":
+        return None
+    driver = conn.connection.driver_connection
+    return driver if isinstance(driver, sqlite3.Connection) else None
+
+
+class Sql:
+    """One SQL statement with `:named` parameters; `types` names the parameters that need a
+    conversion (DateTime, JSON) and the column type that does it."""
+
+    __slots__ = ("_processors", "_text", "sql", "types")
+
+    def __init__(self, sql: str, types: Mapping[str, TypeEngine[Any]] | None = None) -> None:
+        self.sql = sql
+        self.types = dict(types or {})
+        self._text = text(sql).bindparams(*(bindparam(k, type_=t) for k, t in self.types.items()))
+        self._processors: dict[str, Any] | None = None
+
+    def _convert(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any]:
+        if self._processors is None:
+            dialect = conn.dialect
+            found = {k: t.dialect_impl(dialect).bind_processor(dialect) for k, t in self.types.items()}
+            self._processors = {k: p for k, p in found.items() if p is not None}
+        if not self._processors:
+            return params
+        out = dict(params)
+        for key, process in self._processors.items():
+            if key in out:
+                out[key] = process(out[key])
+        return out
+
+    def run(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """Execute once; returns something with `fetchone()`/`fetchall()`."""
+        params = dict(params or {})
+        driver = _driver(conn)
+        if driver is not None:
+            return driver.execute(self.sql, self._convert(conn, params))
+        return conn.execute(self._text, params)
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Execute once per row of parameters (executemany)."""
+        if not rows:
+            return
+        driver = _driver(conn)
+        if driver is not None:
+            driver.executemany(self.sql, [self._convert(conn, dict(r)) for r in rows])
+            return
+        conn.execute(self._text, [dict(r) for r in rows])
+
+    def scalar(self, conn: Connection, params: Mapping[str, Any] | None = None) -> Any:
+        """The first column of the first row, or None."""
+        row = self.run(conn, params).fetchone()
+        return None if row is None else row[0]
