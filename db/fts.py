@@ -519,6 +519,23 @@ async def match_ids(session: AsyncSession, user_text: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+async def ranked_matches(session: AsyncSession, user_text: str) -> list[tuple[int, float]]:
+    """Every story (removed ones too) the text asks for, each with its rank (lower is better; bm25
+    with column weights on SQLite, minus ts_rank on PostgreSQL), unordered: the match and the
+    ranking in one statement, one MATCH. Empty when the text only leaves words out."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        return await _pg_search(session, user_text, None, True)
+    query = to_match_query(user_text)
+    if query is None:
+        return []
+    from db.backend import fetch_all
+
+    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+    sql = f"SELECT rowid, bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+    return await fetch_all(session, sql, (query,))
+
+
 async def fts_search(
     session: AsyncSession, user_text: str, limit: int | None = None, *, include_removed: bool = False
 ) -> list[tuple[int, float]]:
