@@ -57,17 +57,26 @@ class Timing:
     p99: float
     n: int
     max: float
+    cpu_p50: float = float("nan")
+    cpu_p99: float = float("nan")
 
     @classmethod
-    def of(cls, millis: Iterable[float]) -> Timing:
+    def of(cls, millis: Iterable[float], cpu: Iterable[float] = ()) -> Timing:
         values = np.asarray(list(millis), dtype=float)
         if not len(values):
             return cls(float("nan"), float("nan"), float("nan"), 0, float("nan"))
         p50, p95, p99 = np.percentile(values, [50, 95, 99])
-        return cls(float(p50), float(p95), float(p99), len(values), float(values.max()))
+        cpus = np.asarray(list(cpu), dtype=float)
+        c50, c99 = np.percentile(cpus, [50, 99]) if len(cpus) else (float("nan"), float("nan"))
+        return cls(
+            float(p50), float(p95), float(p99), len(values), float(values.max()), float(c50), float(c99)
+        )
 
     def text(self) -> str:
-        return f"p50 {ms(self.p50)} / p95 {ms(self.p95)} / p99 {ms(self.p99)} ms (n={self.n})"
+        wall = f"p50 {ms(self.p50)} / p95 {ms(self.p95)} / p99 {ms(self.p99)} ms (n={self.n})"
+        if self.cpu_p50 == self.cpu_p50:  # not NaN
+            wall += f"; CPU p50 {ms(self.cpu_p50)} / p99 {ms(self.cpu_p99)} ms"
+        return wall
 
 
 def ms(value: float) -> str:
@@ -92,16 +101,19 @@ def time_calls(fn: Callable[[Any], Any], args: list[Any]) -> tuple[Timing, list[
 
 
 async def time_async(fn: Callable[[Any], Awaitable[Any]], args: list[Any]) -> tuple[Timing, list[Any]]:
-    """Await `fn(arg)` for each arg; the latency percentiles and the results (exceptions kept)."""
-    times, out = [], []
+    """Await `fn(arg)` for each arg; the latency percentiles (wall, and CPU time of the process, all
+    its threads: the figure other load on the machine disturbs least) and the results (exceptions
+    kept)."""
+    times, cpu, out = [], [], []
     for arg in args:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             out.append(await fn(arg))
         except Exception as exc:  # a query that finds nothing raises QueryError: still a timing
             out.append(exc)
         times.append((time.perf_counter() - t0) * 1000)
-    return Timing.of(times), out
+        cpu.append((time.process_time() - c0) * 1000)
+    return Timing.of(times, cpu), out
 
 
 def check(value: float, limit: float, *, at_most: bool = True) -> str:

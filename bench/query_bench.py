@@ -17,15 +17,18 @@ from typing import Any
 
 from sqlalchemy import text
 
+from bench import reference
 from bench.measure import Row, Timing, check, ms, not_measured, ratio, time_async, time_calls
 from settings import Settings
 
 SECTION = "Queries"
 FILTER_P99 = 25.0
 TEXT_P99 = 50.0
+PHRASE_P99 = 100.0
 AUTOCOMPLETE_P99 = 10.0
 SPEEDUP = 15.0
 _WORD = re.compile(r"[a-z]{5,12}")
+_ANY_WORD = re.compile(r"[a-z]+")
 
 
 class Mix:
@@ -42,7 +45,7 @@ class Mix:
         self.characters = [rng.choice(top_chars) for _ in range(n)]
         self.pairings = [rng.choice(top_pairs) for _ in range(n)]
         self.ceilings = [rng.choice(["general", "teen", "mature"]) for _ in range(n)]
-        words, phrases = _vocabulary(manifest, archive, rng)
+        words, phrases, common, triples = _vocabulary(manifest, archive, rng)
         self.words = [rng.choice(words) for _ in range(n)]
         self.phrases = [f'"{rng.choice(phrases)}"' for _ in range(n)]
         self.booleans = [
@@ -54,31 +57,51 @@ class Mix:
         self.tags = [
             rng.choice(["Angst", "Fluff", "Hurt/Comfort", "Humor", "Romance", "Friendship"]) for _ in range(n)
         ]
+        # drawn last, from their own generator, so the older kinds keep the queries they always had
+        extra = random.Random(seed + 1)
+        self.common = [extra.choice(common) for _ in range(n)]
+        self.triples = [f'"{extra.choice(triples)}"' for _ in range(n)]
 
 
 def _vocabulary(
     manifest: list[dict[str, Any]], archive: Path, rng: random.Random
-) -> tuple[list[str], list[str]]:
-    """Mid-frequency words and two-word phrases from a sample of the generated prose."""
+) -> tuple[list[str], list[str], list[str], list[str]]:
+    """From a sample of the generated prose: mid-frequency words, two-word phrases, common words
+    (in 30-75 % of the sampled stories, so 25-80 % of the archive) and three-word phrases."""
     counts: Counter[str] = Counter()
+    everywhere: Counter[str] = Counter()
     phrases: list[str] = []
+    triples: list[str] = []
+    extra = random.Random(17)  # where the 3-word phrases are taken: not from `rng`, so the rest stay
     txt = [m for m in manifest if m["path"].endswith(".txt")]
-    for m in rng.sample(txt, min(60, len(txt))):
+    sample = rng.sample(txt, min(60, len(txt)))
+    for m in sample:
         body = (archive / m["path"]).read_text(encoding="utf-8", errors="replace").lower()
         tokens = body.split()
-        counts.update(w for w in set(_WORD.findall(body)))
+        counts.update(sorted(set(_WORD.findall(body))))  # sorted: the same order in every process
+        everywhere.update(sorted(set(_ANY_WORD.findall(body))))
         for _ in range(3):
             if len(tokens) > 3:
                 i = rng.randrange(len(tokens) - 2)
                 pair = [re.sub(r"[^a-z']", "", t) for t in tokens[i : i + 2]]
                 if all(pair):
                     phrases.append(" ".join(pair))
-    ranked = [w for w, _ in counts.most_common()]
+        for _ in range(3):
+            if len(tokens) > 4:
+                i = extra.randrange(len(tokens) - 3)
+                three = [re.sub(r"[^a-z']", "", t) for t in tokens[i : i + 3]]
+                if all(three):
+                    triples.append(" ".join(three))
+    ranked = [w for w, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
     words = ranked[len(ranked) // 50 : len(ranked) // 5] or ranked or ["stake"]
-    return words, phrases or ["the library"]
+    n = max(1, len(sample))
+    common = sorted(w for w, k in everywhere.items() if 0.30 <= k / n <= 0.75) or ["said"]
+    return words, phrases or ["the library"], common, triples or ["in the library"]
 
 
-async def run(settings: Settings, manifest: list[dict[str, Any]], archive: Path, *, smoke: bool) -> list[Row]:
+async def run(
+    settings: Settings, manifest: list[dict[str, Any]], archive: Path, *, smoke: bool, fingerprint: str = ""
+) -> list[Row]:
     try:
         from service.library import Library
         from service.query import SearchQuery
@@ -90,10 +113,12 @@ async def run(settings: Settings, manifest: list[dict[str, Any]], archive: Path,
     lib = await Library.open(settings)
     label = f"at {len(lib.titles):,} stories"
     rows: list[Row] = []
+    answers: dict[str, tuple[list[SearchQuery], list[Any]]] = {}
     try:
 
         async def timed(measure: str, queries: list[SearchQuery], limit: float, target: str) -> Timing:
-            timing, _ = await time_async(lambda q: search(lib, q), queries)
+            timing, out = await time_async(lambda q: search(lib, q), queries)
+            answers[measure] = (queries, out)
             rows.append(
                 Row(
                     SECTION,
@@ -107,6 +132,7 @@ async def run(settings: Settings, manifest: list[dict[str, Any]], archive: Path,
 
         flt = f"p99 ≤ {FILTER_P99:g} ms"
         txt = f"p99 ≤ {TEXT_P99:g} ms"
+        phr = f"p99 ≤ {PHRASE_P99:g} ms"
         await timed("character", [SearchQuery(characters=[c]) for c in mix.characters], FILTER_P99, flt)
         await timed("pairing", [SearchQuery(pairings=[p]) for p in mix.pairings], FILTER_P99, flt)
         await timed("rating ceiling", [SearchQuery(max_rating=c) for c in mix.ceilings], FILTER_P99, flt)
@@ -119,9 +145,16 @@ async def run(settings: Settings, manifest: list[dict[str, Any]], archive: Path,
         word_t = await timed(
             "full-text, single word", [SearchQuery(text=w) for w in mix.words], TEXT_P99, txt
         )
-        await timed("full-text, phrase", [SearchQuery(text=p) for p in mix.phrases], TEXT_P99, txt)
+        await timed("full-text, common word", [SearchQuery(text=w) for w in mix.common], TEXT_P99, txt)
+        await timed("full-text, phrase, 2 words", [SearchQuery(text=p) for p in mix.phrases], PHRASE_P99, phr)
+        await timed("full-text, phrase, 3 words", [SearchQuery(text=p) for p in mix.triples], PHRASE_P99, phr)
         await timed("full-text, boolean", [SearchQuery(text=b) for b in mix.booleans], TEXT_P99, txt)
         await _like_baselines(lib, mix, rows, word_t, tag_t, smoke)
+        rows += reference.compare(
+            settings.data_dir / f"reference-{len(manifest)}-{archive.name}.json",
+            fingerprint,
+            await reference.result_sets(lib, answers),
+        )
         rows += await _titles_here(lib, smoke)
         rows += await _recs(lib, mix, label, n)
         rows += await _excerpt(lib, smoke)

@@ -71,12 +71,16 @@ async def _sections(args: argparse.Namespace, archive: Path, info: dict) -> list
     from bench import bot_bench, index_bench, query_bench
 
     db = args.out / f"index-{args.stories}-s{args.seed}.db"
-    rows = await _section(
-        "Index",
-        "full build",
-        index_bench.run(archive, db, args.stories, int(info["bytes"]), smoke=args.smoke),
-    )
-    if not rows[0].measured or " 0 stored" in rows[0].figure:
+    reuse = args.reuse_index and db.exists()
+    if reuse:
+        rows = [not_measured("Index", "full build", f"--reuse-index: {db.name} as it was")]
+    else:
+        rows = await _section(
+            "Index",
+            "full build",
+            index_bench.run(archive, db, args.stories, int(info["bytes"]), smoke=args.smoke),
+        )
+    if not reuse and (not rows[0].measured or " 0 stored" in rows[0].figure):
         why = "the index was not built"
         return [*rows, not_measured("Queries", "search", why), not_measured("Bot", "start to ready", why)]
     if args.index_only:
@@ -88,7 +92,11 @@ async def _sections(args: argparse.Namespace, archive: Path, info: dict) -> list
     settings = index_bench.settings_for(archive, db)
     manifest = gen_corpus.read_manifest(archive)
     rows += await _section(
-        "Queries", "search", query_bench.run(settings, manifest, archive, smoke=args.smoke)
+        "Queries",
+        "search",
+        query_bench.run(
+            settings, manifest, archive, smoke=args.smoke, fingerprint=str(info.get("fingerprint", ""))
+        ),
     )
     rows += await _section(
         "Queries", "title autocomplete", asyncio.to_thread(query_bench.titles_at_scale, args.smoke)
@@ -109,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="generator seed")
     parser.add_argument("--no-bot", action="store_true", help="skip the bot section")
+    parser.add_argument(
+        "--reuse-index", action="store_true", help="keep the index database already in --out (no build)"
+    )
     parser.add_argument("--index-only", action="store_true", help="only the index section")
     args = parser.parse_args(argv)
     args.stories = args.stories or (SMOKE_STORIES if args.smoke else FULL_STORIES)

@@ -48,6 +48,25 @@ async def insert_ignore(session: AsyncSession, table: Any, **values: Any) -> Non
     await session.execute(insert(table).values(**values).on_conflict_do_nothing())
 
 
+async def bulk_load_begin(conn: AsyncConnection) -> None:
+    """Before tables are filled in bulk (empty, in one transaction): on PostgreSQL the full-text
+    index is dropped, to be built once by `bulk_load_end` (SQLite: nothing to do)."""
+    if conn.dialect.name == "postgresql":
+        from db.fts import PG_BULK_BEGIN
+
+        for statement in PG_BULK_BEGIN:
+            await conn.exec_driver_sql(statement)
+
+
+async def bulk_load_end(conn: AsyncConnection) -> None:
+    """After a bulk load, in the same transaction: what `bulk_load_begin` set aside is rebuilt."""
+    if conn.dialect.name == "postgresql":
+        from db.fts import PG_BULK_END
+
+        for statement in PG_BULK_END:
+            await conn.exec_driver_sql(statement)
+
+
 def reset_ids(conn: Connection, tables: list[Table]) -> None:
     """After rows were copied in with their ids: make the next generated id follow the largest one
     (PostgreSQL sequences; SQLite's AUTOINCREMENT counter follows inserted ids by itself)."""

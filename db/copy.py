@@ -22,7 +22,7 @@ from sqlalchemy import Table, delete, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from db.backend import reset_ids
+from db.backend import bulk_load_begin, bulk_load_end, reset_ids
 from db.engine import async_url, create_engine, create_sessionmaker
 from db.fts import check_index
 from db.migrate import upgrade
@@ -144,7 +144,7 @@ async def copy_archive(
         await _copy(source, target, replace=replace, progress=progress)
         async with create_sessionmaker(target)() as session:
             try:
-                await check_index(session)
+                await check_index(session, recompute=False)  # the target computed its own
             except Exception as exc:
                 raise CopyError(f"the copied full-text index does not match the stories: {exc}") from exc
         async with source.connect() as src, target.connect() as dst:
@@ -173,10 +173,12 @@ async def _copy(
                 raise CopyError("the target database already holds an archive; use --replace to overwrite it")
             for table in reversed(_tables()):
                 await dst.execute(delete(table))
+        await bulk_load_begin(dst)
         for table in _tables():
             if table.name in SEEDED:  # the target's own row (and what the copy's writes did to it) gives way
                 await dst.execute(delete(table))
             copied = await _copy_table(src, dst, table)
             if progress:
                 progress(table.name, copied)
+        await bulk_load_end(dst)
         await dst.run_sync(reset_ids, _tables())

@@ -519,6 +519,23 @@ async def match_ids(session: AsyncSession, user_text: str) -> list[int]:
     return [int(r[0]) for r in rows]
 
 
+async def ranked_matches(session: AsyncSession, user_text: str) -> list[tuple[int, float]]:
+    """Every story (removed ones too) the text asks for, each with its rank (lower is better; bm25
+    with column weights on SQLite, minus ts_rank on PostgreSQL), unordered: the match and the
+    ranking in one statement, one MATCH. Empty when the text only leaves words out."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        return await _pg_search(session, user_text, None, True)
+    query = to_match_query(user_text)
+    if query is None:
+        return []
+    from db.backend import fetch_all
+
+    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+    sql = f"SELECT rowid, bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+    return await fetch_all(session, sql, (query,))
+
+
 async def fts_search(
     session: AsyncSession, user_text: str, limit: int | None = None, *, include_removed: bool = False
 ) -> list[tuple[int, float]]:
@@ -568,15 +585,38 @@ async def _pg_search(
     return [(int(story_id), float(rank)) for story_id, rank in rows]
 
 
-async def check_index(session: AsyncSession) -> None:
+PG_INDEX = "ix_story_texts_tsv"
+PG_BULK_BEGIN: tuple[str, ...] = (f"DROP INDEX IF EXISTS {PG_INDEX}",)
+"""PostgreSQL, before rows are loaded in bulk into an empty `story_texts`: the GIN index goes (one
+build at the end costs a fraction of updating it row by row)."""
+PG_BULK_END: tuple[str, ...] = (
+    "SET LOCAL maintenance_work_mem = '256MB'",
+    f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON story_texts USING gin (tsv)",
+)
+"""…and after: the index built once over every row (the same definition as migration 0001's)."""
+
+
+async def check_index(session: AsyncSession, *, recompute: bool = True) -> None:
     """Raise when the full-text index disagrees with `story_texts` (FTS5's integrity check; on
-    PostgreSQL, every stored tsvector recomputed)."""
+    PostgreSQL, every stored tsvector recomputed, or with `recompute=False` only checked present
+    and indexed: right after the rows were written PostgreSQL has just computed them itself)."""
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        stale = await session.scalar(
-            text(f"SELECT count(*) FROM story_texts WHERE tsv IS DISTINCT FROM ({PG_TSV})")
-        )
+        if recompute:
+            stale = await session.scalar(
+                text(f"SELECT count(*) FROM story_texts WHERE tsv IS DISTINCT FROM ({PG_TSV})")
+            )
+        else:
+            stale = await session.scalar(text("SELECT count(*) FROM story_texts WHERE tsv IS NULL"))
         if stale:
             raise RuntimeError(f"{stale} stories have a stale full-text entry")
+        valid = await session.scalar(
+            text(
+                "SELECT i.indisvalid FROM pg_index AS i JOIN pg_class AS c ON c.oid = i.indexrelid WHERE c.relname = :n"
+            ),
+            {"n": PG_INDEX},
+        )
+        if not valid:
+            raise RuntimeError(f"the full-text index {PG_INDEX} is missing or invalid")
         return
     await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)"))

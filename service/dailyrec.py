@@ -325,7 +325,7 @@ class DailyRecService:
 
     async def _eligible(self, session: AsyncSession, schedule: Schedule, nsfw: bool) -> list[int]:
         compiled = await compile_query(self.lib, session, schedule.query(nsfw))
-        return await matching_ids(session, compiled.filters, compiled.gate)
+        return await matching_ids(self.lib, session, compiled.filters, compiled.gate)
 
     async def _posted(self, session: AsyncSession, guild_id: int, cycle: int) -> set[int]:
         stmt = select(func.distinct(RecHistory.story_id)).where(

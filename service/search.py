@@ -2,7 +2,8 @@
 same stories everywhere.
 
 Owns how a `SearchQuery` becomes filters (names resolved by `service.query`, each filter a mask over
-the in-memory filter index `service.facets`, full text through `db.fts.fts_search`), the sorts,
+the in-memory filter index `service.facets`, full text through `db.fts`, one MATCH a query, its answer kept by `lib.views` for later
+pages), the sorts,
 paging, age-gating counts and the "why is this empty" answer. It must not import Discord or build
 full-text queries itself (that is `db.fts`'s one job). The page's stories are read from SQL.
 
@@ -22,7 +23,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.fandoms import fandom_of_folder as fandom_label
-from db.fts import fts_search, match_ids, parse_text
+from db.fts import match_ids, parse_text, ranked_matches
 from db.keys import fold
 from service.facets import Facets
 from service.hits import StoryHit, load_hits
@@ -90,6 +91,7 @@ class Filter:
     mask: np.ndarray
     ranks: np.ndarray | None = None  # full text: bm25 per position (lower is better; inf = not ranked)
     text: str | None = None  # full text: the words, for ranking the page (`rank_text`)
+    ranked: bool = False  # full text: `ranks` is filled
     facets: Facets | None = None  # set on the first ("live") filter, so a filter list is self-contained
 
 
@@ -146,44 +148,61 @@ def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
     return out
 
 
-async def _text_filter(session: AsyncSession, fx: Facets, text: str) -> Filter:
-    """Which stories match the words (ids straight from the FTS index, no ranking yet: bm25 is
-    computed later, for the page only, by `rank_text`). Only words to leave out (`NOT tea`,
-    `-tea`) keep every story without them, unranked."""
+async def _text_matches(
+    lib: Library, session: AsyncSession, cleaned: str, ranked: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Story ids the words name (removed ones too) and, when `ranked`, their ranks, in one MATCH;
+    kept by the Library's views (`text_matches`) while the archive is unchanged, so the query's
+    later pages, and the same words under other filters, do not match again."""
+    known = lib.views.text_matches(cleaned)
+    if known is not None and (known[1] is not None or not ranked):
+        return known
+    try:
+        if ranked:
+            rows = await ranked_matches(session, cleaned)
+            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+            ranks: np.ndarray | None = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+        else:
+            ids, ranks = np.asarray(await match_ids(session, cleaned), dtype=np.int64), None
+    except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
+        log.warning("full-text search failed for %r: %s", cleaned, exc)
+        raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
+    lib.views.keep_text_matches(cleaned, ids, ranks)
+    return ids, ranks
+
+
+async def _text_filter(lib: Library, session: AsyncSession, fx: Facets, text: str, ranked: bool) -> Filter:
+    """Which stories match the words and, when `ranked`, their bm25 ranks, from one MATCH (else
+    ranked later, by `rank_text`, only if the order needs them). Only words to leave out
+    (`NOT tea`, `-tea`) keep every story without them, unranked."""
     cleaned = " ".join(text.split())
     if len(cleaned) > MAX_TEXT:
         raise QueryError(f"That search text is too long ({len(cleaned)} characters; at most {MAX_TEXT}).")
     parsed = parse_text(cleaned)
     if parsed is None:
         raise QueryError(f"There is nothing to search for in {cleaned!r}: use some words.")
-    try:
-        ids = await match_ids(session, cleaned)
-    except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
-        log.warning("full-text search failed for %r: %s", cleaned, exc)
-        raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
-    at, live = fx.locate(np.asarray(ids, dtype=np.int64))
+    only_out = parsed.expression is None
+    ids, ranked_ids = await _text_matches(lib, session, cleaned, ranked and not only_out)
+    at, live = fx.locate(ids)
     found = fx.mask(at[live])
-    if parsed.expression is None:  # only words to leave out: `match_ids` gave the stories to drop
+    if only_out:  # only words to leave out: `match_ids` gave the stories to drop
         return Filter("text", f"text {cleaned!r}", ~found)
     ranks = np.full(fx.size, np.inf)
-    return Filter("text", f"text {cleaned!r}", found, ranks, cleaned)
+    if ranked_ids is not None:
+        ranks[at[live]] = ranked_ids[live]
+    return Filter("text", f"text {cleaned!r}", found, ranks, cleaned, ranked=ranked_ids is not None)
 
 
-async def rank_text(session: AsyncSession, compiled: Compiled, where: np.ndarray, need: int | None) -> None:
-    """Fill the text filter's bm25 ranks for at least the best `need` stories among `where` (all
-    when None), asking `db.fts.fts_search` for more of its best-first list until enough pass."""
+async def rank_text(lib: Library, session: AsyncSession, compiled: Compiled) -> None:
+    """Fill the text filter's bm25 ranks, when `compile_query` was not asked to (one MATCH)."""
     f = next((f for f in compiled.filters if f.text is not None), None)
-    if f is None or f.ranks is None or not len(where):
+    if f is None or f.ranks is None or f.ranked:
         return
-    limit = None if need is None else max(4 * need, 64)
-    while True:
-        # removed stories are dropped by the live mask: without the join fts_search is 2-3x faster
-        rows = await fts_search(session, f.text or "", limit=limit, include_removed=True)
-        at, live = compiled.facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-        f.ranks[at[live]] = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[live]
-        if limit is None or len(rows) < limit or np.isfinite(f.ranks[where]).sum() >= (need or 0):
-            return
-        limit *= 8
+    ids, ranks = await _text_matches(lib, session, f.text or "", True)
+    assert ranks is not None
+    at, live = compiled.facets.locate(ids)
+    f.ranks[at[live]] = ranks[live]
+    f.ranked = True
 
 
 async def _people(
@@ -253,11 +272,13 @@ def _tags(lib: Library, vocab: Vocabulary, typed: str) -> list[str]:
     syn = synonyms_for(lib.settings.roster_file)
     groups = vocab.derived.get(("tag groups", None))
     if groups is None or groups[0] is not syn:
-        groups = (syn, tag_groups(vocab.tag_labels, vocab.display, syn))
+        grouped = tag_groups(vocab.tag_labels, vocab.display, syn)
+        # stories per group, counted once per snapshot (not per search: 15,000 groups at 50k)
+        counts = {k: sum(vocab.counts.get((kind, n), 0) for n in names for kind in ("tag", "warning"))
+                  for k, names in grouped.items()}  # fmt: skip
+        groups = (syn, grouped, counts)
         vocab.derived[("tag groups", None)] = groups
-    counts = {k: sum(vocab.counts.get((kind, n), 0) for n in names for kind in ("tag", "warning"))
-              for k, names in groups[1].items()}  # fmt: skip
-    return resolve_tag(typed, groups[1], syn, counts)
+    return resolve_tag(typed, groups[1], syn, groups[2])
 
 
 def _labels(lib: Library, fx: Facets, q: SearchQuery, vocab: Vocabulary, resolved: list[str]) -> list[Filter]:
@@ -302,8 +323,11 @@ def check_lengths(q: SearchQuery) -> None:
         raise QueryError(f"That rating is too long ({len(q.max_rating):,} characters; at most {MAX_NAME}).")
 
 
-async def compile_query(lib: Library, session: AsyncSession, q: SearchQuery) -> Compiled:
-    """Resolve every name in `q` and turn it into filters; raises QueryError in plain words."""
+async def compile_query(
+    lib: Library, session: AsyncSession, q: SearchQuery, *, rank: bool = False
+) -> Compiled:
+    """Resolve every name in `q` and turn it into filters; raises QueryError in plain words. With
+    `rank`, full text comes with its bm25 ranks (in the same MATCH)."""
     check_lengths(q)
     resolved: list[str] = []
     fx = await lib.views.facets()
@@ -323,20 +347,25 @@ async def compile_query(lib: Library, session: AsyncSession, q: SearchQuery) -> 
         status = "complete" if q.complete else "in-progress"
         filters.append(Filter("status", status, fx.status == (1 if q.complete else 2)))
     if q.text and q.text.strip():
-        filters.append(await _text_filter(session, fx, q.text))
+        filters.append(await _text_filter(lib, session, fx, q.text, rank))
     gate = fx.levels(q.allowed_levels) if q.allowed_levels is not None else None
     return Compiled(fx, filters, gate, resolved, characters)
 
 
 async def matching_ids(
-    session: AsyncSession, filters: list[Filter], gate: np.ndarray | None, sort: str = "best", seed: int = 0
+    lib: Library,
+    session: AsyncSession,
+    filters: list[Filter],
+    gate: np.ndarray | None,
+    sort: str = "best",
+    seed: int = 0,
 ) -> list[int]:
     """Every story id passing `filters` and `gate` (from one `compile_query`), in `sort` order."""
     fx = next(f.facets for f in filters if f.facets is not None)
     compiled = Compiled(fx, filters, gate, [])
     where = np.flatnonzero(compiled.mask())
     if sort == "best":
-        await rank_text(session, compiled, where, None)
+        await rank_text(lib, session, compiled)
     return [int(i) for i in fx.ids[where[_order(compiled, where, sort, seed)]]]
 
 
@@ -419,13 +448,11 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
     page = max(1, int(q.page))
     seed = q.seed if q.seed is not None else random.randrange(1 << 30)
     async with lib.sessions() as session:
-        compiled = await compile_query(lib, session, q)
+        compiled = await compile_query(lib, session, q, rank=q.sort == "best")
         where = np.flatnonzero(compiled.mask())
         total = len(where)
         hidden = count(compiled, gated=False) - total if compiled.gate is not None else 0
         offset = (page - 1) * per_page
-        if q.sort == "best":
-            await rank_text(session, compiled, where, offset + per_page)
         page_where = where[_order(compiled, where, q.sort, seed, offset + per_page)[offset:]]
         page_ids = [int(i) for i in compiled.facets.ids[page_where]]
         hits = await load_hits(session, page_ids, _scores(compiled, page_where, q.sort))

@@ -1,7 +1,7 @@
 """The archive's derived in-memory views, all in one place: the title index, the rating map that
 gates title autocomplete, the people the archive knows (`service.people`: who `Clara` and `Twelve`
-are, per fandom), the vocabulary (names, labels, counts), the filter index (`Facets`) and the
-figures counted from them (totals, rankings per age gate).
+are, per fandom), the vocabulary (names, labels, counts), the filter index (`Facets`), the figures
+counted from them (totals, rankings per age gate) and the latest full-text answers.
 
 Owns `ArchiveViews` (one per `Library`, at `lib.views`) and its one `refresh()`: every view is
 rebuilt here and nowhere else. The key is the archive's change counter (`db.changes`), which every
@@ -17,13 +17,17 @@ commands never cache a view themselves: they ask this object each time.
 from __future__ import annotations
 
 import asyncio
+import ctypes
+import ctypes.util
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.changes import change_count
@@ -43,6 +47,11 @@ REBUILD_COST_FACTOR = 20.0
 MAX_STALE_SECONDS = 30.0
 """…but never longer than this."""
 
+TEXT_ANSWERS = 8
+"""Full-text answers kept (the story ids and ranks of the latest distinct queries): a query's later
+pages and the same words under other filters then match nothing again. At 50,000 stories a common
+word's answer is ~0.6 MB."""
+
 _LIVE_TITLES = "SELECT id, title, rating_level FROM stories WHERE removed_at IS NULL"
 
 
@@ -57,6 +66,23 @@ class _Slot(Generic[T]):
     cost: float = 0.0
     forced: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def _give_back_memory() -> None:
+    """Hand the heap memory a view's build freed back to the system (glibc's `malloc_trim`): the
+    title index's build frees about as much as it keeps, and without this the process keeps it
+    resident. A no-op where the C library has no such call."""
+    global _TRIM
+    if _TRIM is None:
+        try:
+            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+        except (OSError, AttributeError):
+            _TRIM = False
+    if _TRIM:
+        _TRIM(0)
+
+
+_TRIM: Any = None
 
 
 class ArchiveViews:
@@ -75,6 +101,8 @@ class ArchiveViews:
         self._vocabulary: _Slot[Vocabulary] = _Slot("vocabulary")
         self._facets: _Slot[Facets] = _Slot("filter index")
         self._figures: dict[tuple[str, frozenset[str] | None], _Slot[Any]] = {}
+        self._texts: OrderedDict[str, tuple[np.ndarray, np.ndarray | None]] = OrderedDict()
+        self._texts_at = -1
 
     @property
     def signature(self) -> int:
@@ -112,7 +140,11 @@ class ArchiveViews:
         rows = await fetch_all(session, _LIVE_TITLES)
         first = self._signature < 0
         changed = self.titles.sync((int(sid), str(title or "")) for sid, title, _level in rows)
-        self._levels = {int(sid): str(level) for sid, _title, level in rows}
+        names: dict[str, str] = {}  # one string per rating level, not one per story
+        self._levels = {int(sid): names.setdefault(str(level), str(level)) for sid, _title, level in rows}
+        del rows
+        if changed > 1000:
+            _give_back_memory()
         log.log(
             logging.INFO if first else logging.DEBUG,
             "title index holds %s titles (%s changed, %.0f ms)",
@@ -164,6 +196,26 @@ class ArchiveViews:
             slot = self._figures[key] = _Slot(name)
         return await self._get(slot, compute)  # type: ignore[no-any-return]
 
+    def text_matches(self, words: str) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The kept answer to full-text `words` (story ids, and their ranks when computed), if the
+        archive has not changed since it was found."""
+        if self._texts_at != self._signature:
+            return None
+        found = self._texts.get(words)
+        if found is not None:
+            self._texts.move_to_end(words)
+        return found
+
+    def keep_text_matches(self, words: str, ids: np.ndarray, ranks: np.ndarray | None) -> None:
+        """Keep the answer to `words` (see `text_matches`); the oldest of `TEXT_ANSWERS` goes."""
+        if self._texts_at != self._signature:
+            self._texts.clear()
+            self._texts_at = self._signature
+        self._texts[words] = (ids.astype(np.int32) if ids.size and ids.max() < 2**31 else ids, ranks)
+        self._texts.move_to_end(words)
+        while len(self._texts) > TEXT_ANSWERS:
+            self._texts.popitem(last=False)
+
     async def warm(self) -> None:
         """Build every view now (about a second at 50,000 stories), so no member's command pays."""
         await self.refresh(force=True)
@@ -191,6 +243,7 @@ class ArchiveViews:
                         value = await build(session)
                     slot.value, slot.signature, slot.forced = value, signature, False
                     slot.built, slot.cost = time.monotonic(), time.perf_counter() - started
+                    _give_back_memory()
                     log.info("%s rebuilt in %.0f ms", slot.name, slot.cost * 1000)
         assert slot.value is not None
         return slot.value

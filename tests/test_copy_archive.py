@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 import cli.copy
 from db.copy import CopyError, copy_archive
+from db.engine import create_engine, create_sessionmaker
+from db.fts import PG_INDEX, check_index
 from db.models import IndexFailure, RecHistory, Story
 from service import curate
 from service.dailyrec import DailyRecService
@@ -68,6 +70,30 @@ async def _answers(url: str, tmp: Path) -> list[Any]:
         await lib.close()
 
 
+async def _full_text_index_is_back(url: str) -> None:
+    """The copy loads story_texts without its GIN index and builds it once at the end: it is there,
+    valid, used by a full-text query, and check_index notices when it is not."""
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            await check_index(session, recompute=False)
+            await session.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = "\n".join(
+                (
+                    await session.execute(
+                        text("EXPLAIN SELECT story_id FROM story_texts WHERE tsv @@ 'willow'::tsquery")
+                    )
+                ).scalars()
+            )
+            assert PG_INDEX in plan
+            await session.execute(text(f"DROP INDEX {PG_INDEX}"))
+            with pytest.raises(RuntimeError, match="missing or invalid"):
+                await check_index(session, recompute=False)
+            await session.rollback()
+    finally:
+        await engine.dispose()
+
+
 async def test_sqlite_to_postgresql_and_back_is_the_same_archive(
     archive_library: Any, tmp_path: Path
 ) -> None:
@@ -86,6 +112,7 @@ async def test_sqlite_to_postgresql_and_back_is_the_same_archive(
             names[t] >= 1 for t in ("overrides", "audit_log", "rec_history", "daily_rec", "index_failures")
         )
         assert await _answers(pg, tmp_path / "b") == expected
+        await _full_text_index_is_back(pg)
 
         back_url = f"sqlite+aiosqlite:///{tmp_path / 'back.db'}"
         back = await copy_archive(pg, back_url)

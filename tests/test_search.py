@@ -454,6 +454,63 @@ async def test_hit_json_has_exactly_the_interface_keys(mini: Mini) -> None:
     assert data["characters"][:2] == ["Willow Rosenberg", "Spike"]
 
 
+async def _statements(lib: Any, run: Any) -> list[str]:
+    """The SQL statements SQLite ran on one session's connection while `run(session)` was awaited."""
+    seen: list[str] = []
+    async with lib.sessions() as session:
+        if (await session.connection()).dialect.name != "sqlite":
+            pytest.skip("counts statements with SQLite's trace callback")
+        raw = await (await session.connection()).get_raw_connection()
+        driver = raw.driver_connection
+        await driver._execute(driver._conn.set_trace_callback, seen.append)
+        try:
+            await run(session)
+        finally:
+            await driver._execute(driver._conn.set_trace_callback, None)
+    return seen
+
+
+async def test_a_page_of_hits_is_read_in_one_statement(mini: Mini) -> None:
+    from service.hits import load_hits
+
+    ids = [mini.ids["A"], mini.ids["B"], mini.ids["C"]]
+    got: list[Any] = []
+
+    async def run(session: Any) -> None:
+        got.extend(await load_hits(session, ids))
+
+    ran = await _statements(mini.lib, run)
+    assert [h.id for h in got] == ids
+    assert len([s for s in ran if s.lstrip().upper().startswith("SELECT")]) == 1, ran
+    assert got[0].relationships == ["Spike/Willow Rosenberg"]
+    assert got[0].characters[:2] == ["Willow Rosenberg", "Spike"]
+
+
+async def test_a_text_search_matches_once_and_its_later_pages_not_again(
+    mini: Mini, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import service.search as search_module
+
+    calls: list[str] = []
+    for name in ("ranked_matches", "match_ids"):
+        real = getattr(search_module, name)
+
+        async def counted(session: Any, text: str, _real: Any = real, _name: str = name) -> Any:
+            calls.append(_name)
+            return await _real(session, text)
+
+        monkeypatch.setattr(search_module, name, counted)
+    first = await search(mini.lib, SearchQuery(text="Willow", per_page=2))
+    assert calls == ["ranked_matches"]  # the ids and their bm25 ranks from one MATCH
+    second = await search(mini.lib, SearchQuery(text="Willow", per_page=2, page=2))
+    newest = await search(mini.lib, SearchQuery(text="Willow", sort="newest"))
+    assert calls == ["ranked_matches"]  # later pages and other orders reuse that answer
+    assert first.total == second.total == newest.total >= 3
+    assert not {h.id for h in first.hits} & {h.id for h in second.hits}
+    await search(mini.lib, SearchQuery(text="Willow -Spike", sort="newest"))
+    assert calls == ["ranked_matches", "match_ids"]  # unranked when the order needs no rank
+
+
 # --- the real archive (samples, seeds, corpus) -----------------------------------------------------
 
 

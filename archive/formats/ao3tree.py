@@ -20,10 +20,11 @@ from collections.abc import Iterable, Iterator
 from lxml import etree
 
 from archive.formats.htmlguard import tame_markup
+from archive.formats.htmltext import BLOCKS, SKIP, join_text, read_stats
 from archive.model import RawStory
 
 SCENE_BREAK = "* * *"
-_BR, _PARA = "\x01", "\x02"
+BR, PARA = "\x01", "\x02"
 _STRING_CONTAINERS = frozenset({"rt", "rp", "style", "script", "template"})
 """Tags whose strings bs4 gives their own type, which `get_text` leaves out."""
 
@@ -52,9 +53,7 @@ def _is_element(node: object) -> bool:
 
 def html_to_text(node: Element | None) -> str:
     """`html.html_to_text` over an lxml element."""
-    from archive.formats.html import _BLOCKS, _SKIP, join_text
-
-    if node is None or node.tag in _SKIP:
+    if node is None or node.tag in SKIP:
         return ""
     out: list[str] = []
     stack: list[object] = [node]
@@ -66,20 +65,20 @@ def html_to_text(node: Element | None) -> str:
         assert isinstance(el, Element)
         name = el.tag
         if name == "br":
-            out.append(_BR)
+            out.append(BR)
             continue
         if name == "hr":
-            out.append(f"{_PARA}{SCENE_BREAK}{_PARA}")
+            out.append(f"{PARA}{SCENE_BREAK}{PARA}")
             continue
-        block = name in _BLOCKS
+        block = name in BLOCKS
         if block:
-            out.append(_PARA)
-            stack.append(_PARA)
+            out.append(PARA)
+            stack.append(PARA)
         pushed: list[object] = []
         if el.text:
             pushed.append(el.text)
         for child in el:
-            if _is_element(child) and child.tag not in _SKIP:
+            if _is_element(child) and child.tag not in SKIP:
                 pushed.append(child)
             if child.tail:
                 pushed.append(child.tail)
@@ -142,8 +141,6 @@ def _values(dd: Element) -> list[str]:
 
 
 def _read_tags(dl: Element, raw: RawStory) -> None:
-    from archive.formats.html import _read_stats
-
     for dt in _tags(dl, ("dt",)):
         dd = _next_sibling(dt, "dd")
         if dd is None:
@@ -166,7 +163,7 @@ def _read_tags(dl: Element, raw: RawStory) -> None:
         elif label == "series":
             _read_series(dd, raw)
         elif label == "stats":
-            _read_stats(_text(dd), raw)
+            read_stats(_text(dd), raw)
 
 
 def _read_series(dd: Element, raw: RawStory) -> None:

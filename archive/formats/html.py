@@ -19,20 +19,11 @@ from bs4 import BeautifulSoup, NavigableString, Tag, XMLParsedAsHTMLWarning
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from archive.formats.htmlguard import tame_markup
+from archive.formats.htmltext import BLOCKS, BR, PARA, SCENE_BREAK, SKIP, join_text, read_stats
 from archive.model import RawStory, SourceFormat
 
 log = logging.getLogger(__name__)
 
-SCENE_BREAK = "* * *"
-_BR, _PARA = "\x01", "\x02"
-_BLOCKS = frozenset(
-    {
-        "p", "div", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl", "dt",
-        "dd", "table", "tr", "td", "th", "section", "article", "header", "footer", "pre", "center",
-        "body", "figure", "figcaption", "aside", "nav", "main", "address", "form", "fieldset",
-    }
-)  # fmt: skip
-_SKIP = frozenset({"script", "style", "head", "title", "noscript", "template", "svg"})
 _NOT_TEXT = (Comment, Declaration, Doctype, ProcessingInstruction)
 
 
@@ -61,43 +52,18 @@ def html_to_text(node: Tag | BeautifulSoup | None) -> str:
         elif isinstance(el, NavigableString):
             if not isinstance(el, _NOT_TEXT):
                 out.append(str(el))
-        elif isinstance(el, Tag) and el.name not in _SKIP:
+        elif isinstance(el, Tag) and el.name not in SKIP:
             if el.name == "br":
-                out.append(_BR)
+                out.append(BR)
             elif el.name == "hr":
-                out.append(f"{_PARA}{SCENE_BREAK}{_PARA}")
+                out.append(f"{PARA}{SCENE_BREAK}{PARA}")
             else:
-                block = el.name in _BLOCKS
+                block = el.name in BLOCKS
                 if block:
-                    out.append(_PARA)
-                    stack.append(_PARA)
+                    out.append(PARA)
+                    stack.append(PARA)
                 stack.extend(reversed(el.contents))
     return join_text(out)
-
-
-_SPACES = re.compile(r"[^\S \x01\x02][^\S\x01\x02]*| [^\S\x01\x02]+")
-"""A run of whitespace other than one plain space (a lone space is already what a run becomes)."""
-
-
-def join_text(pieces: Iterable[str]) -> str:
-    """Collapse HTML whitespace and turn paragraph/line markers into blank lines and newlines."""
-    text = _SPACES.sub(" ", "".join(pieces))
-    paragraphs: list[str] = []
-    for block in text.split(_PARA):
-        current: list[str] = []
-        for line in (part.strip() for part in block.split(_BR)):
-            if line:
-                current.append(line)
-            elif current:
-                paragraphs.append("\n".join(current))
-                current = []
-        if current:
-            paragraphs.append("\n".join(current))
-    while paragraphs and paragraphs[0] == SCENE_BREAK:
-        paragraphs.pop(0)
-    while paragraphs and paragraphs[-1] == SCENE_BREAK:
-        paragraphs.pop()
-    return "\n\n".join(paragraphs)
 
 
 def _text(node: Tag | None) -> str:
@@ -172,7 +138,7 @@ def _read_tags(dl: Tag, raw: RawStory) -> None:
         elif label == "series":
             _read_series(dd, raw)
         elif label == "stats":
-            _read_stats(_text(dd), raw)
+            read_stats(_text(dd), raw)
 
 
 def _read_series(dd: Tag, raw: RawStory) -> None:
@@ -182,20 +148,6 @@ def _read_series(dd: Tag, raw: RawStory) -> None:
         raw.series_part = int(match.group(1))
         link = dd.find("a")
         raw.series_name = _text(link) if link is not None else match.group(2).strip()
-
-
-def _read_stats(stats: str, raw: RawStory) -> None:
-    found = dict(re.findall(r"(Published|Updated|Completed|Words|Chapters):\s*(\S+)", stats))
-    raw.published = found.get("Published")
-    if "Words" in found:
-        digits = re.sub(r"[^\d]", "", found["Words"])
-        raw.words = int(digits) if digits else None
-    chapters = re.match(r"(\d+)/(\d+|\?)", found.get("Chapters", ""))
-    if chapters:
-        done, total = chapters.groups()
-        raw.status = "complete" if total.isdigit() and int(done) >= int(total) else "in progress"
-    elif "Completed" in found:
-        raw.status = "complete"
 
 
 def _blockquote_after(scopes: list[Tag], label: str) -> str | None:
