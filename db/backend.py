@@ -14,28 +14,15 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from db.rawsql import fetch_all
+
+__all__ = ["bulk_load_begin", "bulk_load_end", "engine_name", "fetch_all", "insert_ignore", "reset_ids"]
+
 
 def engine_name(conn: Connection | AsyncConnection | AsyncSession) -> str:
     """`sqlite` or `postgresql` (for logs, reports and benchmarks; never for branching above db/)."""
     bind = conn.get_bind() if isinstance(conn, AsyncSession) else conn
     return bind.dialect.name
-
-
-async def fetch_all(session: AsyncSession, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    """All rows of one SQL statement as plain tuples. `params` (with `?` placeholders) are for
-    SQLite only; on PostgreSQL the statement must hold only constants.
-
-    The drivers' own fetch is used where possible: SQLAlchemy's per-row processing doubles the
-    cost of 500,000 rows.
-    """
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver = getattr(raw, "driver_connection", None)
-    if conn.dialect.name == "sqlite" and driver is not None and hasattr(driver, "execute_fetchall"):
-        return list(await driver.execute_fetchall(sql, params))
-    if conn.dialect.name == "postgresql" and not params and driver is not None and hasattr(driver, "fetch"):
-        return [tuple(record) for record in await driver.fetch(sql)]
-    return list((await conn.exec_driver_sql(sql, params)).fetchall())
 
 
 async def insert_ignore(session: AsyncSession, table: Any, **values: Any) -> None:

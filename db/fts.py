@@ -24,6 +24,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.rawsql import fetch_all
+
 FTS_TABLE = "story_fts"
 FTS_COLUMNS = ("title", "author", "summary", "tags", "body")
 FTS_WEIGHTS = (10.0, 5.0, 3.0, 3.0, 1.0)
@@ -513,8 +515,6 @@ async def match_ids(session: AsyncSession, user_text: str) -> list[int]:
     query = parsed.expression or parsed.exclude
     if query is None:
         return []
-    from db.backend import fetch_all
-
     rows = await fetch_all(session, f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?", (query,))
     return [int(r[0]) for r in rows]
 
@@ -529,8 +529,6 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> list[tuple[in
     query = to_match_query(user_text)
     if query is None:
         return []
-    from db.backend import fetch_all
-
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     sql = f"SELECT rowid, bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
     return await fetch_all(session, sql, (query,))
