@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOCK := requirements-dev.lock
-# Test workers (pytest-xdist): one per core by default; `make test WORKERS=0` runs in one process.
+# Test workers (pytest-xdist): one per core by default, each taking whole test files (an e2e module
+# shares one bot process across its tests); `make test WORKERS=0` runs in one process.
 WORKERS ?= auto
 PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider
 
@@ -45,12 +46,12 @@ format: install
 
 # pytest's exit code 5 (no test collected) is a failure too, said in words.
 test: lint
-	@$(PYTEST) -n $(WORKERS); code=$$?; \
+	@$(PYTEST) -n $(WORKERS) --dist loadfile; code=$$?; \
 	if [ $$code -eq 5 ]; then echo "pytest collected no tests: nothing was checked" >&2; fi; exit $$code
 
 # The suite as a clone without ../shared sees it (corpus and seeds tests skip, with the reason).
 test-solo: install
-	LIBRARIAN_SHARED_DIR=/nonexistent/shared $(PYTEST) -n $(WORKERS)
+	LIBRARIAN_SHARED_DIR=/nonexistent/shared $(PYTEST) -n $(WORKERS) --dist loadfile
 
 bench: install
 	$(BIN)/python -m bench.run
