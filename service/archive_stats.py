@@ -120,7 +120,10 @@ async def top_characters(
     lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
 ) -> list[tuple[str, int]]:
     """The most-written characters (header, or named often enough in the text), with story counts."""
-    rows = await lib.views.figure("characters", allowed_levels, lambda s: count_characters(s, allowed_levels))
+    people = await lib.views.people()  # one person one count, as search reads names (`Clara` = Clara Oswald)
+    rows = await lib.views.figure(
+        "characters", allowed_levels, lambda s: count_characters(s, allowed_levels, people)
+    )
     return list(rows[:limit])
 
 
@@ -128,5 +131,8 @@ async def top_pairings(
     lib: Library, limit: int = 25, allowed_levels: frozenset[str] | None = None
 ) -> list[tuple[str, int]]:
     """The most-written relationships (`Spike/Willow Rosenberg`, `Buffy Summers & Faith Lehane`)."""
-    rows = await lib.views.figure("pairings", allowed_levels, lambda s: count_pairings(s, allowed_levels))
+    people = await lib.views.people()
+    rows = await lib.views.figure(
+        "pairings", allowed_levels, lambda s: count_pairings(s, allowed_levels, people)
+    )
     return list(rows[:limit])
