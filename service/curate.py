@@ -27,7 +27,7 @@ from archive.model import StoryMeta
 from db.crashpoint import crash_point
 from db.files import free_story_path, home_of, story_file
 from db.keys import fold
-from db.models import AuditEntry, Override, Story, utcnow
+from db.models import AuditEntry, Override, Story, aware, utcnow
 from db.overrides import apply_overrides
 from service.library import Library
 from service.query import QueryError
@@ -40,7 +40,6 @@ from service.uploads import (
     RateLimited,
     Upload,
     adds_left,
-    aware,
     clean_override,
     duplicate_of,
     free_path,

@@ -27,9 +27,9 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.crashpoint import crash_point
-from db.models import DailyRecConfig, RecHistory, Story
+from db.models import DailyRecConfig, RecHistory, Story, aware
 from service import dailypick
-from service.dailyschedule import CHANNEL_SAFE_LEVELS, KIND, Publisher, PublishError, Schedule, aware, place
+from service.dailyschedule import CHANNEL_SAFE_LEVELS, KIND, Publisher, PublishError, Schedule, place
 from service.dailytime import parse_post_time, parse_timezone, utc_now
 from service.library import Library
 from service.query import QueryError, SearchQuery, rating_filter

@@ -10,11 +10,11 @@ Discord.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from archive.ratings import SAFE_LEVELS
-from db.models import DailyRecConfig
+from db.models import DailyRecConfig, aware
 from service.dailytime import post_instant, zone
 from service.query import SearchQuery
 
@@ -119,8 +119,3 @@ class Publisher(Protocol):
 
     async def channel_nsfw(self, channel_id: int) -> bool: ...
     async def publish(self, config: Schedule, story_id: int, reason: str | None = None) -> None: ...
-
-
-def aware(at: datetime) -> datetime:
-    """SQLite hands back naive datetimes for timezone columns: they were stored as UTC."""
-    return at if at.tzinfo else at.replace(tzinfo=UTC)

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.keys import fold
-from db.models import Story
+from db.models import Story, aware
 from service.library import Library
 from service.uploads import CurateError
 
@@ -31,7 +31,7 @@ def to_iso(value: datetime | None) -> str | None:
     """A timestamp as the export writes it (ISO 8601, UTC when the value had no zone)."""
     if value is None:
         return None
-    return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return aware(value).isoformat()
 
 
 def from_iso(value: str | None) -> datetime | None:
@@ -39,7 +39,7 @@ def from_iso(value: str | None) -> datetime | None:
     if not value:
         return None
     parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return aware(parsed)
 
 
 class Refs:

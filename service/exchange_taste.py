@@ -9,21 +9,21 @@ not in this archive is left out and listed by the report. It must not import Dis
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.models import Kudos, MemberPrefs, ReadingPosition, ShelfEntry, utcnow
+from db.models import Kudos, MemberPrefs, ReadingPosition, ShelfEntry, aware, utcnow
 from service.exchange import Import, Refs, Sections, from_iso, to_iso
 
 
-def _newer(ours: Any, theirs: Any) -> bool:
+def _newer(ours: datetime | None, theirs: datetime | None) -> bool:
     """Whether the export's timestamp `theirs` is later than this archive's `ours`."""
     if ours is None:
         return True
-    ours_at, theirs_at = from_iso(to_iso(ours)), theirs
-    return theirs_at is not None and ours_at is not None and theirs_at > ours_at
+    return theirs is not None and theirs > aware(ours)
 
 
 async def _export_shelves(session: AsyncSession, ref: Refs) -> list[dict[str, Any]]:

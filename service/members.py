@@ -10,12 +10,12 @@ confirmation before `forget`.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, select, union
 
-from db.models import Kudos, MemberPrefs, ReadingPosition, ShelfEntry, Story, utcnow
+from db.models import Kudos, MemberPrefs, ReadingPosition, ShelfEntry, Story, aware, utcnow
 from service.library import Library
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ PERSONAL = (ShelfEntry, Kudos, ReadingPosition, MemberPrefs)
 def _iso(at: datetime | None) -> str | None:
     if at is None:
         return None
-    return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat()
+    return aware(at).isoformat()
 
 
 async def export(lib: Library, member_id: int) -> dict[str, Any]:

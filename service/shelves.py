@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.keys import fold
-from db.models import MemberPrefs, ReadingPosition, ShelfEntry, utcnow
+from db.models import MemberPrefs, ReadingPosition, ShelfEntry, aware, utcnow
 from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.query import QueryError
@@ -100,10 +100,6 @@ def shelf_key(name: str | None) -> tuple[str, str]:
     if len(typed) > NAME_MAX:
         raise QueryError(f"A shelf name can be at most {NAME_MAX} characters long.")
     return key, typed
-
-
-def _aware(at: datetime) -> datetime:
-    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 async def _labels(session: AsyncSession, member_id: int) -> dict[str, str]:
@@ -291,7 +287,7 @@ async def show(
                 hit,
                 key_,
                 label,
-                _aware(added),
+                aware(added),
                 part=pos.part if reading and pos else None,
                 total=pos.total if reading and pos else None,
             )

@@ -29,7 +29,7 @@ from archive.parse import parse_story, unreadable_reason
 from archive.ratings import level_of
 from db.files import UPLOAD_FOLDER
 from db.keys import fold
-from db.models import AuditEntry, Story, utcnow
+from db.models import AuditEntry, Story, aware, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
 from service.hits import features, relationship_display
 from service.library import Library
@@ -284,11 +284,6 @@ async def adds_left(lib: Library, actor: Actor, now: datetime | None = None) -> 
         )
     left = max(lib.settings.adds_per_day - len(times), 0)
     return left, (aware(times[0]) + ADD_WINDOW if times and not left else None)
-
-
-def aware(at: datetime) -> datetime:
-    """A stored timestamp as aware UTC (SQLite hands them back naive)."""
-    return at if at.tzinfo else at.replace(tzinfo=utcnow().tzinfo)
 
 
 async def prepare_add(
