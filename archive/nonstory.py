@@ -41,6 +41,14 @@ _LEGAL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_WORDS_NEEDED = 3500
+"""The checks only ask whether a text has more than 300, under 1,500, or up to 3,500 words."""
+_WORDS_HEAD = 30_000
+"""Characters counted first: prose holds well over 3,500 words in this many, so the rest is skipped."""
+_LICENCE_HINTS = ("permission is hereby", "creative", "gnu ", "provided", "licen", "attribution-",
+                  "terms and conditions", "public domain", "cc0", "you are free", "under the following",
+                  "warranty", "in no event")  # fmt: skip
+"""Every `_LICENCE_MARKERS` match holds one of these (case-folded): without any, no marker is looked for."""
 _LICENCE_NAME = re.compile(r"licen[cs]e|copyright|gpl|\bmit\b|creative commons", re.IGNORECASE)
 _DIALOGUE = re.compile(r"[\"“”«»„]|(?:^|\s)['‘][A-Z]")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)+\|?\s*$", re.MULTILINE)
@@ -86,9 +94,8 @@ def text_reason(text: str, name: str) -> str | None:
     stripped = text.strip()
     if not stripped:
         return None
-    words = _WORD.findall(stripped)
-    dialogue = len(_DIALOGUE.findall(stripped))
-    storyish = dialogue >= 6 and len(words) > 300
+    words = word_count(stripped)
+    storyish = words > 300 and _dialogue_at_least(stripped, 6)
     for check in (_licence, _data, _document, _code, _notes):
         reason = check(stripped, words, ext=ext, doc_name=doc_name, storyish=storyish)
         if reason:
@@ -96,10 +103,31 @@ def text_reason(text: str, name: str) -> str | None:
     return None
 
 
-def _licence(text: str, words: list[str], *, doc_name: bool, storyish: bool, **_: object) -> str | None:
-    markers = {m.group(0).lower() for m in _LICENCE_MARKERS.finditer(text[:20_000])}
-    legal = len(_LEGAL_WORDS.findall(text[:20_000]))
-    density = legal / max(1, min(len(words), 3500))
+def word_count(text: str) -> int:
+    """The text's words, counted exactly up to `_WORDS_NEEDED` (a longer text may say more)."""
+    head = len(_WORD.findall(text[:_WORDS_HEAD]))
+    if head >= _WORDS_NEEDED or len(text) <= _WORDS_HEAD:
+        return head
+    return len(_WORD.findall(text))
+
+
+def _dialogue_at_least(text: str, count: int) -> bool:
+    """Whether the text holds `count` quotation marks or quoted openings (found in order, stopping early)."""
+    for _ in zip(range(count), _DIALOGUE.finditer(text), strict=False):
+        count -= 1
+    return count <= 0
+
+
+def _licence(text: str, words: int, *, doc_name: bool, storyish: bool, **_: object) -> str | None:
+    head = text[:20_000]
+    folded = head.casefold()
+    markers: set[str] = set()
+    if any(hint in folded for hint in _LICENCE_HINTS):
+        markers = {m.group(0).lower() for m in _LICENCE_MARKERS.finditer(head)}
+    if not markers and not doc_name:
+        return None  # every verdict below needs a licence phrase or a document's name
+    legal = len(_LEGAL_WORDS.findall(head))
+    density = legal / max(1, min(words, _WORDS_NEEDED))
     if (markers and density >= 0.02 and not storyish) or (len(markers) >= 3 and density >= 0.01):
         kind = _licence_kind(text)
         return f"a licence{f' ({kind})' if kind else ''}, not a story"
@@ -122,7 +150,7 @@ def _licence_kind(text: str) -> str | None:
     return None
 
 
-def _data(text: str, words: list[str], *, ext: str, **_: object) -> str | None:
+def _data(text: str, words: int, *, ext: str, **_: object) -> str | None:
     if text.lstrip()[:1] in ("[", "{") and _is_json(text):
         return "JSON data, not a story"
     lines = [line for line in text.split("\n")[:60] if line.strip()]
@@ -165,8 +193,10 @@ def _short_cells(lines: list[str], delimiter: str) -> bool:
 
 
 def _document(
-    text: str, words: list[str], *, ext: str, doc_name: bool, storyish: bool, **_: object
+    text: str, words: int, *, ext: str, doc_name: bool, storyish: bool, **_: object
 ) -> str | None:
+    if not doc_name and "#" not in text and "---" not in text and "```" not in text:
+        return None  # without headings, tables or code fences, phrases alone (at most 3) cannot reach 5
     score = 0
     score += 2 * min(2, len(_TABLE_RULE.findall(text)))
     score += 2 * min(2, len(_FENCE.findall(text)) // 2)
@@ -179,7 +209,7 @@ def _document(
     return None
 
 
-def _code(text: str, words: list[str], *, ext: str, storyish: bool, **_: object) -> str | None:
+def _code(text: str, words: int, *, ext: str, storyish: bool, **_: object) -> str | None:
     lines = [line for line in text.split("\n")[:200] if line.strip()]
     if len(lines) < 5 or storyish:
         return None
@@ -189,12 +219,12 @@ def _code(text: str, words: list[str], *, ext: str, storyish: bool, **_: object)
     return None
 
 
-def _notes(text: str, words: list[str], *, doc_name: bool, storyish: bool, **_: object) -> str | None:
+def _notes(text: str, words: int, *, doc_name: bool, storyish: bool, **_: object) -> str | None:
     lines = [line for line in text.split("\n") if line.strip()]
     if not lines or storyish:
         return None
     bullets = sum(1 for line in lines if _BULLET.match(line))
-    short = len(words) < 1500
+    short = words < 1500
     if short and len(lines) >= 3 and bullets >= 0.6 * len(lines):
         return "a list or notes, not a story"
     if doc_name and short and dialogue_free(text):

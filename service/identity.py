@@ -40,7 +40,14 @@ PROSE_WORDS = 12
 """A paragraph of fewer words is not counted in the fingerprint (headers, by-lines, headings)."""
 
 
+_SITE_NAMES = (b"archiveofourown.org/works", b"fanfiction.net/s")
+"""Every pattern above needs one of these (lower-cased): a text holding neither is not searched."""
+
+
 def _key_in(text: bytes) -> str | None:
+    lowered = text.lower()
+    if not any(site in lowered for site in _SITE_NAMES):
+        return None
     found = _AO3_POSTED.search(text)
     if found:
         return f"ao3:{int(found.group(1))}"
@@ -82,7 +89,9 @@ def fingerprint(text: str) -> str | None:
     breaks) are left out, so the same story read from a `.txt` and from an `.html` matches.
     """
     words: list[str] = []
-    for paragraph in _PARAGRAPH.split(unicodedata.normalize("NFKC", text).casefold()):
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    for paragraph in _PARAGRAPH.split(text.casefold()):
         found = _WORD.findall(paragraph)
         if len(found) >= PROSE_WORDS:
             words += found
