@@ -69,8 +69,9 @@ async def _time_all(settings: Any, mix: Mix) -> dict[str, Timing]:
 
     from service.library import Library
     from service.query import SearchQuery
-    from service.recs import rec, similar
+    from service.recs import rec
     from service.search import search
+    from service.similar import similar
 
     lib = await Library.open(settings)
     out: dict[str, Timing] = {}

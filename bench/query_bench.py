@@ -224,7 +224,8 @@ def _accuracy(found: list[Any], wanted: list[str]) -> float:
 
 async def _recs(lib: Any, mix: Mix, label: str, n: int) -> list[Row]:
     from service.query import SearchQuery
-    from service.recs import rec, similar
+    from service.recs import rec
+    from service.similar import similar
 
     rng = random.Random(3)
     rec_t, _ = await time_async(

@@ -201,7 +201,7 @@ async def _rec(lib: Library, args: argparse.Namespace) -> int:
 
 
 async def _similar(lib: Library, args: argparse.Namespace) -> int:
-    from service.recs import similar
+    from service.similar import similar
     from service.stories import resolve_story
 
     hit = await resolve_story(lib, args.title)

@@ -16,7 +16,7 @@ from discord.utils import escape_markdown
 
 from archive.ratings import SHORT_NAMES
 from service.hits import StoryHit
-from service.recs import SimilarHit
+from service.similar import SimilarHit
 from service.stories import StoryCard
 
 TITLE_MAX = 256

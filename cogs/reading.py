@@ -20,7 +20,8 @@ from cogs.errors import report
 from cogs.gating import allowed_levels_for
 from cogs.tastebuttons import add_taste_buttons
 from cogs.views import send_first
-from service import kudos, positions, recs, stories
+from service import kudos, positions, stories
+from service import similar as likeness
 from service.excerpts import render_chunk
 from service.hits import StoryHit
 from service.query import QueryError
@@ -110,7 +111,7 @@ async def send_similar(
 ) -> None:
     """Answer with the stories most like `story`, each with the reason it was picked."""
     hit = await _resolved(lib, story, allowed_levels)
-    similar = await recs.similar(lib, hit.id, limit=5, allowed_levels=allowed_levels)
+    similar = await likeness.similar(lib, hit.id, limit=5, allowed_levels=allowed_levels)
     await send_first(interaction, embed=similar_embed(hit, similar), ephemeral=ephemeral)
 
 

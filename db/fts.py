@@ -534,20 +534,34 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> list[tuple[in
     return await fetch_all(session, sql, (query,))
 
 
+ABOUT_COLUMNS = ("title", "author", "summary", "tags")
+"""What a story says it is about: every full-text column but the body."""
+_PG_ABOUT = "'{a,b,c}'"
+"""The same on PostgreSQL: the tsvector's lexemes of weights A-C (title, author, summary and tags)."""
+
+
 async def fts_search(
-    session: AsyncSession, user_text: str, limit: int | None = None, *, include_removed: bool = False
+    session: AsyncSession,
+    user_text: str,
+    limit: int | None = None,
+    *,
+    include_removed: bool = False,
+    about_only: bool = False,
 ) -> list[tuple[int, float]]:
     """Stories matching `user_text`, best first, as (story_id, rank; lower is better).
 
     Column weights favour title, then author, then summary and tags, then body (bm25 on SQLite,
-    minus ts_rank on PostgreSQL). Mod-removed stories are left out unless `include_removed`.
+    minus ts_rank on PostgreSQL). Mod-removed stories are left out unless `include_removed`;
+    `about_only` matches titles, authors, summaries and tags only, never the story text.
     """
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        return await _pg_search(session, user_text, limit, include_removed)
+        return await _pg_search(session, user_text, limit, include_removed, about_only)
     query = to_match_query(user_text)
     if query is None:
         return []
+    if about_only:
+        query = f"{{{' '.join(ABOUT_COLUMNS)}}} : ({query})"
     weights = ", ".join(str(w) for w in FTS_WEIGHTS)
     removed = "" if include_removed else "AND s.removed_at IS NULL "
     join = "" if include_removed else "JOIN stories AS s ON s.id = f.rowid "  # the join costs 2-3x
@@ -564,7 +578,7 @@ async def fts_search(
 
 
 async def _pg_search(
-    session: AsyncSession, user_text: str, limit: int | None, include_removed: bool
+    session: AsyncSession, user_text: str, limit: int | None, include_removed: bool, about_only: bool = False
 ) -> list[tuple[int, float]]:
     rendered = to_tsquery_sql(user_text)
     if rendered is None:
@@ -572,9 +586,11 @@ async def _pg_search(
     tsquery, bound = rendered
     params: dict[str, object] = dict(bound)
     removed = "" if include_removed else "JOIN stories AS s ON s.id = t.story_id AND s.removed_at IS NULL "
+    vector = f"ts_filter(t.tsv, {_PG_ABOUT})" if about_only else "t.tsv"
+    about = f"AND {vector} @@ q.q " if about_only else ""  # the index narrows, the filter decides
     sql = (
-        f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.tsv, q.q, 1) AS rank "
-        f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.tsv @@ q.q {removed}"
+        f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, {vector}, q.q, 1) AS rank "
+        f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.tsv @@ q.q {about}{removed}"
         "ORDER BY rank, t.story_id" + (" LIMIT :limit" if limit is not None else "")
     )
     if limit is not None:

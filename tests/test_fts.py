@@ -299,3 +299,23 @@ async def test_search_leaves_out_removed_stories(library: Any) -> None:
         assert await fts_search(s, "mayor") == []
         assert [sid for sid, _ in await fts_search(s, "mayor", include_removed=True)] == [1]
         assert await fts_search(s, "?!") == []
+
+
+async def test_about_only_matches_what_a_story_says_it_is_about(library: Any) -> None:
+    """`about_only` (what "more like this" matches words in) finds titles, authors, summaries and
+    tags, never the story text, and still ranks a title above a tag."""
+    async with library.transaction() as s:
+        await _add(s, 1, "Ordinary Day", "The slayer fought all night.")
+        await _add(s, 2, "Slayer Dreams", "Nothing happened.")
+        await _add(s, 3, "Another Day", "Nothing at all.", tags="slayer")
+        await _add(s, 4, "Quiet", "Nothing.", summary="A slayer rests; the watcher worries.")
+        await _add(s, 5, "Rest", "Nothing.", author="Watcher Of Words")
+    async with library.sessions() as s:
+        everywhere = [sid for sid, _ in await fts_search(s, "slayer")]
+        about = [sid for sid, _ in await fts_search(s, "slayer", about_only=True)]
+        either = {sid for sid, _ in await fts_search(s, "slayer OR watcher", about_only=True)}
+        body_only = await fts_search(s, "night", about_only=True)
+    assert set(everywhere) == {1, 2, 3, 4}
+    assert about[0] == 2 and set(about) == {2, 3, 4}
+    assert either == {2, 3, 4, 5}
+    assert body_only == []

@@ -21,8 +21,8 @@ from service.archive_stats import stats
 from service.curate import Actor, edit_story, history
 from service.indexer import index_directory
 from service.indexreport import removal_limit
-from service.recs import similar
 from service.search import SearchQuery, search
+from service.similar import similar
 from service.stories import find_title
 from tests.conftest import CORPUS_DIR
 

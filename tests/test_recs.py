@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from db.models import RecHistory
 from service.archive_stats import stats
 from service.query import QueryError, SearchQuery
-from service.recs import RECENT_WINDOW, rec, similar
+from service.recs import RECENT_WINDOW, rec
+from service.similar import similar
 from tests.test_search import Mini
 from tests.test_search import mini as mini
 

@@ -13,8 +13,9 @@ import pytest
 from db.store import save_story
 from service.hits import mentions_needed
 from service.query import SearchQuery
-from service.recs import rec, similar
+from service.recs import rec
 from service.search import search
+from service.similar import similar
 from tests.test_search import H, Mini, T, _meta
 
 

@@ -1,0 +1,288 @@
+"""More like this: the stories most like a given one (`similar`).
+
+Owns how similarity is scored: shared relationships, characters, tags and fandoms, each weighted by
+its rarity in the archive (tf-idf style), plus series and author bonuses, over the in-memory filter
+index (`service.facets`); ties go to the stories most alike in shape, words and length. The story's
+own features are read in one statement, its likeness of words by one full-text match over titles,
+authors, summaries and tags. It must not import Discord.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from archive.names import MIN_MENTIONS
+from db.fts import fts_search
+from db.rawsql import fetch_all
+from service.facets import Facets
+from service.hits import WORDS_PER_MENTION, StoryHit, load_hits
+from service.library import Library
+from service.query import QueryError
+from service.search import top_k
+
+WEIGHTS = {"relationship": 3.0, "character": 1.0, "tag": 1.5, "warning": 0.5, "fandom": 0.5}
+BONUS = {"series": 4.0, "author": 1.0}
+
+
+@dataclass(slots=True)
+class SimilarHit:
+    """A story like the one asked about, its similarity score and why (`also Willow/Tara; angst`)."""
+
+    hit: StoryHit
+    score: float
+    reason: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.hit.to_json(), "score": round(self.score, 3), "reason": self.reason}
+
+
+@dataclass(slots=True)
+class _Feature:
+    """Something a story has (a relationship, character, tag, series, author), the stories that
+    share it (positions in the filter index), its weight, and how a reason names it."""
+
+    kind: str
+    label: str
+    positions: np.ndarray
+    weight: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """The story asked about: what its likeness is measured by, and its other copies."""
+
+    title: str
+    summary: str | None
+    words: int
+    series_name: str | None
+    author: str | None
+    copies: list[int]
+
+
+def _about_sql(story_id: int) -> str:
+    """One statement reading the story, its relationships (and their members), the characters that
+    feature in it, its tags and its other copies (same title and author), as rows of (part, number,
+    five texts). The id is an integer written into the SQL; the same SQL runs on both engines."""
+    sid = int(story_id)
+    per_words = f"((coalesce(s.words, 0) + {WORDS_PER_MENTION - 1}) / {WORDS_PER_MENTION})"
+    needed = f"CASE WHEN {per_words} > {MIN_MENTIONS} THEN {per_words} ELSE {MIN_MENTIONS} END"
+    none = "NULL, NULL, NULL"
+    return (
+        "SELECT 0, coalesce(s.words, 0), s.title, s.summary, s.series_name, s.author, s.title_key "
+        f"FROM stories AS s WHERE s.id = {sid} "
+        f"UNION ALL SELECT 1, r.id, r.key, r.kind, {none} FROM story_relationships AS r WHERE r.story_id = {sid} "
+        f"UNION ALL SELECT 2, m.relationship_id, m.name, {none}, NULL FROM relationship_members AS m "
+        f"JOIN story_relationships AS r ON r.id = m.relationship_id WHERE r.story_id = {sid} "
+        f"UNION ALL SELECT 3, 0, c.name, {none}, NULL FROM story_characters AS c "
+        f"JOIN stories AS s ON s.id = c.story_id WHERE c.story_id = {sid} "
+        f"AND (c.source = 'header' OR c.mentions >= {needed}) "
+        f"UNION ALL SELECT 4, 0, t.kind, t.name, t.label, NULL, NULL FROM story_tags AS t WHERE t.story_id = {sid} "
+        f"UNION ALL SELECT 5, o.id, {none}, NULL, NULL FROM stories AS s JOIN stories AS o "
+        f"ON o.title_key = s.title_key AND o.author_key = s.author_key WHERE s.id = {sid} AND o.id <> {sid}"
+    )
+
+
+async def _features(session: AsyncSession, fx: Facets, story_id: int) -> tuple[_Subject, list[_Feature]]:
+    """The story (or QueryError) and what it has: relationships, characters, tags (each in a stable
+    order), then its series and author; read in one round trip."""
+    rows = await fetch_all(session, _about_sql(story_id))
+    head = next((r for r in rows if r[0] == 0), None)
+    if head is None:
+        raise QueryError(f"There is no story number {story_id}.")
+    _, words, title, summary, series_name, author, _key = head
+    members: dict[int, list[str]] = {}
+    for row in rows:
+        if row[0] == 2:
+            members.setdefault(int(row[1]), []).append(row[2])
+    out: list[_Feature] = []
+    for _, rel_id, key, kind, *_rest in sorted(r for r in rows if r[0] == 1):
+        names = tuple(sorted(members.get(int(rel_id), [])))
+        out.append(
+            _Feature("relationship", key, np.flatnonzero(fx.relationship(names, kind, wildcard=False)))
+        )
+    for name in sorted(r[2] for r in rows if r[0] == 3):
+        out.append(_Feature("character", name, fx.characters.get(name, (np.zeros(0, np.int64), None))[0]))
+    for kind, name, label in sorted((r[2], r[3], r[4]) for r in rows if r[0] == 4):
+        out.append(_Feature(kind, label, fx.tags.get((kind, name), np.zeros(0, np.int64))))
+    if series_name:
+        out.append(
+            _Feature(
+                "series", f"same series ({series_name})", fx.series.get(series_name, np.zeros(0, np.int64))
+            )
+        )
+    if author:
+        out.append(_Feature("author", f"also by {author}", fx.authors.get(author, np.zeros(0, np.int64))))
+    copies = [int(story_id), *sorted(int(r[1]) for r in rows if r[0] == 5)]
+    return _Subject(title, summary, int(words), series_name, author, copies), out
+
+
+_STOP = frozenset(
+    [
+        "about",
+        "after",
+        "again",
+        "also",
+        "been",
+        "before",
+        "being",
+        "between",
+        "could",
+        "didn",
+        "does",
+        "doing",
+        "down",
+        "each",
+        "from",
+        "have",
+        "having",
+        "into",
+        "just",
+        "more",
+        "most",
+        "much",
+        "never",
+        "only",
+        "other",
+        "over",
+        "same",
+        "should",
+        "some",
+        "such",
+        "than",
+        "that",
+        "their",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "under",
+        "until",
+        "very",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "will",
+        "with",
+        "would",
+        "your",
+        "story",
+        "chapter",
+        "fic",
+        "fanfic",
+    ]
+)
+TIE_WEIGHTS = {"shape": 1.0, "text": 1.0, "length": 0.25}
+"""Small bonuses (each at most its weight) that order stories sharing the same features: how much of
+each story the shared features are, shared distinctive words, and a similar length. Never the id."""
+
+
+def _feature_counts(fx: Facets) -> np.ndarray:
+    """How many characters, relationships and tags each story has (kept per snapshot)."""
+    cached = _COUNTS.get(id(fx))
+    if cached is not None and cached[0] is fx:
+        return cached[1]
+    counts = np.zeros(fx.size)
+    for positions, _weights in fx.characters.values():
+        counts += np.bincount(positions, minlength=fx.size)[: fx.size]
+    for positions in fx.tags.values():
+        counts += np.bincount(positions, minlength=fx.size)[: fx.size]
+    counts += (
+        np.bincount(fx.rel_pos[fx.rel_pos < fx.size], minlength=fx.size)[: fx.size] if fx.rel_pos.size else 0
+    )
+    _COUNTS.clear()
+    _COUNTS[id(fx)] = (fx, counts)
+    return counts
+
+
+_COUNTS: dict[int, tuple[Facets, np.ndarray]] = {}
+
+
+def _distinctive_words(story: _Subject) -> list[str]:
+    """Up to 12 of the longest uncommon words of a story's title and summary, for a text likeness."""
+    words = re.findall(r"[^\W\d_]{4,}", f"{story.title} {story.summary or ''}".casefold())
+    unique = [w for w in dict.fromkeys(words) if w not in _STOP]
+    return sorted(unique, key=len, reverse=True)[:12]
+
+
+async def _text_likeness(session: AsyncSession, fx: Facets, story: _Subject) -> np.ndarray:
+    """0-1 per position: how well each story matches the distinctive words of `story` (bm25)."""
+    out = np.zeros(fx.size)
+    words = _distinctive_words(story)
+    if not words:
+        return out
+    rows = await fts_search(session, " OR ".join(words), limit=500, include_removed=True, about_only=True)
+    if not rows:
+        return out
+    at, live = fx.locate(np.asarray([r[0] for r in rows], dtype=np.int64))
+    ranks = np.asarray([r[1] for r in rows])
+    best = ranks.min()
+    out[at[live]] = (ranks / best if best < 0 else np.ones(len(ranks)))[live]
+    return out
+
+
+async def similar(
+    lib: Library, story_id: int, *, limit: int = 5, allowed_levels: frozenset[str] | None = None
+) -> list[SimilarHit]:
+    """Stories most like `story_id`: shared relationships, characters, tags, fandoms (the rarer in
+    the archive, the more they count, tf-idf style), plus a bonus for the same series or author.
+    Stories sharing the same features are ordered by `TIE_WEIGHTS` (shape, text, length)."""
+    async with lib.sessions() as session:
+        fx = await lib.views.facets()
+        story, features = await _features(session, fx, story_id)
+        score = np.zeros(fx.size)
+        shared = np.zeros(fx.size)
+        for f in features:
+            if f.kind in BONUS:
+                f.weight = BONUS[f.kind]
+            else:
+                f.weight = WEIGHTS.get(f.kind, 1.0) * math.log((fx.size + 1) / (len(f.positions) + 0.5))
+                shared[f.positions] += 1
+            score[f.positions] += f.weight
+        score[fx.positions_of(story.copies)] = 0.0
+        if allowed_levels is not None:
+            score[~fx.levels(allowed_levels)] = 0.0
+        candidates = np.flatnonzero(score > 0)
+        if len(candidates):
+            own = max(1.0, float(sum(f.kind not in BONUS for f in features)))
+            union = own + _feature_counts(fx)[candidates] - shared[candidates]
+            text = (await _text_likeness(session, fx, story))[candidates]
+            ratio = np.log((fx.words[candidates] + 100) / (story.words + 100))
+            score[candidates] += (
+                TIE_WEIGHTS["shape"] * shared[candidates] / np.maximum(union, 1.0)
+                + TIE_WEIGHTS["text"] * text
+                + TIE_WEIGHTS["length"] / (1.0 + np.abs(ratio))
+            )
+        best = candidates[top_k(-score[candidates], fx.newest[candidates], limit)]
+        hits = {h.id: h for h in await load_hits(session, [int(i) for i in fx.ids[best]])}
+    out = []
+    for p in best:
+        hit = hits.get(int(fx.ids[p]))
+        if hit is not None:
+            shared_features = [f for f in features if np.any(f.positions == p)]
+            out.append(SimilarHit(hit, float(score[p]), _reason(shared_features)))
+    return out
+
+
+def _reason(shared: list[_Feature]) -> str:
+    """`also Willow/Tara; angst; post-Tabula Rasa`: shared relationships, the rarest shared tags,
+    characters when no relationship is shared, then series and author."""
+    by_weight = sorted(shared, key=lambda f: -f.weight)
+    rels = [f"also {f.label}" for f in shared if f.kind == "relationship"][:2]
+    tags = [f.label for f in by_weight if f.kind in ("tag", "warning")][:3]
+    chars = [f.label for f in by_weight if f.kind == "character"][:2]
+    bits = rels + tags + ([] if rels or not chars else ["also " + " & ".join(chars)])
+    bits += [f.label for f in shared if f.kind in BONUS]
+    return "; ".join(dict.fromkeys(bits)) or "similar characters"
