@@ -192,9 +192,7 @@ def _short_cells(lines: list[str], delimiter: str) -> bool:
     return long_cells <= 0.1 * len(cells)
 
 
-def _document(
-    text: str, words: int, *, ext: str, doc_name: bool, storyish: bool, **_: object
-) -> str | None:
+def _document(text: str, words: int, *, ext: str, doc_name: bool, storyish: bool, **_: object) -> str | None:
     if not doc_name and "#" not in text and "---" not in text and "```" not in text:
         return None  # without headings, tables or code fences, phrases alone (at most 3) cannot reach 5
     score = 0
