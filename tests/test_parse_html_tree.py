@@ -93,3 +93,42 @@ def test_the_tricky_page_is_read_whole() -> None:
     assert "never" not in raw.body and "Second chapter." in raw.body
     assert raw.body.startswith("Chapter 1: Start\n\nIt was a dark night.\n\n* * *\n\nThen — dawn.")
     assert raw.notes == ["See end.", "Thanks!"]
+
+
+def _epubs() -> list[tuple[str, bytes]]:
+    from tests.make_sample_epub import build_epub
+    from tests.sample_archive import epub_from_ao3_html
+
+    preface, chapters = TRICKY.split('<div id="chapters"', 1)
+    books = [
+        (
+            "tricky-split",
+            build_epub({"a.xhtml": preface + "</body></html>", "b.xhtml": '<div id="chapters"' + chapters}),
+        ),
+        ("plain-book", build_epub({"a.xhtml": "<p>Only a <b>plain</b> book &amp; its text.</p>"})),
+        ("sample", build_epub()),
+    ]
+    for folder in (SAMPLES_DIR, Path(__file__).parent / "archive", CORPUS_DIR):
+        if folder.is_dir():
+            books += [(path.name, path.read_bytes()) for path in sorted(folder.rglob("*.epub"))]
+            for path in sorted(folder.rglob("*.htm*"))[:40]:
+                page = decode(path.read_bytes())[0]
+                if 'class="tags"' in page and 'id="chapters"' in page:
+                    books.append((f"{path.name}.epub", epub_from_ao3_html(page)))
+    return books
+
+
+@pytest.mark.parametrize(("name", "data"), _epubs(), ids=[name for name, _ in _epubs()])
+def test_lxml_reads_ao3_epubs_as_beautifulsoup_does(
+    name: str, data: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An AO3 EPUB's spine is joined and read from lxml's trees; a book that is not AO3's falls back
+    to bs4. Both must give the same story as bs4's reading of the joined documents."""
+    from archive.formats import epub
+
+    monkeypatch.setattr(epub, "FAST", False)
+    slow = dataclasses.asdict(epub.read_epub(data, name))
+    monkeypatch.setattr(epub, "FAST", True)
+    fast = dataclasses.asdict(epub.read_epub(data, name))
+    assert fast == slow
+    assert slow["body"]

@@ -8,22 +8,28 @@ dispatcher turns that into a failed parse.
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import posixpath
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 from bs4 import BeautifulSoup
+from lxml import etree
 
 from archive.decode import decode
+from archive.formats.ao3tree import Element, parse_tree, read_ao3_tree
 from archive.formats.html import html_to_text, is_ao3, parse_html, read_ao3
 from archive.model import RawStory
 
 log = logging.getLogger(__name__)
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+FAST = True
+"""AO3 EPUBs are read from lxml's trees (`tests/test_parse_html_tree.py` compares with bs4's reading)."""
 
 
 @dataclass(slots=True)
@@ -87,9 +93,9 @@ def _read_package(book: zipfile.ZipFile) -> _Package:
     return pkg
 
 
-def _joined_documents(book: zipfile.ZipFile, pkg: _Package, problems: list[str]) -> BeautifulSoup:
-    """Every spine document's <body> content, in order, as one HTML soup."""
-    parts: list[str] = []
+def _spine_texts(book: zipfile.ZipFile, pkg: _Package, problems: list[str]) -> Iterator[str]:
+    """Every readable spine document's text, in order; a missing, oversized or badly encoded one is
+    named in `problems` as it is reached (so they read in spine order whatever the caller adds)."""
     for doc in pkg.documents:
         try:
             info = book.getinfo(doc)
@@ -101,10 +107,44 @@ def _joined_documents(book: zipfile.ZipFile, pkg: _Package, problems: list[str])
             continue
         text, decoded = decode(book.read(info))  # invalid bytes are reported, never silently dropped
         problems.extend(f"{doc}: {problem}" for problem in decoded)
+        yield text
+
+
+def _joined_documents(book: zipfile.ZipFile, pkg: _Package, problems: list[str]) -> BeautifulSoup:
+    """Every spine document's <body> content, in order, as one HTML soup."""
+    parts: list[str] = []
+    for text in _spine_texts(book, pkg, problems):
         soup = parse_html(text, problems)
         body = soup.body or soup
         parts.append("".join(str(child) for child in body.contents))
     return parse_html("<html><body>" + "".join(parts) + "</body></html>", problems)
+
+
+def _inner_markup(node: Element) -> str:
+    """An lxml element's content as markup (its text, then each child with its tail)."""
+    head = html.escape(node.text or "", quote=False)
+    return head + "".join(etree.tostring(child, method="html", encoding="unicode") for child in node)
+
+
+def _read_ao3_fast(book: zipfile.ZipFile, pkg: _Package) -> RawStory | None:
+    """An AO3 EPUB read from lxml's trees (the spine joined as `_joined_documents` joins it), at a
+    fraction of bs4's cost; None when the book is not an AO3 download or a document has no element
+    (the bs4 path reads those)."""
+    problems: list[str] = []
+    parts: list[str] = []
+    for text in _spine_texts(book, pkg, problems):
+        root = parse_tree(text, problems)
+        if root is None:
+            return None
+        body = next(root.iter("body"), None)
+        parts.append(_inner_markup(body if body is not None else root))
+    read = read_ao3_tree("<html><body>" + "".join(parts) + "</body></html>")
+    if read is None:
+        return None
+    raw, taming = read
+    raw.format = "ao3-epub"
+    raw.problems.extend(problems + [p for p in taming if p not in problems])
+    return raw
 
 
 def _fill_from_package(raw: RawStory, pkg: _Package) -> None:
@@ -129,15 +169,18 @@ def read_epub(data: bytes, name: str) -> RawStory:
     with book:
         try:
             pkg = _read_package(book)
-            problems: list[str] = []
-            soup = _joined_documents(book, pkg, problems)
+            raw = _read_ao3_fast(book, pkg) if FAST else None
+            if raw is None:
+                problems: list[str] = []
+                soup = _joined_documents(book, pkg, problems)
         except (zipfile.BadZipFile, OSError, EOFError) as exc:
             raise ValueError(f"{name} is not a readable EPUB: {exc}") from exc
-    if is_ao3(soup):
-        raw = read_ao3(soup, "ao3-epub")
-    else:
-        raw = RawStory(format="epub", body=html_to_text(soup.body))
-    raw.problems.extend(problems)
+    if raw is None:
+        if is_ao3(soup):
+            raw = read_ao3(soup, "ao3-epub")
+        else:
+            raw = RawStory(format="epub", body=html_to_text(soup.body))
+        raw.problems.extend(problems)
     _fill_from_package(raw, pkg)
     if not raw.body:
         raw.problems.append(f"{name}: no story text found")
