@@ -330,9 +330,19 @@ def _characters(
     return out
 
 
+_ASCII_WORD_BYTES = bytes(c if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
+"""bytes.translate table: ASCII letters and digits kept, every other byte a space."""
+_ASCII_JOIN = re.compile(rb"(?<=[A-Za-z0-9])'(?=[A-Za-z0-9])")
+
+
 def count_words(body: str) -> int:
-    """Words in the story text (separator lines are not words)."""
-    return len(_WORD.findall(body))
+    """Words in the story text (separator lines are not words): `_WORD`'s matches, counted as runs
+    of letters and digits less the apostrophes joining two runs (`don't` is one word)."""
+    if not body.isascii():
+        return len(_WORD.findall(body))
+    data = body.encode("ascii")  # the same count at a third of the regex's cost
+    joins = len(_ASCII_JOIN.findall(data)) if b"'" in data else 0
+    return len(data.translate(_ASCII_WORD_BYTES).split()) - joins
 
 
 _COMPLETE = re.compile(
