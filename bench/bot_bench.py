@@ -26,7 +26,7 @@ SECTION = "Bot"
 LAUNCHER = ROOT / "tests" / "e2e" / "launch_bot.py"
 READY = "Librarian ready"
 ACK_TARGET_MS = 200.0
-RSS_TARGET_MB = 250.0
+RSS_TARGET_MB = 200.0
 
 
 def _commands(manifest: list[dict[str, Any]], n: int) -> list[tuple[str, str, dict[str, Any]]]:

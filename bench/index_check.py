@@ -60,7 +60,7 @@ _TABLES = {
 
 def index_digest(db: Path) -> dict[str, str]:
     """Per table (and per full-text query) a short digest of what the index at `db` holds."""
-    from db.fts import to_match_query
+    from db.ftsquery import to_match_query
 
     out: dict[str, str] = {}
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)

@@ -120,7 +120,8 @@ class StoryFile(Base):
 
 
 class StoryText(Base):
-    """The searchable text of a story; the SQLite FTS5 table `story_fts` mirrors it (external content)."""
+    """The searchable text of a story; the SQLite FTS5 tables `story_fts` and `story_about` (all but
+    the body, `db.about`) mirror it (external content)."""
 
     __tablename__ = "story_texts"
 

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from db.files import UPLOAD_PREFIX, home_of, story_file
-from db.fts import FTS_TABLE
+from db.fts import ABOUT_TABLE, FTS_TABLE
 from db.models import AuditEntry, Story
 from service.indexer import store_file
 from service.library import Library
@@ -120,16 +120,18 @@ async def _database(lib: Library, report: CheckReport, repair: bool) -> None:
         report.findings.append(Finding("database-damaged", words))
     try:
         async with lib.transaction() as session:
-            await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('integrity-check')"))
-            await session.execute(
-                text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('integrity-check', 1)")
-            )
+            for table in (FTS_TABLE, ABOUT_TABLE):
+                await session.execute(text(f"INSERT INTO {table}({table}) VALUES ('integrity-check')"))
+                await session.execute(
+                    text(f"INSERT INTO {table}({table}, rank) VALUES ('integrity-check', 1)")
+                )
     except Exception as exc:
         finding = Finding("fts-out-of-step", f"the full-text index disagrees with the stories ({exc})")
         report.findings.append(finding)
         if repair:
             async with lib.transaction() as session:
-                await session.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')"))
+                for table in (FTS_TABLE, ABOUT_TABLE):
+                    await session.execute(text(f"INSERT INTO {table}({table}) VALUES ('rebuild')"))
             finding.repaired = True
             finding.words += "; rebuilt"
 

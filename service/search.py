@@ -23,7 +23,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.fandoms import fandom_of_folder as fandom_label
-from db.fts import match_ids, parse_text, ranked_matches
+from db.fts import match_ids, ranked_matches
+from db.ftsquery import parse_text
 from db.keys import fold
 from service.facets import Facets
 from service.hits import StoryHit, load_hits

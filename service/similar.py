@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.names import MIN_MENTIONS
-from db.fts import fts_search
+from db.about import about_search
 from db.rawsql import fetch_all
 from service.facets import Facets
 from service.hits import WORDS_PER_MENTION, StoryHit, load_hits
@@ -223,7 +223,7 @@ async def _text_likeness(session: AsyncSession, fx: Facets, story: _Subject) -> 
     words = _distinctive_words(story)
     if not words:
         return out
-    rows = await fts_search(session, " OR ".join(words), limit=500, include_removed=True, about_only=True)
+    rows = await about_search(session, " OR ".join(words), limit=500)
     if not rows:
         return out
     at, live = fx.locate(np.asarray([r[0] for r in rows], dtype=np.int64))

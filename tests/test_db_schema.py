@@ -16,6 +16,7 @@ from db.store import stored_files
 
 FTS_OBJECTS = {
     ("table", "story_fts"),
+    ("table", "story_about"),
     ("trigger", "story_texts_ai"),
     ("trigger", "story_texts_ad"),
     ("trigger", "story_texts_au"),
@@ -53,8 +54,8 @@ async def _master(engine: AsyncEngine) -> list[tuple]:
         ).all()
 
 
-FULL_TEXT_EXTRAS = {"tsv", "ix_story_texts_tsv"}
-"""PostgreSQL's full-text column and index on story_texts (made by the migration, not the models)."""
+FULL_TEXT_EXTRAS = {"tsv", "ix_story_texts_tsv", "about_tsv", "ix_story_texts_about_tsv"}
+"""PostgreSQL's full-text columns and indexes on story_texts (made by the migrations, not the models)."""
 
 
 async def test_migrated_schema_matches_models(blank_database_url: str) -> None:
@@ -73,7 +74,9 @@ async def test_migrated_schema_matches_models(blank_database_url: str) -> None:
         assert got["pk"] == [c.name for c in table.primary_key], table.name
         want = {(i.name, tuple(c.name for c in i.columns), bool(i.unique)) for i in table.indexes}
         assert got["indexes"] == want, table.name
-    extra = {t for t in schema if t not in Base.metadata.tables and not t.startswith("story_fts")}
+    extra = {
+        t for t in schema if t not in Base.metadata.tables and not t.startswith(("story_fts", "story_about"))
+    }
     assert extra == {"alembic_version"}
 
 
@@ -216,6 +219,56 @@ async def test_an_archive_from_before_deferred_full_text_upgrades_whole(tmp_path
             await check_index(session)
             assert await match_ids(session, "hellmouth") == [1]
             assert await match_ids(session, "yawned") == []
+            assert await match_ids(session, "closed") == [1]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_about_index_is_filled_for_an_archive_from_before_it(blank_database_url: str) -> None:
+    """Migration 0006 indexes what every existing story says it is about, keeps both full-text
+    indexes in step afterwards, and goes back to 0005 cleanly (both engines)."""
+    from alembic import command
+
+    from db.about import about_search
+    from db.fts import check_index, match_ids
+
+    engine = create_engine(blank_database_url)
+    sessions = create_sessionmaker(engine)
+    try:
+        await upgrade(engine, "0005")
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO stories (id, path, file_size, file_mtime, file_hash, format, title, "
+                    "title_key, rating_level, rating_rank, words, meta, problems, added_at, indexed_at) "
+                    "VALUES (1, 'old.txt', 0, 0, '', 'txt', 'Old Moon', 'old moon', 'general', 0, 2, '{}', "
+                    "'[]', '2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+                )
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO story_texts (story_id, title, author, summary, tags, body) "
+                    "VALUES (1, 'Old Moon', 'quill', 'a crypt at dawn', 'angst', 'the hellmouth yawned')"
+                )
+            )
+        await upgrade(engine)
+        async with sessions() as session:
+            assert [sid for sid, _ in await about_search(session, "crypt OR moon", 5)] == [1]
+            assert await about_search(session, "hellmouth", 5) == []
+        async with sessions() as session, session.begin():
+            await session.execute(text("UPDATE story_texts SET summary = 'a tower' WHERE story_id = 1"))
+        async with sessions() as session:
+            await check_index(session)
+            assert await about_search(session, "crypt", 5) == []
+            assert [sid for sid, _ in await about_search(session, "tower", 5)] == [1]
+            assert await match_ids(session, "hellmouth") == [1]
+        async with engine.begin() as conn:
+            await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0005"))
+        async with sessions() as session, session.begin():
+            await session.execute(
+                text("UPDATE story_texts SET body = 'the hellmouth closed' WHERE story_id = 1")
+            )
+        async with sessions() as session:
             assert await match_ids(session, "closed") == [1]
     finally:
         await engine.dispose()

@@ -14,16 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from db.fts import (
-    FTS_V1_DDL,
-    MatchQuery,
-    check_index,
-    fts_search,
-    match_ids,
-    parse_text,
-    to_match_query,
-    to_tsquery_sql,
-)
+from db.fts import FTS_V1_DDL, check_index, fts_search, match_ids
+from db.ftsquery import MatchQuery, parse_text, to_match_query, to_tsquery_sql
 from db.models import Story, StoryText, utcnow
 
 SYNTAX = [
@@ -301,9 +293,11 @@ async def test_search_leaves_out_removed_stories(library: Any) -> None:
         assert await fts_search(s, "?!") == []
 
 
-async def test_about_only_matches_what_a_story_says_it_is_about(library: Any) -> None:
-    """`about_only` (what "more like this" matches words in) finds titles, authors, summaries and
-    tags, never the story text, and still ranks a title above a tag."""
+async def test_about_search_matches_what_a_story_says_it_is_about(library: Any) -> None:
+    """The about index (what "more like this" matches words in) finds titles, authors, summaries and
+    tags, never the story text, ranks a title above a tag, and follows edits and deletions."""
+    from db.about import about_search
+
     async with library.transaction() as s:
         await _add(s, 1, "Ordinary Day", "The slayer fought all night.")
         await _add(s, 2, "Slayer Dreams", "Nothing happened.")
@@ -312,10 +306,18 @@ async def test_about_only_matches_what_a_story_says_it_is_about(library: Any) ->
         await _add(s, 5, "Rest", "Nothing.", author="Watcher Of Words")
     async with library.sessions() as s:
         everywhere = [sid for sid, _ in await fts_search(s, "slayer")]
-        about = [sid for sid, _ in await fts_search(s, "slayer", about_only=True)]
-        either = {sid for sid, _ in await fts_search(s, "slayer OR watcher", about_only=True)}
-        body_only = await fts_search(s, "night", about_only=True)
+        about = [sid for sid, _ in await about_search(s, "slayer", 10)]
+        either = {sid for sid, _ in await about_search(s, "slayer OR watcher", 10)}
+        body_only = await about_search(s, "night", 10)
+        limited = await about_search(s, "slayer", 1)
     assert set(everywhere) == {1, 2, 3, 4}
     assert about[0] == 2 and set(about) == {2, 3, 4}
     assert either == {2, 3, 4, 5}
-    assert body_only == []
+    assert body_only == [] and [sid for sid, _ in limited] == [2]
+    async with library.transaction() as s:
+        (await s.get(StoryText, 2)).title = "Dreams"
+        await s.execute(text("DELETE FROM stories WHERE id = 3"))
+    async with library.transaction() as s:
+        assert {sid for sid, _ in await about_search(s, "slayer", 10)} == {4}
+        assert [sid for sid, _ in await about_search(s, "dreams", 10)] == [2]
+        await _fts_ok(s)

@@ -1,0 +1,124 @@
+"""The "about" full-text index: what a story says it is about (title, author, summary and tags),
+without its text, and the one search over it.
+
+"More like this" matches a story's distinctive words against what other stories say they are about.
+In the whole-text index that costs as much as the words' every occurrence in every story body (FTS5
+reads a word's whole position list before a column filter drops the body's; PostgreSQL rechecks
+each candidate's whole `tsvector`); this index holds only the four short columns, so the same
+match reads a few kilobytes.
+
+SQLite: `story_about`, an external-content FTS5 table over `story_texts` like `story_fts`, with the
+same tokenizer. Migration 0006 rewrites the `story_texts` triggers (`ABOUT_TRIGGERS`) so each one
+feeds both tables, deferring inside a bulk write exactly as `story_fts` does (one trigger per event:
+two would see each other's work on `story_fts_pending`); `db.fts.flush_index` fills both.
+PostgreSQL: `story_texts.about_tsv`, a stored generated `tsvector` of the four columns (the same
+weights as `tsv`) with its own GIN index. This module must not import Discord.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.fts import (
+    _PG_WEIGHTS,
+    ABOUT_COLUMNS,
+    ABOUT_TABLE,
+    FTS_COLUMNS,
+    FTS_PENDING,
+    FTS_TABLE,
+    FTS_V2_DDL,
+    FTS_WEIGHTS,
+    PG_ABOUT_INDEX,
+    PG_ABOUT_INDEX_DDL,
+    PG_ABOUT_TSV,
+)
+from db.ftsquery import to_match_query, to_tsquery_sql
+from db.rawsql import fetch_all
+
+ABOUT_WEIGHTS = FTS_WEIGHTS[: len(ABOUT_COLUMNS)]
+"""bm25 column weights of `story_about`: as `story_fts`'s for the same columns."""
+
+_ALL = ", ".join(FTS_COLUMNS)
+_ABOUT = ", ".join(ABOUT_COLUMNS)
+_DEFERRING = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = 0)"
+_PENDING_OLD = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = old.story_id)"
+
+
+def _insert(table: str, columns: str, when: str = "") -> str:
+    values = ", ".join(f"new.{c}" for c in columns.split(", "))
+    return f"INSERT INTO {table}(rowid, {columns}) SELECT new.story_id, {values}{when};"
+
+
+def _delete(table: str, columns: str, when: str = "") -> str:
+    values = ", ".join(f"old.{c}" for c in columns.split(", "))
+    return f"INSERT INTO {table}({table}, rowid, {columns}) SELECT 'delete', old.story_id, {values}{when};"
+
+
+ABOUT_TRIGGERS: tuple[str, ...] = (
+    "DROP TRIGGER IF EXISTS story_texts_ai",
+    "DROP TRIGGER IF EXISTS story_texts_ad",
+    "DROP TRIGGER IF EXISTS story_texts_au",
+    "CREATE TRIGGER story_texts_ai AFTER INSERT ON story_texts BEGIN "
+    + _insert(FTS_TABLE, _ALL, f" WHERE NOT {_DEFERRING}")
+    + _insert(ABOUT_TABLE, _ABOUT, f" WHERE NOT {_DEFERRING}")
+    + f" INSERT OR IGNORE INTO {FTS_PENDING} (story_id) SELECT new.story_id WHERE {_DEFERRING}; END",
+    "CREATE TRIGGER story_texts_ad AFTER DELETE ON story_texts BEGIN "
+    + _delete(FTS_TABLE, _ALL, f" WHERE NOT {_PENDING_OLD}")
+    + _delete(ABOUT_TABLE, _ABOUT, f" WHERE NOT {_PENDING_OLD}")
+    + f" DELETE FROM {FTS_PENDING} WHERE story_id = old.story_id; END",
+    f"CREATE TRIGGER story_texts_au AFTER UPDATE ON story_texts WHEN NOT {_PENDING_OLD} BEGIN "
+    + _delete(FTS_TABLE, _ALL)
+    + _delete(ABOUT_TABLE, _ABOUT)
+    + _insert(FTS_TABLE, _ALL)
+    + _insert(ABOUT_TABLE, _ABOUT)
+    + " END",
+)
+"""The `story_texts` triggers from migration 0006 on (frozen: a later change needs a new migration)."""
+
+SQLITE_UP: tuple[str, ...] = (
+    f"CREATE VIRTUAL TABLE {ABOUT_TABLE} USING fts5({_ABOUT}, content='story_texts', "
+    "content_rowid='story_id', tokenize='unicode61 remove_diacritics 2')",
+    *ABOUT_TRIGGERS,
+    f"INSERT INTO {ABOUT_TABLE}({ABOUT_TABLE}) VALUES ('rebuild')",
+)
+"""Migration 0006 on SQLite: the table, the triggers feeding it, and every story's row now."""
+SQLITE_DOWN: tuple[str, ...] = (*FTS_V2_DDL[1:], f"DROP TABLE IF EXISTS {ABOUT_TABLE}")
+"""…and back: migration 0005's triggers (its table stays), the about index gone."""
+
+PG_UP: tuple[str, ...] = (
+    f"ALTER TABLE story_texts ADD COLUMN about_tsv tsvector GENERATED ALWAYS AS ({PG_ABOUT_TSV}) STORED",
+    "SET LOCAL maintenance_work_mem = '256MB'",
+    PG_ABOUT_INDEX_DDL,
+)
+PG_DOWN: tuple[str, ...] = (
+    f"DROP INDEX IF EXISTS {PG_ABOUT_INDEX}",
+    "ALTER TABLE story_texts DROP COLUMN IF EXISTS about_tsv",
+)
+
+
+async def about_search(session: AsyncSession, words: str, limit: int) -> list[tuple[int, float]]:
+    """Stories (removed ones too) whose title, author, summary or tags match `words` (the members'
+    query language, without `text:` filters), best first, as (story_id, rank; lower is better)."""
+    conn = await session.connection()
+    if conn.dialect.name == "postgresql":
+        rendered = to_tsquery_sql(words)
+        if rendered is None:
+            return []
+        tsquery, bound = rendered
+        sql = (
+            f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.about_tsv, q.q, 1) AS rank "
+            f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.about_tsv @@ q.q "
+            "ORDER BY rank, t.story_id LIMIT :limit"
+        )
+        rows = await session.execute(text(sql), {**bound, "limit": int(limit)})
+        return [(int(story_id), float(rank)) for story_id, rank in rows]
+    query = to_match_query(words)
+    if query is None:
+        return []
+    weights = ", ".join(str(w) for w in ABOUT_WEIGHTS)
+    sql = (
+        f"SELECT rowid, bm25({ABOUT_TABLE}, {weights}) AS rank FROM {ABOUT_TABLE} "
+        f"WHERE {ABOUT_TABLE} MATCH ? ORDER BY rank, rowid LIMIT ?"
+    )
+    return [(int(sid), float(rank)) for sid, rank in await fetch_all(session, sql, (query, int(limit)))]
