@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from archive.names import MIN_MENTIONS
-from db.about import about_search
+from archive.names import MIN_MENTIONS, strip_accents
+from db.about import about_search, common_words
 from db.rawsql import fetch_all
 from service.facets import Facets
 from service.hits import WORDS_PER_MENTION, StoryHit, load_hits
@@ -210,17 +210,21 @@ def _feature_counts(fx: Facets) -> np.ndarray:
 _COUNTS: dict[int, tuple[Facets, np.ndarray]] = {}
 
 
-def _distinctive_words(story: _Subject) -> list[str]:
-    """Up to 12 of the longest uncommon words of a story's title and summary, for a text likeness."""
+def _distinctive_words(story: _Subject, common: frozenset[str] = frozenset()) -> list[str]:
+    """Up to 12 of the longest uncommon words of a story's title and summary, for a text likeness:
+    neither a stop word nor one of the archive's `common` about-words (folded as the index folds)."""
     words = re.findall(r"[^\W\d_]{4,}", f"{story.title} {story.summary or ''}".casefold())
-    unique = [w for w in dict.fromkeys(words) if w not in _STOP]
+    unique = [w for w in dict.fromkeys(words) if w not in _STOP and strip_accents(w) not in common]
     return sorted(unique, key=len, reverse=True)[:12]
 
 
-async def _text_likeness(session: AsyncSession, fx: Facets, story: _Subject) -> np.ndarray:
-    """0-1 per position: how well each story matches the distinctive words of `story` (bm25)."""
+async def _text_likeness(
+    session: AsyncSession, fx: Facets, story: _Subject, common: frozenset[str]
+) -> np.ndarray:
+    """0-1 per position: how well each story's title, author, summary and tags match the distinctive
+    words of `story` (bm25 over the about index; words most stories share are left out)."""
     out = np.zeros(fx.size)
-    words = _distinctive_words(story)
+    words = _distinctive_words(story, common)
     if not words:
         return out
     rows = await about_search(session, " OR ".join(words), limit=500)
@@ -258,7 +262,8 @@ async def similar(
         if len(candidates):
             own = max(1.0, float(sum(f.kind not in BONUS for f in features)))
             union = own + _feature_counts(fx)[candidates] - shared[candidates]
-            text = (await _text_likeness(session, fx, story))[candidates]
+            common = await lib.views.figure("common about-words", None, common_words)
+            text = (await _text_likeness(session, fx, story, common))[candidates]
             ratio = np.log((fx.words[candidates] + 100) / (story.words + 100))
             score[candidates] += (
                 TIE_WEIGHTS["shape"] * shared[candidates] / np.maximum(union, 1.0)

@@ -321,3 +321,18 @@ async def test_about_search_matches_what_a_story_says_it_is_about(library: Any) 
         assert {sid for sid, _ in await about_search(s, "slayer", 10)} == {4}
         assert [sid for sid, _ in await about_search(s, "dreams", 10)] == [2]
         await _fts_ok(s)
+
+
+async def test_common_about_words_are_those_most_stories_share(library: Any) -> None:
+    """`common_words` names the words more than 2 % of the stories (and more than 25) say they are
+    about, folded as the index folds them: "more like this" leaves them out of its likeness."""
+    from db.about import COMMON_FLOOR, common_words
+
+    async with library.transaction() as s:
+        for i in range(1, COMMON_FLOOR + 3):
+            summary = "A Vampíre story" + (" with a zeppelin" if i < 3 else "")
+            await _add(s, i, f"Night {i}", "Body text.", summary=summary)
+    async with library.sessions() as s:
+        common = await common_words(s)
+    assert "vampire" in common and "story" in common and "night" in common
+    assert "zeppelin" not in common and "body" not in common  # rare, or only in the text
