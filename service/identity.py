@@ -17,6 +17,7 @@ import unicodedata
 import zipfile
 
 from archive.model import StoryMeta
+from archive.wordscan import FOLDED_WORD_BYTES, plain_punctuation
 
 MIN_FINGERPRINT_WORDS = 40
 """Texts shorter than this get no fingerprint (two different drabbles must not become one)."""
@@ -36,8 +37,6 @@ _DC_SOURCE = re.compile(
 _SITES = {b"archiveofourown.org/works": "ao3", b"fanfiction.net/s": "ffn"}
 _WORD = re.compile(r"[^\W_]+")
 _PARAGRAPH = re.compile(r"\n\s*\n")
-_ASCII_FOLD = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
-"""bytes.translate table: ASCII letters lower-cased, digits kept, every other byte a space (`_WORD` on ASCII)."""
 PROSE_WORDS = 12
 """A paragraph of fewer words is not counted in the fingerprint (headers, by-lines, headings)."""
 
@@ -90,15 +89,15 @@ def fingerprint(text: str) -> str | None:
     Short paragraphs (by-lines, header lines a reader left in the body, chapter headings, scene
     breaks) are left out, so the same story read from a `.txt` and from an `.html` matches.
     """
-    if text.isascii():  # NFKC and case folding are lower-casing here: read bytes, a third of the cost
-        ascii_words: list[bytes] = []
+    if plain_punctuation(text):  # NFKC and case folding change no word here: read bytes, a third of the cost
+        byte_words: list[bytes] = []
         for paragraph in _PARAGRAPH.split(text):
-            found = paragraph.encode("ascii").translate(_ASCII_FOLD).split()
+            found = paragraph.encode("utf-8").translate(FOLDED_WORD_BYTES).split()
             if len(found) >= PROSE_WORDS:
-                ascii_words += found
-        if len(ascii_words) < MIN_FINGERPRINT_WORDS:
+                byte_words += found
+        if len(byte_words) < MIN_FINGERPRINT_WORDS:
             return None
-        return hashlib.sha256(b" ".join(ascii_words)).hexdigest()
+        return hashlib.sha256(b" ".join(byte_words)).hexdigest()
     words: list[str] = []
     for paragraph in _PARAGRAPH.split(unicodedata.normalize("NFKC", text).casefold()):
         found = _WORD.findall(paragraph)
