@@ -15,6 +15,7 @@ import re
 from pathlib import PurePath
 
 from archive.decode import decode
+from archive.wordscan import plain_punctuation
 
 _SAMPLE = 64_000
 """Bytes looked at: enough for any licence or README to show what it is."""
@@ -41,6 +42,8 @@ _LEGAL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_LETTER_BYTES = bytes(c if chr(c).isalpha() and c < 128 else 32 for c in range(256))
+"""bytes.translate table: ASCII letters kept, every other byte (digits too) a space."""
 _WORDS_NEEDED = 3500
 """The checks only ask whether a text has more than 300, under 1,500, or up to 3,500 words."""
 _WORDS_HEAD = 30_000
@@ -105,9 +108,16 @@ def text_reason(text: str, name: str) -> str | None:
 
 def word_count(text: str) -> int:
     """The text's words, counted exactly up to `_WORDS_NEEDED` (a longer text may say more)."""
-    head = len(_WORD.findall(text[:_WORDS_HEAD]))
+    head = _count(text[:_WORDS_HEAD])
     if head >= _WORDS_NEEDED or len(text) <= _WORDS_HEAD:
         return head
+    return _count(text)
+
+
+def _count(text: str) -> int:
+    """`_WORD`'s matches (runs of letters), from the bytes when `archive.wordscan` allows."""
+    if plain_punctuation(text):
+        return len(text.encode("utf-8").translate(_LETTER_BYTES).split())
     return len(_WORD.findall(text))
 
 
@@ -199,9 +209,11 @@ def _document(text: str, words: int, *, ext: str, doc_name: bool, storyish: bool
     score += 2 * min(2, len(_TABLE_RULE.findall(text)))
     score += 2 * min(2, len(_FENCE.findall(text)) // 2)
     score += 2 * min(3, len(_DOC_HEADINGS.findall(text)))
-    score += min(3, len(_DOC_PHRASES.findall(text)))
     score += 3 if doc_name else 0
     score -= 4 if storyish else 0
+    if score + 3 < 5:
+        return None  # the phrases (at most 3) cannot lift it: the costliest pattern is not run
+    score += min(3, len(_DOC_PHRASES.findall(text)))
     if score >= 5:
         return "a project document (README or similar), not a story"
     return None
