@@ -17,6 +17,8 @@ weights as `tsv`) with its own GIN index. This module must not import Discord.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -128,23 +130,41 @@ COMMON_SHARE = 0.02
 COMMON_FLOOR = 25
 """A word is common in the about index when more than this share of the stories (and more than
 the floor, so a small archive has none) name it in their title, author, summary or tags."""
-_COMMON_SQLITE = (
+COUNTED_SHARE = 0.001
+"""Words in at least this share of the stories (and at least 5) are counted; rarer ones count as 0."""
+_COUNTS_SQLITE = (
     f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_about_terms USING fts5vocab(main, {ABOUT_TABLE}, 'row')",
-    "SELECT term FROM temp.story_about_terms WHERE doc > ?",
+    "SELECT term, doc FROM temp.story_about_terms WHERE doc >= ?",
 )
-_COMMON_PG = "SELECT word FROM ts_stat('SELECT about_tsv FROM story_texts') WHERE ndoc > :n"
+_COUNTS_PG = "SELECT word, ndoc FROM ts_stat('SELECT about_tsv FROM story_texts') WHERE ndoc >= :n"
 
 
-async def common_words(session: AsyncSession) -> frozenset[str]:
-    """The words (as the index folds them) too common in what stories say they are about to tell
-    stories apart: "more like this" leaves them out. About 0.1 s at 50,000 stories; callers keep
+@dataclass(frozen=True, slots=True)
+class AboutWords:
+    """How many stories name each word in their title, author, summary or tags (words named by
+    fewer than `COUNTED_SHARE` of them count as 0), folded as the index folds them."""
+
+    stories: int
+    counts: dict[str, int]
+
+    def stories_naming(self, word: str) -> int:
+        return self.counts.get(word, 0)
+
+    def is_common(self, word: str) -> bool:
+        """Named by more than `COMMON_SHARE` of the stories (and more than `COMMON_FLOOR`)."""
+        return self.counts.get(word, 0) > max(COMMON_SHARE * self.stories, COMMON_FLOOR)
+
+
+async def about_words(session: AsyncSession) -> AboutWords:
+    """The about index's word counts (`AboutWords`). About 0.1 s at 50,000 stories; callers keep
     the answer per archive state (`lib.views.figure`)."""
     stories = int(await session.scalar(text("SELECT count(*) FROM story_texts")) or 0)
-    over = max(COMMON_SHARE * stories, COMMON_FLOOR)
+    least = max(int(COUNTED_SHARE * stories), 5)
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        rows = await session.execute(text(_COMMON_PG), {"n": over})
-        return frozenset(str(row[0]) for row in rows)
-    create, select = _COMMON_SQLITE
-    await session.execute(text(create))  # a temp table: this connection's own, nothing stored
-    return frozenset(str(row[0]) for row in await fetch_all(session, select, (over,)))
+        rows = list(await session.execute(text(_COUNTS_PG), {"n": least}))
+    else:
+        create, select = _COUNTS_SQLITE
+        await session.execute(text(create))  # a temp table: this connection's own, nothing stored
+        rows = await fetch_all(session, select, (least,))
+    return AboutWords(stories, {str(term): int(doc) for term, doc in rows})

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.names import MIN_MENTIONS, strip_accents
-from db.about import about_search, common_words
+from db.about import AboutWords, about_search, about_words
 from db.rawsql import fetch_all
 from service.facets import Facets
 from service.hits import WORDS_PER_MENTION, StoryHit, load_hits
@@ -210,21 +210,36 @@ def _feature_counts(fx: Facets) -> np.ndarray:
 _COUNTS: dict[int, tuple[Facets, np.ndarray]] = {}
 
 
-def _distinctive_words(story: _Subject, common: frozenset[str] = frozenset()) -> list[str]:
-    """Up to 12 of the longest uncommon words of a story's title and summary, for a text likeness:
-    neither a stop word nor one of the archive's `common` about-words (folded as the index folds)."""
+LIKENESS_WORDS = 12
+LIKENESS_ROWS = 2000
+"""The words a likeness matches: at most this many, the rarest first, while the stories naming
+them add up to at most this many (so its cost stays bounded whatever the archive's size)."""
+
+
+def _distinctive_words(story: _Subject, about: AboutWords | None = None) -> list[str]:
+    """The rarest words (four letters or more, no stop word, none the archive's `about` counts as
+    common) of a story's title and summary, for a text likeness: the rarest first, then the
+    longest, while they stay within `LIKENESS_WORDS` and `LIKENESS_ROWS`."""
+    about = about or AboutWords(0, {})
     words = re.findall(r"[^\W\d_]{4,}", f"{story.title} {story.summary or ''}".casefold())
-    unique = [w for w in dict.fromkeys(words) if w not in _STOP and strip_accents(w) not in common]
-    return sorted(unique, key=len, reverse=True)[:12]
+    folded = {w: strip_accents(w) for w in dict.fromkeys(words) if w not in _STOP}
+    usable = [w for w, f in folded.items() if not about.is_common(f)]
+    usable.sort(key=lambda w: (about.stories_naming(folded[w]), -len(w), w))
+    chosen: list[str] = []
+    rows = 0
+    for word in usable[:LIKENESS_WORDS]:
+        rows += about.stories_naming(folded[word])
+        if chosen and rows > LIKENESS_ROWS:
+            break
+        chosen.append(word)
+    return chosen
 
 
-async def _text_likeness(
-    session: AsyncSession, fx: Facets, story: _Subject, common: frozenset[str]
-) -> np.ndarray:
+async def _text_likeness(session: AsyncSession, fx: Facets, story: _Subject, about: AboutWords) -> np.ndarray:
     """0-1 per position: how well each story's title, author, summary and tags match the distinctive
     words of `story` (bm25 over the about index; words most stories share are left out)."""
     out = np.zeros(fx.size)
-    words = _distinctive_words(story, common)
+    words = _distinctive_words(story, about)
     if not words:
         return out
     rows = await about_search(session, " OR ".join(words), limit=500)
@@ -262,8 +277,8 @@ async def similar(
         if len(candidates):
             own = max(1.0, float(sum(f.kind not in BONUS for f in features)))
             union = own + _feature_counts(fx)[candidates] - shared[candidates]
-            common = await lib.views.figure("common about-words", None, common_words)
-            text = (await _text_likeness(session, fx, story, common))[candidates]
+            about = await lib.views.figure("about-words", None, about_words)
+            text = (await _text_likeness(session, fx, story, about))[candidates]
             ratio = np.log((fx.words[candidates] + 100) / (story.words + 100))
             score[candidates] += (
                 TIE_WEIGHTS["shape"] * shared[candidates] / np.maximum(union, 1.0)

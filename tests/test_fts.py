@@ -323,16 +323,19 @@ async def test_about_search_matches_what_a_story_says_it_is_about(library: Any) 
         await _fts_ok(s)
 
 
-async def test_common_about_words_are_those_most_stories_share(library: Any) -> None:
-    """`common_words` names the words more than 2 % of the stories (and more than 25) say they are
-    about, folded as the index folds them: "more like this" leaves them out of its likeness."""
-    from db.about import COMMON_FLOOR, common_words
+async def test_about_words_count_what_stories_say_they_are_about(library: Any) -> None:
+    """`about_words` counts the stories naming each word in their title, author, summary or tags,
+    folded as the index folds them; more than 2 % of the stories (and more than 25) is common:
+    "more like this" leaves those out and prefers the rarest of the rest."""
+    from db.about import COMMON_FLOOR, about_words
 
     async with library.transaction() as s:
         for i in range(1, COMMON_FLOOR + 3):
-            summary = "A Vampíre story" + (" with a zeppelin" if i < 3 else "")
+            summary = "A Vampíre story" + (" with a zeppelin" if i < 7 else "")
             await _add(s, i, f"Night {i}", "Body text.", summary=summary)
     async with library.sessions() as s:
-        common = await common_words(s)
-    assert "vampire" in common and "story" in common and "night" in common
-    assert "zeppelin" not in common and "body" not in common  # rare, or only in the text
+        about = await about_words(s)
+    assert about.stories == COMMON_FLOOR + 2
+    assert about.is_common("vampire") and about.is_common("story") and about.is_common("night")
+    assert about.stories_naming("zeppelin") == 6 and not about.is_common("zeppelin")
+    assert about.stories_naming("body") == 0  # only in the text

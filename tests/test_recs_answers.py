@@ -120,3 +120,15 @@ async def test_more_like_this_ranks_ties_by_likeness_never_id_or_itself(library:
     assert order[0] == "close"  # same features as the others, but its words and length are alike
     assert order[1:] == ["plain", "plain2"] or order[1:] == ["plain2", "plain"]
     assert found[0].score > found[1].score
+
+
+def test_likeness_words_are_the_rarest_within_a_budget() -> None:
+    """A likeness matches a story's rarest words first, never a common one, and stops adding words
+    once the stories naming them would pass `LIKENESS_ROWS` (its cost stays bounded)."""
+    from db.about import AboutWords
+    from service.similar import LIKENESS_ROWS, _distinctive_words, _Subject
+
+    about = AboutWords(100_000, {"vampire": 30_000, "crossroads": 40, "moonlit": LIKENESS_ROWS, "tower": 900})
+    story = _Subject("Moonlit Crossroads", "A vampire, a tower and a zeppelin at dawn.", 0, None, None, [])
+    assert _distinctive_words(story, about) == ["zeppelin", "dawn", "crossroads", "tower"]
+    assert _distinctive_words(story) == ["crossroads", "zeppelin", "moonlit", "vampire", "tower", "dawn"]
