@@ -23,28 +23,24 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.fts import (
-    _PG_WEIGHTS,
+    _DEFERRING,
+    _PENDING_OLD,
     ABOUT_COLUMNS,
     ABOUT_TABLE,
+    ABOUT_TEXT,
     FTS_COLUMNS,
     FTS_PENDING,
     FTS_TABLE,
     FTS_V2_DDL,
-    FTS_WEIGHTS,
     PG_ABOUT_INDEX,
     PG_ABOUT_INDEX_DDL,
     PG_ABOUT_TSV,
+    fts_search,
 )
-from db.ftsquery import to_match_query, to_tsquery_sql
 from db.rawsql import fetch_all
-
-ABOUT_WEIGHTS = FTS_WEIGHTS[: len(ABOUT_COLUMNS)]
-"""bm25 column weights of `story_about`: as `story_fts`'s for the same columns."""
 
 _ALL = ", ".join(FTS_COLUMNS)
 _ABOUT = ", ".join(ABOUT_COLUMNS)
-_DEFERRING = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = 0)"
-_PENDING_OLD = f"EXISTS (SELECT 1 FROM {FTS_PENDING} WHERE story_id = old.story_id)"
 
 
 def _insert(table: str, columns: str, when: str = "") -> str:
@@ -102,28 +98,7 @@ PG_DOWN: tuple[str, ...] = (
 async def about_search(session: AsyncSession, words: str, limit: int) -> list[tuple[int, float]]:
     """Stories (removed ones too) whose title, author, summary or tags match `words` (the members'
     query language, without `text:` filters), best first, as (story_id, rank; lower is better)."""
-    conn = await session.connection()
-    if conn.dialect.name == "postgresql":
-        rendered = to_tsquery_sql(words)
-        if rendered is None:
-            return []
-        tsquery, bound = rendered
-        sql = (
-            f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.about_tsv, q.q, 1) AS rank "
-            f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.about_tsv @@ q.q "
-            "ORDER BY rank, t.story_id LIMIT :limit"
-        )
-        rows = await session.execute(text(sql), {**bound, "limit": int(limit)})
-        return [(int(story_id), float(rank)) for story_id, rank in rows]
-    query = to_match_query(words)
-    if query is None:
-        return []
-    weights = ", ".join(str(w) for w in ABOUT_WEIGHTS)
-    sql = (
-        f"SELECT rowid, bm25({ABOUT_TABLE}, {weights}) AS rank FROM {ABOUT_TABLE} "
-        f"WHERE {ABOUT_TABLE} MATCH ? ORDER BY rank, rowid LIMIT ?"
-    )
-    return [(int(sid), float(rank)) for sid, rank in await fetch_all(session, sql, (query, int(limit)))]
+    return await fts_search(session, words, limit, include_removed=True, index=ABOUT_TEXT)
 
 
 COMMON_SHARE = 0.02

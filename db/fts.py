@@ -15,6 +15,8 @@ main one. This module must not import Discord.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -191,26 +193,47 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> list[tuple[in
     return await fetch_all(session, sql, (query,))
 
 
+@dataclass(frozen=True, slots=True)
+class FullText:
+    """One full-text index as a search reads it: the SQLite FTS5 table and its bm25 column weights,
+    the PostgreSQL tsvector column (ranked with the same weight ratios)."""
+
+    table: str
+    weights: tuple[float, ...]
+    vector: str
+
+
+WHOLE_TEXT = FullText(FTS_TABLE, FTS_WEIGHTS, "tsv")
+ABOUT_TEXT = FullText(ABOUT_TABLE, FTS_WEIGHTS[: len(ABOUT_COLUMNS)], "about_tsv")
+"""Every column, and the about index (`db.about`): all but the body, with the same weights."""
+
+
 async def fts_search(
-    session: AsyncSession, user_text: str, limit: int | None = None, *, include_removed: bool = False
+    session: AsyncSession,
+    user_text: str,
+    limit: int | None = None,
+    *,
+    include_removed: bool = False,
+    index: FullText = WHOLE_TEXT,
 ) -> list[tuple[int, float]]:
-    """Stories matching `user_text`, best first, as (story_id, rank; lower is better).
+    """Stories matching `user_text` in `index`, best first, as (story_id, rank; lower is better).
 
     Column weights favour title, then author, then summary and tags, then body (bm25 on SQLite,
     minus ts_rank on PostgreSQL). Mod-removed stories are left out unless `include_removed`.
     """
     conn = await session.connection()
     if conn.dialect.name == "postgresql":
-        return await _pg_search(session, user_text, limit, include_removed)
+        return await _pg_search(session, user_text, limit, include_removed, index.vector)
     query = to_match_query(user_text)
     if query is None:
         return []
-    weights = ", ".join(str(w) for w in FTS_WEIGHTS)
+    table = index.table
+    weights = ", ".join(str(w) for w in index.weights)
     removed = "" if include_removed else "AND s.removed_at IS NULL "
     join = "" if include_removed else "JOIN stories AS s ON s.id = f.rowid "  # the join costs 2-3x
     sql = (
-        f"SELECT f.rowid, bm25({FTS_TABLE}, {weights}) AS rank FROM {FTS_TABLE} AS f "
-        f"{join}WHERE {FTS_TABLE} MATCH :query {removed}"
+        f"SELECT f.rowid, bm25({table}, {weights}) AS rank FROM {table} AS f "
+        f"{join}WHERE {table} MATCH :query {removed}"
         "ORDER BY rank, f.rowid" + (" LIMIT :limit" if limit is not None else "")
     )
     params: dict[str, object] = {"query": query}
@@ -221,7 +244,7 @@ async def fts_search(
 
 
 async def _pg_search(
-    session: AsyncSession, user_text: str, limit: int | None, include_removed: bool
+    session: AsyncSession, user_text: str, limit: int | None, include_removed: bool, vector: str = "tsv"
 ) -> list[tuple[int, float]]:
     rendered = to_tsquery_sql(user_text)
     if rendered is None:
@@ -230,8 +253,8 @@ async def _pg_search(
     params: dict[str, object] = dict(bound)
     removed = "" if include_removed else "JOIN stories AS s ON s.id = t.story_id AND s.removed_at IS NULL "
     sql = (
-        f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.tsv, q.q, 1) AS rank "
-        f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.tsv @@ q.q {removed}"
+        f"SELECT t.story_id, -ts_rank({_PG_WEIGHTS}, t.{vector}, q.q, 1) AS rank "
+        f"FROM (SELECT {tsquery} AS q) AS q JOIN story_texts AS t ON t.{vector} @@ q.q {removed}"
         "ORDER BY rank, t.story_id" + (" LIMIT :limit" if limit is not None else "")
     )
     if limit is not None:
