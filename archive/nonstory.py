@@ -15,7 +15,7 @@ import re
 from pathlib import PurePath
 
 from archive.decode import decode
-from archive.wordscan import plain_punctuation
+from archive.wordscan import LETTER_BYTES, plain_punctuation
 
 _SAMPLE = 64_000
 """Bytes looked at: enough for any licence or README to show what it is."""
@@ -42,8 +42,6 @@ _LEGAL_WORDS = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-_LETTER_BYTES = bytes(c if chr(c).isalpha() and c < 128 else 32 for c in range(256))
-"""bytes.translate table: ASCII letters kept, every other byte (digits too) a space."""
 _WORDS_NEEDED = 3500
 """The checks only ask whether a text has more than 300, under 1,500, or up to 3,500 words."""
 _WORDS_HEAD = 30_000
@@ -117,7 +115,7 @@ def word_count(text: str) -> int:
 def _count(text: str) -> int:
     """`_WORD`'s matches (runs of letters), from the bytes when `archive.wordscan` allows."""
     if plain_punctuation(text):
-        return len(text.encode("utf-8").translate(_LETTER_BYTES).split())
+        return len(text.encode("utf-8").translate(LETTER_BYTES).split())
     return len(_WORD.findall(text))
 
 

@@ -4,8 +4,8 @@ ellipsis, no-break space, bullets, guillemets) has the same words either way, at
 cost (`bytes.translate` + `split` instead of a Unicode regex).
 
 Owns `plain_punctuation(text)` (may the bytes route be taken) and the translate tables. Pure
-functions: no I/O, no database, no Discord. `archive.parse.count_words` and
-`service.identity.fingerprint` use it; both keep the regex route for every other text.
+functions: no I/O, no database, no Discord. `archive.parse.count_words`, `archive.nonstory` and
+`service.identity.fingerprint` use it; each keeps the regex route for every other text.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ RIGHT_QUOTE = "\u2019".encode()
 
 WORD_BYTES = bytes(c if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
 """bytes.translate table: ASCII letters and digits kept, every other byte a space."""
+LETTER_BYTES = bytes(c if chr(c).isalpha() else 32 for c in range(128)) + b" " * 128
+"""The same with digits a space too (words of letters only)."""
 FOLDED_WORD_BYTES = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(128)) + b" " * 128
 """The same with letters lower-cased (case folding, for ASCII)."""
 
