@@ -146,7 +146,7 @@ class Librarian(commands.Bot):
         try:
             from service.startindex import index_in_child
 
-            await self._check_archive()  # mend what a crash left before indexing
+            await self._check_archive(database=False)  # mend what a crash left before indexing
             self.loop_watch.reset()
             # In a process of its own: parsing and writing never hold this process's interpreter, so
             # the event loop answers commands at full speed meanwhile (the views follow the change
@@ -164,13 +164,17 @@ class Librarian(commands.Bot):
             log.exception("the start-up index failed; serving the archive as it was")
         finally:
             self.index_done.set()
+        # The database's own checks read every page (~40 s at 50,000 stories): after ready, while
+        # commands are answered (SQL runs off the event loop; a damaged full-text index is rebuilt).
+        await self._check_archive(files=False)
 
-    async def _check_archive(self) -> None:
-        """The start-up consistency check (`bot.py check --repair`); a failure is logged, not fatal."""
+    async def _check_archive(self, *, database: bool = True, files: bool = True) -> None:
+        """The start-up consistency check (`bot.py check --repair`, or the part asked for); a failure
+        is logged, not fatal."""
         try:
             from service.check import check_archive
 
-            checked = await check_archive(self.lib, repair=True)
+            checked = await check_archive(self.lib, repair=True, database=database, files=files)
         except Exception:
             log.exception("the start-up check failed; serving the archive as it is")
             return
@@ -179,9 +183,10 @@ class Librarian(commands.Bot):
 
     async def _check_on_start(self) -> None:
         try:
-            await self._check_archive()
+            await self._check_archive(database=False)
         finally:
             self.index_done.set()
+        await self._check_archive(files=False)  # after ready, as after a start-up index
 
     async def _start_charts(self) -> None:
         try:

@@ -257,13 +257,21 @@ async def _uploads(lib: Library, report: CheckReport, repair: bool) -> None:
         report.findings.append(finding)
 
 
-async def check_archive(lib: Library, *, repair: bool = False) -> CheckReport:
+async def check_archive(
+    lib: Library, *, repair: bool = False, database: bool = True, files: bool = True
+) -> CheckReport:
     """Compare the index with the files (and the full-text index with the stories); with `repair`,
-    mend what an interrupted write left behind. Never deletes a story or a story file."""
+    mend what an interrupted write left behind. Never deletes a story or a story file.
+
+    `database` (the file's own check and the full-text indexes' integrity: ~40 s at 50,000
+    stories) and `files` (the rows against the folders, and uploads) can be run apart: the bot
+    checks the files before its start-up index and the database once it is ready."""
     report = CheckReport()
-    await _database(lib, report, repair)
-    await _files_and_rows(lib, report, repair)
-    await _uploads(lib, report, repair)
+    if database:
+        await _database(lib, report, repair)
+    if files:
+        await _files_and_rows(lib, report, repair)
+        await _uploads(lib, report, repair)
     if any(f.repaired for f in report.findings):
         await lib.refresh()
     for finding in report.findings:

@@ -130,3 +130,39 @@ async def test_closing_while_a_tick_is_inside_the_database_leaves_no_task_behind
         await asyncio.wait_for(inside.wait(), 60)
     left = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
     assert left == [], f"tasks still running after close(): {left}"
+
+
+async def test_the_database_check_runs_after_ready_and_mends_the_full_text_index(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The start-up check's costly half (the database file's own check and the full-text indexes'
+    integrity: ~40 s at 50,000 stories) no longer holds back ready: it runs once the index is done,
+    and still rebuilds a full-text index that disagrees with the stories."""
+    from sqlalchemy import text
+
+    from db.fts import check_index, match_ids
+    from service.library import Library
+
+    settings = make_settings(tmp_path, index_on_start=True)
+    shutil.copytree(SAMPLES_DIR, settings.stories_dir / "samples")
+    lib = await Library.open(settings)
+    try:
+        from service.indexer import index_directory
+
+        await index_directory(lib)
+        async with lib.transaction() as session:  # as a crash between the two writes would leave it
+            await session.execute(text("DROP TRIGGER story_texts_au"))
+            await session.execute(text("UPDATE story_texts SET body = 'nothing here but zyzzyva'"))
+    finally:
+        await lib.close()
+    caplog.set_level(logging.INFO)
+    async with Librarian(settings) as bot:
+        await bot.setup_hook()
+        await asyncio.wait_for(bot.index_done.wait(), 120)
+        checking = [t for t in bot._background if t.get_name() == "start-up index"]
+        assert checking, "the database check is still to come once the index is done"
+        await asyncio.wait_for(asyncio.gather(*checking), 120)
+        assert "fts-out-of-step" in caplog.text or "full-text index disagrees" in caplog.text
+        async with bot.lib.sessions() as session:
+            await check_index(session)
+            assert len(await match_ids(session, "zyzzyva")) > 1
