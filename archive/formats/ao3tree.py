@@ -235,7 +235,8 @@ def _read(root: Element, dl: Element) -> RawStory:
     raw.body = _chapter_text(ids["chapters"])
     if not raw.body:
         raw.problems.append("no chapter text found in #chapters; used the whole page")
-        raw.body = html_to_text(_find(root, "body") or root)
+        body = _find(root, "body")
+        raw.body = html_to_text(body if body is not None else root)
     if raw.title is None:
         head = _text(_find(root, "title"))
         raw.title = head.split(" - ")[0].strip() or None if head else None
