@@ -14,9 +14,18 @@ from sqlalchemy import Table
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from db.rawsql import fetch_all
+from db.rawsql import execute_interruptible, fetch_all, fetch_chunks
 
-__all__ = ["bulk_load_begin", "bulk_load_end", "engine_name", "fetch_all", "insert_ignore", "reset_ids"]
+__all__ = [
+    "bulk_load_begin",
+    "bulk_load_end",
+    "engine_name",
+    "execute_interruptible",
+    "fetch_all",
+    "fetch_chunks",
+    "insert_ignore",
+    "reset_ids",
+]
 
 
 def engine_name(conn: Connection | AsyncConnection | AsyncSession) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
-from db.backend import fetch_all
+from db.backend import fetch_chunks
 from db.models import RelationshipMember, Story, StoryCharacter, StoryRelationship, StoryTag
 from service.hits import features_sql
 from service.people import People
@@ -134,22 +135,51 @@ def _places(order: np.ndarray) -> np.ndarray:
     return places
 
 
-def _codes(values: list[str]) -> np.ndarray:
-    """Integer codes that sort like the strings."""
-    if not values:
+def _codes(parts: list[np.ndarray]) -> np.ndarray:
+    """Integer codes that sort like the strings, from chunks of `_sortable` arrays."""
+    if not parts:
         return np.zeros(0, dtype=np.int64)
-    return np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)[1].astype(np.int64)
+    return np.unique(np.concatenate(parts), return_inverse=True)[1].astype(np.int64)
 
 
-async def _rows(session: AsyncSession, stmt: Any) -> list[Any]:
-    """All rows of a Core statement holding only constants (never user text)."""
+def _sortable(values: Iterable[str]) -> np.ndarray:
+    """Strings as one array of their UTF-8 bytes, which sorts as the strings do (code points)."""
+    return np.array([v.encode("utf-8", "surrogatepass") for v in values], dtype=np.bytes_)
+
+
+class _Coder:
+    """Small integer codes for the few distinct values (names) of many rows, given as rows stream
+    by, so a snapshot is built from arrays of codes and never holds a Python object per row."""
+
+    def __init__(self) -> None:
+        self.code_of: dict[Any, int] = {}
+
+    def codes(self, values: Iterable[Any], count: int) -> np.ndarray:
+        code_of = self.code_of
+        return np.fromiter((code_of.setdefault(v, len(code_of)) for v in values), dtype=np.int32, count=count)
+
+    def groups(self, codes: np.ndarray) -> Iterator[tuple[Any, np.ndarray]]:
+        """Each value and its row indices (ascending)."""
+        order = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[order], np.arange(len(self.code_of) + 1))
+        for code, value in enumerate(self.code_of):
+            yield value, order[bounds[code] : bounds[code + 1]]
+
+
+async def _chunks(session: AsyncSession, stmt: Any) -> AsyncIterator[list[Any]]:
+    """The rows of a Core statement holding only constants (never user text), a chunk at a time."""
     conn = await session.connection()
-    return await fetch_all(
-        session, str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    )
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    async for rows in fetch_chunks(session, sql):
+        yield rows
 
 
-async def _stories(session: AsyncSession) -> tuple[np.ndarray, list[tuple]]:
+def _joined(parts: list[np.ndarray], dtype: Any) -> np.ndarray:
+    return np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype=dtype)
+
+
+async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[str, dict[str, np.ndarray]]]:
+    """The live stories' columns (ascending id), and their authors' and series' positions."""
     stmt = (
         select(
             Story.id,
@@ -167,50 +197,55 @@ async def _stories(session: AsyncSession) -> tuple[np.ndarray, list[tuple]]:
         .where(Story.removed_at.is_(None))
         .order_by(Story.id)
     )
-    rows = await _rows(session, stmt)
-    return np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)), rows
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    sorted_by: dict[str, list[np.ndarray]] = {"published": [], "added": [], "title_key": []}
+    coders = {"authors": _Coder(), "series": _Coder()}
+    async for rows in _chunks(session, stmt):
+        n = len(rows)
+        parts["ids"].append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=n))
+        parts["rank"].append(
+            np.fromiter((r[1] if r[1] is not None else 4 for r in rows), dtype=np.int8, count=n)
+        )
+        parts["words"].append(np.fromiter((r[2] or 0 for r in rows), dtype=np.int64, count=n))
+        parts["status"].append(
+            np.fromiter((STATUS_CODES.get(r[3] or "", 0) for r in rows), dtype=np.int8, count=n)
+        )
+        parts["quality"].append(
+            np.fromiter((1 + bool(r[4]) + bool(r[5]) + bool(r[6]) for r in rows), dtype=np.int8, count=n)
+        )
+        parts["missing"].append(np.fromiter((r[7] is None for r in rows), dtype=bool, count=n))
+        parts["authors"].append(coders["authors"].codes((r[6] or "" for r in rows), n))
+        parts["series"].append(coders["series"].codes((r[10] or "" for r in rows), n))
+        sorted_by["published"].append(_sortable(r[7] or "" for r in rows))
+        sorted_by["added"].append(_sortable(str(r[8] or "") for r in rows))
+        sorted_by["title_key"].append(_sortable(r[9] or "" for r in rows))
+    dtypes = {"ids": np.int64, "rank": np.int8, "words": np.int64, "status": np.int8, "quality": np.int8}
+    columns = {name: _joined(parts[name], dtype) for name, dtype in {**dtypes, "missing": bool}.items()}
+    columns.update({name: _codes(chunks) for name, chunks in sorted_by.items()})  # as sort codes
+    named = {
+        kind: {value: rows for value, rows in coder.groups(_joined(parts[kind], np.int32)) if value}
+        for kind, coder in coders.items()
+    }
+    return columns, named
 
 
 async def build(session: AsyncSession, people: People | None = None) -> Facets:
     """A fresh snapshot of the live archive (about a second at 50,000 stories). With `people`,
     each stored name counts as the person its story's fandom reads it as (`Clara` in a Doctor Who
-    story is Clara Oswald: `service.people`)."""
-    ids, rows = await _stories(session)
-    n = len(rows)
-    rank = np.fromiter((r[1] if r[1] is not None else 4 for r in rows), dtype=np.int8, count=n)
-    words = np.fromiter((r[2] or 0 for r in rows), dtype=np.int64, count=n)
-    status = np.fromiter((STATUS_CODES.get(r[3] or "", 0) for r in rows), dtype=np.int8, count=n)
-    quality = np.fromiter((1 + bool(r[4]) + bool(r[5]) + bool(r[6]) for r in rows), dtype=np.int8, count=n)
+    story is Clara Oswald: `service.people`). The rows are read a chunk at a time into arrays."""
+    c, named = await _stories(session)
+    ids = c["ids"]
     # newest first: published (missing last), then added, then id; each descending
-    missing = np.fromiter((r[7] is None for r in rows), dtype=bool, count=n)
-    published = _codes([r[7] or "" for r in rows])
-    added = _codes([str(r[8] or "") for r in rows])
-    newest = _places(np.lexsort((-ids, -added, -published, missing)))
-    title = _places(np.lexsort((ids, _codes([r[9] or "" for r in rows]))))
-    authors: dict[str, list[int]] = defaultdict(list)
-    series: dict[str, list[int]] = defaultdict(list)
-    for i, r in enumerate(rows):
-        if r[6]:
-            authors[r[6]].append(i)
-        if r[10]:
-            series[r[10]].append(i)
+    newest = _places(np.lexsort((-ids, -c["added"], -c["published"], c["missing"])))
+    title = _places(np.lexsort((ids, c["title_key"])))
     facets = Facets(
-        ids, rank, words, status, quality, newest, title, {}, np.zeros(0, np.int64), np.zeros(0, np.int8),
-        np.zeros(0, bool), {}, {}, {a: np.asarray(p, dtype=np.int64) for a, p in authors.items()},
-        {name: np.asarray(p, dtype=np.int64) for name, p in series.items()},
+        ids, c["rank"], c["words"], c["status"], c["quality"], newest, title, {}, np.zeros(0, np.int64),
+        np.zeros(0, np.int8), np.zeros(0, bool), {}, {}, named["authors"], named["series"],
     )  # fmt: skip
     await _fill_characters(session, facets, people)
     await _fill_relationships(session, facets, people)
     await _fill_tags(session, facets)
     return facets
-
-
-def _grouped(names: list[str]) -> dict[str, np.ndarray]:
-    """Row indices per name, from parallel lists."""
-    groups: dict[str, list[int]] = defaultdict(list)
-    for i, name in enumerate(names):
-        groups[name].append(i)
-    return {k: np.asarray(v, dtype=np.int64) for k, v in groups.items()}
 
 
 def _renamed(people: People | None, story_ids: Any, names: list[str]) -> list[str]:
@@ -231,14 +266,25 @@ async def _fill_characters(session: AsyncSession, facets: Facets, people: People
         .join(Story, Story.id == sc.story_id)
         .where(features_sql())
     )
-    rows = await _rows(session, stmt)
-    at, live = facets.locate(np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows)))
-    weight = np.fromiter(
-        ((HEADER_WEIGHT if r[2] == "header" else 0.0) + min(r[3] or 0, MENTION_CAP) for r in rows),
-        dtype=np.float64,
-        count=len(rows),
-    )
-    for name, idx in _grouped(_renamed(people, (r[0] for r in rows), [r[1] for r in rows])).items():
+    coder = _Coder()
+    stories: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    async for rows in _chunks(session, stmt):
+        n = len(rows)
+        story_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=n)
+        stories.append(story_ids)
+        weights.append(
+            np.fromiter(
+                ((HEADER_WEIGHT if r[2] == "header" else 0.0) + min(r[3] or 0, MENTION_CAP) for r in rows),
+                dtype=np.float64,
+                count=n,
+            )
+        )
+        codes.append(coder.codes(_renamed(people, story_ids.tolist(), [r[1] for r in rows]), n))
+    at, live = facets.locate(_joined(stories, np.int64))
+    weight = _joined(weights, np.float64)
+    for name, idx in coder.groups(_joined(codes, np.int32)):
         keep = idx[live[idx]]
         pos, w = at[keep], weight[keep]
         if len(np.unique(pos)) < len(pos):  # two spellings of one person in one story: the best
@@ -251,29 +297,47 @@ async def _fill_characters(session: AsyncSession, facets: Facets, people: People
 
 async def _fill_relationships(session: AsyncSession, facets: Facets, people: People | None = None) -> None:
     rel = StoryRelationship
-    rows = await _rows(session, select(rel.id, rel.story_id, rel.size, rel.kind).order_by(rel.id))
-    rel_ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    at, live = facets.locate(np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows)))
+    parts: dict[str, list[np.ndarray]] = defaultdict(list)
+    async for rows in _chunks(session, select(rel.id, rel.story_id, rel.size, rel.kind).order_by(rel.id)):
+        n = len(rows)
+        parts["ids"].append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=n))
+        parts["story"].append(np.fromiter((r[1] for r in rows), dtype=np.int64, count=n))
+        parts["size"].append(np.fromiter((r[2] for r in rows), dtype=np.int8, count=n))
+        parts["romantic"].append(np.fromiter((r[3] == "romantic" for r in rows), dtype=bool, count=n))
+    rel_ids, story_of = _joined(parts["ids"], np.int64), _joined(parts["story"], np.int64)
+    at, live = facets.locate(story_of)
     facets.rel_pos = at
-    facets.rel_size = np.fromiter((r[2] for r in rows), dtype=np.int8, count=len(rows))
-    facets.rel_romantic = np.fromiter((r[3] == "romantic" for r in rows), dtype=bool, count=len(rows))
+    facets.rel_size = _joined(parts["size"], np.int8)
+    facets.rel_romantic = _joined(parts["romantic"], bool)
     m = RelationshipMember
-    members = await _rows(session, select(m.relationship_id, m.name))
-    row_of = np.searchsorted(
-        rel_ids, np.fromiter((r[0] for r in members), dtype=np.int64, count=len(members))
-    )
-    names = [r[1] for r in members]
-    if people is not None and people.renamed:
-        story_of = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
-        names = _renamed(people, (story_of[i] if i < len(rows) else -1 for i in row_of), names)
-    for name, idx in _grouped(names).items():
+    coder = _Coder()
+    rows_of: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    renaming = people is not None and bool(people.renamed)
+    async for members in _chunks(session, select(m.relationship_id, m.name)):
+        n = len(members)
+        row_of = np.searchsorted(rel_ids, np.fromiter((r[0] for r in members), dtype=np.int64, count=n))
+        names = [r[1] for r in members]
+        if renaming:
+            stories = [int(story_of[i]) if i < len(rel_ids) else -1 for i in row_of]
+            names = _renamed(people, stories, names)
+        rows_of.append(row_of)
+        codes.append(coder.codes(names, n))
+    row_of = _joined(rows_of, np.int64)
+    for name, idx in coder.groups(_joined(codes, np.int32)):
         found = np.unique(row_of[idx])
         facets.members[name] = found[live[found]]
 
 
 async def _fill_tags(session: AsyncSession, facets: Facets) -> None:
-    rows = await _rows(session, select(StoryTag.story_id, StoryTag.kind, StoryTag.name))
-    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for story_id, kind, name in rows:
-        groups[(kind, name)].append(story_id)
-    facets.tags = {key: facets.positions_of(ids) for key, ids in groups.items()}
+    coder = _Coder()
+    stories: list[np.ndarray] = []
+    codes: list[np.ndarray] = []
+    async for rows in _chunks(session, select(StoryTag.story_id, StoryTag.kind, StoryTag.name)):
+        n = len(rows)
+        stories.append(np.fromiter((r[0] for r in rows), dtype=np.int64, count=n))
+        codes.append(coder.codes(((kind, name) for _sid, kind, name in rows), n))
+    story_ids = _joined(stories, np.int64)
+    facets.tags = {
+        key: facets.positions_of(story_ids[idx]) for key, idx in coder.groups(_joined(codes, np.int32))
+    }

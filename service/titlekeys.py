@@ -86,7 +86,8 @@ def key_words(words: Sequence[str], *, partial_last: bool = False) -> list[str]:
 def title_key(title: str) -> tuple[str, str]:
     """(folded, key) for a title: the as-typed fold and the article-free comparison key."""
     folded = fold(title)
-    return folded, " ".join(key_words(folded.split()))
+    key = " ".join(key_words(folded.split()))
+    return folded, folded if key == folded else key  # one string, not two, when they agree
 
 
 def trigram_codes(texts: Sequence[str], *, open_end: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -105,6 +106,13 @@ def trigram_codes(texts: Sequence[str], *, open_end: bool = False) -> tuple[np.n
     ok = (a != 10) & (b != 10) & (c != 10)
     codes = (a << 42) | (b << 21) | c
     return codes[ok], owner[:-2][ok]
+
+
+def sort_codes(texts: list[str]) -> np.ndarray:
+    """Integer codes that sort as `texts` do (numpy sorts the str objects themselves: no copy)."""
+    if not texts:
+        return np.zeros(0, dtype=np.int64)
+    return np.unique(np.array(texts, dtype=object), return_inverse=True)[1].astype(np.int64)
 
 
 def query_trigrams(text: str, *, open_end: bool = False) -> np.ndarray:

@@ -17,8 +17,6 @@ commands never cache a view themselves: they ask this object each time.
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import ctypes.util
 import logging
 import math
 import time
@@ -30,9 +28,11 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from db.backend import fetch_all
 from db.changes import change_count
-from service.facets import Facets, fetch_all
+from service.facets import Facets
 from service.facets import build as build_facets
+from service.memory import give_back_memory
 from service.people import People, build_people
 from service.titles import TitleIndex
 from service.vocabulary import Vocabulary, build_vocabulary
@@ -66,23 +66,6 @@ class _Slot(Generic[T]):
     cost: float = 0.0
     forced: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-def _give_back_memory() -> None:
-    """Hand the heap memory a view's build freed back to the system (glibc's `malloc_trim`): the
-    title index's build frees about as much as it keeps, and without this the process keeps it
-    resident. A no-op where the C library has no such call."""
-    global _TRIM
-    if _TRIM is None:
-        try:
-            _TRIM = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-        except (OSError, AttributeError):
-            _TRIM = False
-    if _TRIM:
-        _TRIM(0)
-
-
-_TRIM: Any = None
 
 
 class ArchiveViews:
@@ -144,7 +127,7 @@ class ArchiveViews:
         self._levels = {int(sid): names.setdefault(str(level), str(level)) for sid, _title, level in rows}
         del rows
         if changed > 1000:
-            _give_back_memory()
+            give_back_memory()
         log.log(
             logging.INFO if first else logging.DEBUG,
             "title index holds %s titles (%s changed, %.0f ms)",
@@ -243,7 +226,7 @@ class ArchiveViews:
                         value = await build(session)
                     slot.value, slot.signature, slot.forced = value, signature, False
                     slot.built, slot.cost = time.monotonic(), time.perf_counter() - started
-                    _give_back_memory()
+                    give_back_memory()
                     log.info("%s rebuilt in %.0f ms", slot.name, slot.cost * 1000)
         assert slot.value is not None
         return slot.value
