@@ -30,6 +30,7 @@ from discord.ext import commands
 
 from cogs.tree import LibrarianTree
 from service import chartworker
+from service.lifecycle import Stopped, run_until_stopped
 from service.loopwatch import LoopWatch
 from settings import Settings, SettingsError
 
@@ -53,6 +54,9 @@ EXTENSIONS: tuple[str, ...] = (
 
 SHUTDOWN_WAIT = 10.0
 """Seconds `close()` waits for cancelled background work to finish before closing the database."""
+
+STOP_DEADLINE = 10.0
+"""Seconds the stop may take after `close()`: tasks still running then are named and left."""
 
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or the environment, "
@@ -301,9 +305,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     setup_logging(settings)
     try:
-        asyncio.run(_run(settings))
-    except KeyboardInterrupt:
-        log.info("interrupted; shutting down")
+        run_until_stopped(lambda: _run(settings), STOP_DEADLINE)
+    except (Stopped, KeyboardInterrupt):
+        log.info("stopped")
     except Exception as exc:
         problem = discord_problem(exc)
         if problem is None:

@@ -33,6 +33,8 @@ from tests.sample_archive import build as build_test_archive
 LAUNCHER = Path(__file__).with_name("launch_bot.py")
 READY_LINE = "Librarian ready"
 START_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+HUNG = "--- still running"
 READ_FOLLOWUPS = 2
 """Parts `/read` posts after the first, before its Continue button (the bot's READ_FOLLOWUPS)."""
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -84,15 +86,27 @@ class BotProcess:
         return [line for line in self.lines[since:] if PROBLEM.search(line)]
 
     def tail(self, count: int = 60) -> str:
-        return "\n".join(self.lines[-count:])
+        """The last `count` lines, and all of a hung bot's thread stacks."""
+        start = len(self.lines) - count
+        hung = [i for i, line in enumerate(self.lines) if line.startswith(HUNG)]
+        if hung:
+            start = min(start, hung[0] - 10)
+        return "\n".join(self.lines[max(start, 0) :])
 
     async def stop(self) -> int:
+        """SIGTERM, as a host stops the bot; its exit code. A bot still running after
+        STOP_TIMEOUT prints every thread's stack (SIGUSR1, into its log) and is killed."""
         if self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                await asyncio.wait_for(self.proc.wait(), 15)
+                await asyncio.wait_for(self.proc.wait(), STOP_TIMEOUT)
             except TimeoutError:
-                self.proc.kill()
+                self.lines.append(f"{HUNG} {STOP_TIMEOUT:.0f} s after SIGTERM: its threads ---")
+                self.proc.send_signal(signal.SIGUSR1)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.proc.wait(), 2)
+                if self.proc.returncode is None:
+                    self.proc.kill()
                 await self.proc.wait()
         if self._reader is not None:
             await asyncio.wait_for(self._reader, 5)

@@ -2,12 +2,14 @@
 
 Usage: `python tests/e2e/launch_bot.py PORT` (or FAKE_DISCORD_PORT=PORT). Before the bot's own code
 is imported it points discord.py's REST base (`Route.BASE`) and gateway (`DEFAULT_GATEWAY`, which a
-non-sharded client connects to without asking `/gateway/bot`) at 127.0.0.1:PORT, and turns SIGTERM
-into the same graceful shutdown as Ctrl-C. It must not change anything else about the bot.
+non-sharded client connects to without asking `/gateway/bot`) at 127.0.0.1:PORT and prints every
+thread's stack on SIGUSR1 (the tests ask for it before killing a bot that hangs). It must not change
+anything else about the bot.
 """
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import signal
 import sys
@@ -32,8 +34,13 @@ def main() -> int:
         return 2
     point_at_fake(int(raw))
     sys.path.insert(0, str(ROOT))
-    # asyncio.run() turns SIGINT into a clean cancel of the bot; make SIGTERM do the same.
-    signal.signal(signal.SIGTERM, lambda signum, frame: os.kill(os.getpid(), signal.SIGINT))
+    # The bot stops cleanly on SIGINT and SIGTERM (service.lifecycle); a test worker that ignores
+    # or blocks them must not pass that on to the bot.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    # SIGUSR1 prints every thread's stack: the tests ask for it before killing a bot that hangs.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     import bot
 
     return bot.main([])

@@ -40,7 +40,8 @@ async def private(sent: Sent) -> str:
 async def restart(e2e: E2E) -> None:
     """Stop the bot and start a new process on the same database, as a host's restart would."""
     old = e2e.bot
-    assert await old.stop() == 0
+    code = await old.stop()
+    assert code == 0, f"the bot exited with {code}:\n{old.tail()}"
     tmp = e2e.stories.parent
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -65,8 +66,10 @@ async def stop_restarted(e2e: E2E):  # type: ignore[no-untyped-def]
     yield
     if e2e.bot is not first:  # the restarted process is ours to stop; the fixture stops the first
         problems = e2e.bot.problems()
-        assert await e2e.bot.stop() == 0
+        restarted = e2e.bot
+        code = await restarted.stop()
         e2e.bot = first
+        assert code == 0, f"the restarted bot exited with {code}:\n{restarted.tail()}"
         assert not problems, "the restarted bot logged problems:\n" + "\n".join(problems)
 
 
