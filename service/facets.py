@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.model import RATING_LEVELS
@@ -191,14 +191,13 @@ async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[s
             Story.author,
             Story.published,
             Story.added_at,
-            Story.title_key,
             Story.series_name,
         )
         .where(Story.removed_at.is_(None))
         .order_by(Story.id)
     )
     parts: dict[str, list[np.ndarray]] = defaultdict(list)
-    sorted_by: dict[str, list[np.ndarray]] = {"published": [], "added": [], "title_key": []}
+    sorted_by: dict[str, list[np.ndarray]] = {"published": [], "added": []}
     coders = {"authors": _Coder(), "series": _Coder()}
     async for rows in _chunks(session, stmt):
         n = len(rows)
@@ -215,10 +214,9 @@ async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[s
         )
         parts["missing"].append(np.fromiter((r[7] is None for r in rows), dtype=bool, count=n))
         parts["authors"].append(coders["authors"].codes((r[6] or "" for r in rows), n))
-        parts["series"].append(coders["series"].codes((r[10] or "" for r in rows), n))
+        parts["series"].append(coders["series"].codes((r[9] or "" for r in rows), n))
         sorted_by["published"].append(_sortable(r[7] or "" for r in rows))
         sorted_by["added"].append(_sortable(str(r[8] or "") for r in rows))
-        sorted_by["title_key"].append(_sortable(r[9] or "" for r in rows))
     dtypes = {"ids": np.int64, "rank": np.int8, "words": np.int64, "status": np.int8, "quality": np.int8}
     columns = {name: _joined(parts[name], dtype) for name, dtype in {**dtypes, "missing": bool}.items()}
     columns.update({name: _codes(chunks) for name, chunks in sorted_by.items()})  # as sort codes
@@ -229,6 +227,29 @@ async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[s
     return columns, named
 
 
+async def _title_order(session: AsyncSession, ids: np.ndarray) -> np.ndarray:
+    """The live stories' positions in title order (sort key, then id), sorted by the database:
+    held as Python strings, 50,000 sort keys cost 30 MB at their peak. Code-point order on both
+    engines (SQLite compares UTF-8 bytes; PostgreSQL is told to, with the "C" collation)."""
+    conn = await session.connection()
+    key: Any = func.coalesce(Story.title_key, "")
+    if conn.dialect.name == "postgresql":
+        key = key.collate("C")
+    stmt = select(Story.id).where(Story.removed_at.is_(None)).order_by(key, Story.id)
+    parts = [
+        np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+        async for rows in _chunks(session, stmt)
+    ]
+    ordered = _joined(parts, np.int64)
+    if not len(ids):
+        return np.zeros(0, dtype=np.int64)
+    at = np.searchsorted(ids, ordered)
+    order = at[(at < len(ids)) & (ids[np.minimum(at, len(ids) - 1)] == ordered)]
+    if len(order) < len(ids):  # a story stored between the two reads: the rest after, by id
+        order = np.concatenate([order, np.setdiff1d(np.arange(len(ids)), order)])
+    return order
+
+
 async def build(session: AsyncSession, people: People | None = None) -> Facets:
     """A fresh snapshot of the live archive (about a second at 50,000 stories). With `people`,
     each stored name counts as the person its story's fandom reads it as (`Clara` in a Doctor Who
@@ -237,7 +258,7 @@ async def build(session: AsyncSession, people: People | None = None) -> Facets:
     ids = c["ids"]
     # newest first: published (missing last), then added, then id; each descending
     newest = _places(np.lexsort((-ids, -c["added"], -c["published"], c["missing"])))
-    title = _places(np.lexsort((ids, c["title_key"])))
+    title = _places(await _title_order(session, ids))
     facets = Facets(
         ids, c["rank"], c["words"], c["status"], c["quality"], newest, title, {}, np.zeros(0, np.int64),
         np.zeros(0, np.int8), np.zeros(0, bool), {}, {}, named["authors"], named["series"],
