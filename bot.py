@@ -32,6 +32,7 @@ from cogs.tree import LibrarianTree
 from service import chartworker
 from service.lifecycle import Stopped, run_until_stopped
 from service.loopwatch import LoopWatch
+from service.memory import give_back_memory_every
 from settings import Settings, SettingsError
 
 if TYPE_CHECKING:
@@ -116,6 +117,7 @@ class Librarian(commands.Bot):
             self._spawn(self._check_on_start(), "start-up check")
         self._spawn(self._announce_ready(), "ready announcement")
         self._spawn(self._start_charts(), "chart process")
+        self._spawn(give_back_memory_every(), "memory trim")
         if self.settings.test_guild_id:
             await self.sync_test_guild(self.settings.test_guild_id)
 
