@@ -284,7 +284,7 @@ async def check_archive(
     report = CheckReport()
     if database:
         await _database(lib, report, repair)
-        give_back_memory()  # the integrity passes leave ~50 MB free in a database thread's arena
+        give_back_memory()  # what the passes freed in a database thread's heap (a few MB measured)
     if files:
         await _files_and_rows(lib, report, repair)
         await _uploads(lib, report, repair)

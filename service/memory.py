@@ -1,7 +1,7 @@
 """Handing freed heap memory back to the system.
 
 Owns `give_back_memory()`: glibc's `malloc_trim`, called after work that frees much more than it
-keeps (a view's rebuild, the start-up check's full-text integrity pass in a database thread), and
+keeps (a view's rebuild; the start-up check's database passes, in a database thread), and
 `give_back_memory_every()`, the bot's background task that calls it twice a minute for what
 commands free in the database threads (about 17 MB after the bench's command mix at 50,000
 stories). Without it the process keeps those pages resident, per thread arena. A no-op where the C
