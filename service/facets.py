@@ -135,18 +135,6 @@ def _places(order: np.ndarray) -> np.ndarray:
     return places
 
 
-def _codes(parts: list[np.ndarray]) -> np.ndarray:
-    """Integer codes that sort like the strings, from chunks of `_sortable` arrays."""
-    if not parts:
-        return np.zeros(0, dtype=np.int64)
-    return np.unique(np.concatenate(parts), return_inverse=True)[1].astype(np.int64)
-
-
-def _sortable(values: Iterable[str]) -> np.ndarray:
-    """Strings as one array of their UTF-8 bytes, which sorts as the strings do (code points)."""
-    return np.array([v.encode("utf-8", "surrogatepass") for v in values], dtype=np.bytes_)
-
-
 class _Coder:
     """Small integer codes for the few distinct values (names) of many rows, given as rows stream
     by, so a snapshot is built from arrays of codes and never holds a Python object per row."""
@@ -189,15 +177,12 @@ async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[s
             Story.summary.is_not(None),
             Story.rating_raw.is_not(None),
             Story.author,
-            Story.published,
-            Story.added_at,
             Story.series_name,
         )
         .where(Story.removed_at.is_(None))
         .order_by(Story.id)
     )
     parts: dict[str, list[np.ndarray]] = defaultdict(list)
-    sorted_by: dict[str, list[np.ndarray]] = {"published": [], "added": []}
     coders = {"authors": _Coder(), "series": _Coder()}
     async for rows in _chunks(session, stmt):
         n = len(rows)
@@ -212,14 +197,10 @@ async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[s
         parts["quality"].append(
             np.fromiter((1 + bool(r[4]) + bool(r[5]) + bool(r[6]) for r in rows), dtype=np.int8, count=n)
         )
-        parts["missing"].append(np.fromiter((r[7] is None for r in rows), dtype=bool, count=n))
         parts["authors"].append(coders["authors"].codes((r[6] or "" for r in rows), n))
-        parts["series"].append(coders["series"].codes((r[9] or "" for r in rows), n))
-        sorted_by["published"].append(_sortable(r[7] or "" for r in rows))
-        sorted_by["added"].append(_sortable(str(r[8] or "") for r in rows))
+        parts["series"].append(coders["series"].codes((r[7] or "" for r in rows), n))
     dtypes = {"ids": np.int64, "rank": np.int8, "words": np.int64, "status": np.int8, "quality": np.int8}
-    columns = {name: _joined(parts[name], dtype) for name, dtype in {**dtypes, "missing": bool}.items()}
-    columns.update({name: _codes(chunks) for name, chunks in sorted_by.items()})  # as sort codes
+    columns = {name: _joined(parts[name], dtype) for name, dtype in dtypes.items()}
     named = {
         kind: {value: rows for value, rows in coder.groups(_joined(parts[kind], np.int32)) if value}
         for kind, coder in coders.items()
@@ -227,15 +208,10 @@ async def _stories(session: AsyncSession) -> tuple[dict[str, np.ndarray], dict[s
     return columns, named
 
 
-async def _title_order(session: AsyncSession, ids: np.ndarray) -> np.ndarray:
-    """The live stories' positions in title order (sort key, then id), sorted by the database:
-    held as Python strings, 50,000 sort keys cost 30 MB at their peak. Code-point order on both
-    engines (SQLite compares UTF-8 bytes; PostgreSQL is told to, with the "C" collation)."""
-    conn = await session.connection()
-    key: Any = func.coalesce(Story.title_key, "")
-    if conn.dialect.name == "postgresql":
-        key = key.collate("C")
-    stmt = select(Story.id).where(Story.removed_at.is_(None)).order_by(key, Story.id)
+async def _order(session: AsyncSession, ids: np.ndarray, *keys: Any) -> np.ndarray:
+    """The live stories' positions (in `ids`) in the order of `keys`, sorted by the database: held
+    as Python strings, 50,000 sort keys cost 30 MB at their peak."""
+    stmt = select(Story.id).where(Story.removed_at.is_(None)).order_by(*keys)
     parts = [
         np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
         async for rows in _chunks(session, stmt)
@@ -256,9 +232,25 @@ async def build(session: AsyncSession, people: People | None = None) -> Facets:
     story is Clara Oswald: `service.people`). The rows are read a chunk at a time into arrays."""
     c, named = await _stories(session)
     ids = c["ids"]
+    # Text sorts in code-point order on both engines: SQLite compares UTF-8 bytes, PostgreSQL is
+    # told to (the "C" collation).
+    pg = (await session.connection()).dialect.name == "postgresql"
+
+    def text_key(column: Any) -> Any:
+        return column.collate("C") if pg else column
+
     # newest first: published (missing last), then added, then id; each descending
-    newest = _places(np.lexsort((-ids, -c["added"], -c["published"], c["missing"])))
-    title = _places(await _title_order(session, ids))
+    newest = _places(
+        await _order(
+            session,
+            ids,
+            Story.published.is_(None),
+            text_key(Story.published).desc(),
+            Story.added_at.desc(),
+            Story.id.desc(),
+        )
+    )
+    title = _places(await _order(session, ids, text_key(func.coalesce(Story.title_key, "")), Story.id))
     facets = Facets(
         ids, c["rank"], c["words"], c["status"], c["quality"], newest, title, {}, np.zeros(0, np.int64),
         np.zeros(0, np.int8), np.zeros(0, bool), {}, {}, named["authors"], named["series"],
