@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import TypeEngine
 
 
@@ -83,6 +83,14 @@ class Sql:
         return None if row is None else row[0]
 
 
+async def _async_driver(session: AsyncSession) -> tuple[AsyncConnection, Any]:
+    """The session's connection and the driver's own connection under it (aiosqlite's, asyncpg's;
+    None when there is none)."""
+    conn = await session.connection()
+    raw = await conn.get_raw_connection()
+    return conn, getattr(raw, "driver_connection", None)
+
+
 async def fetch_all(session: AsyncSession, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
     """All rows of one SQL statement as plain tuples. `params` (with `?` placeholders) are for
     SQLite only; on PostgreSQL the statement must hold only constants.
@@ -90,9 +98,7 @@ async def fetch_all(session: AsyncSession, sql: str, params: tuple[Any, ...] = (
     The drivers' own fetch is used where possible: SQLAlchemy's per-row processing doubles the
     cost of 500,000 rows.
     """
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver = getattr(raw, "driver_connection", None)
+    conn, driver = await _async_driver(session)
     if conn.dialect.name == "sqlite" and driver is not None and hasattr(driver, "execute_fetchall"):
         return list(await driver.execute_fetchall(sql, params))
     if conn.dialect.name == "postgresql" and not params and driver is not None and hasattr(driver, "fetch"):
@@ -107,9 +113,7 @@ async def fetch_chunks(
     (arrays): a few hundred thousand row tuples at once would be freed after, but pin the memory
     they were built in. On SQLite a cursor is read a chunk at a time; elsewhere the rows are read
     at once and handed out in chunks."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver = getattr(raw, "driver_connection", None)
+    conn, driver = await _async_driver(session)
     if conn.dialect.name == "sqlite" and driver is not None and hasattr(driver, "execute_fetchall"):
         async with driver.execute(sql, params) as cursor:
             while rows := await cursor.fetchmany(size):
@@ -129,9 +133,7 @@ async def execute_interruptible(session: AsyncSession, statement: Any) -> Any:
     the statement runs in a task of its own that the cancel does not reach; SQLite's interrupt ends
     it (an "interrupted" error, the connection stays good), then the cancel goes on. Elsewhere the
     driver cancels the query itself."""
-    conn = await session.connection()
-    raw = await conn.get_raw_connection()
-    driver = getattr(raw, "driver_connection", None)
+    conn, driver = await _async_driver(session)
     running = asyncio.ensure_future(session.execute(statement))
     try:
         return await asyncio.shield(running)

@@ -32,7 +32,7 @@ def give_back_memory() -> None:
 
 
 async def give_back_memory_every(seconds: float = TRIM_SECONDS) -> None:
-    """Forever: every `seconds`, `give_back_memory()` in a worker thread (a few milliseconds of
+    """Forever: every `seconds`, `give_back_memory()` in a worker thread (under a millisecond of
     walking the heap, never on the event loop)."""
     while True:
         await asyncio.sleep(seconds)
