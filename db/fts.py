@@ -233,14 +233,11 @@ async def fts_search(
     join = "" if include_removed else "JOIN stories AS s ON s.id = f.rowid "  # the join costs 2-3x
     sql = (
         f"SELECT f.rowid, bm25({table}, {weights}) AS rank FROM {table} AS f "
-        f"{join}WHERE {table} MATCH :query {removed}"
-        "ORDER BY rank, f.rowid" + (" LIMIT :limit" if limit is not None else "")
+        f"{join}WHERE {table} MATCH ? {removed}"
+        "ORDER BY rank, f.rowid" + (" LIMIT ?" if limit is not None else "")
     )
-    params: dict[str, object] = {"query": query}
-    if limit is not None:
-        params["limit"] = int(limit)
-    rows = await session.execute(text(sql), params)
-    return [(int(story_id), float(rank)) for story_id, rank in rows]
+    params = (query,) if limit is None else (query, int(limit))
+    return [(int(story_id), float(rank)) for story_id, rank in await fetch_all(session, sql, params)]
 
 
 async def _pg_search(

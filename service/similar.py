@@ -287,11 +287,14 @@ async def similar(
             )
         best = candidates[top_k(-score[candidates], fx.newest[candidates], limit)]
         hits = {h.id: h for h in await load_hits(session, [int(i) for i in fx.ids[best]])}
+    chosen = np.zeros(fx.size, dtype=bool)
+    chosen[best] = True
+    holders = [set(f.positions[chosen[f.positions]].tolist()) for f in features]  # one pass each
     out = []
-    for p in best:
+    for p in best.tolist():
         hit = hits.get(int(fx.ids[p]))
         if hit is not None:
-            shared_features = [f for f in features if np.any(f.positions == p)]
+            shared_features = [f for f, held in zip(features, holders, strict=True) if p in held]
             out.append(SimilarHit(hit, float(score[p]), _reason(shared_features)))
     return out
 

@@ -24,7 +24,7 @@ import bisect
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from sqlalchemy import select
@@ -74,6 +74,15 @@ def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ids = np.empty(values.size, dtype=np.int64)
     ids[order] = np.cumsum(first) - 1
     return ordered[first], ids
+
+
+class KeyedTitles(NamedTuple):
+    """Titles with their keys, slot by slot: what `TitleIndex.keyed` hands to `from_keyed`."""
+
+    ids: list[int]
+    titles: list[str]
+    folded: list[str]
+    keys: list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,11 +181,38 @@ class TitleIndex:
 
     # ---- the base ----------------------------------------------------------------------------
 
+    @property
+    def rebuild_due(self) -> bool:
+        """Whether the delta or the tombstones have grown past their budget (the next query would
+        rebuild the base; `ArchiveViews` rebuilds a copy in a worker thread before that)."""
+        delta = len(self._ids) - self._nb
+        return delta > 512 + self._nb // 64 or self._dead > 1024 + self._nb // 4
+
     def _ensure(self) -> None:
         """Rebuild the base when the delta or the tombstones have grown past their budget."""
-        delta = len(self._ids) - self._nb
-        if delta > 512 + self._nb // 64 or self._dead > 1024 + self._nb // 4:
+        if self.rebuild_due:
             self._rebuild()
+
+    def keyed(self) -> KeyedTitles:
+        """What the index holds, already keyed, as lists of its own (cheap: no title is re-keyed);
+        `TitleIndex.from_keyed` builds a fresh index of them, in another thread if need be."""
+        live = [s for s in range(len(self._ids)) if self._alive[s]]
+        return KeyedTitles(
+            [self._ids[s] for s in live],
+            [self._titles[s] for s in live],
+            [self._folded[s] for s in live],
+            [self._keys[s] for s in live],
+        )
+
+    @classmethod
+    def from_keyed(cls, keyed: KeyedTitles) -> TitleIndex:
+        """A new index of `keyed` titles, its base built. It reads nothing shared, so it may run in
+        a worker thread while the index the titles came from goes on answering."""
+        index = cls()
+        index._ids, index._titles, index._folded, index._keys = (list(part) for part in keyed)
+        index._slot_of = {sid: i for i, sid in enumerate(index._ids)}
+        index._rebuild()
+        return index
 
     def _rebuild(self) -> None:
         if self._dead:

@@ -7,8 +7,9 @@ Owns `ArchiveViews` (one per `Library`, at `lib.views`) and its one `refresh()`:
 rebuilt here and nowhere else. The key is the archive's change counter (`db.changes`), which every
 write to the stories, from any process, moves, so a story added or re-indexed by `bot.py add` or
 `bot.py index` while the bot runs reaches every view within `RECHECK_SECONDS`. Titles and the
-rating map are brought up to date at once (only the stories that changed are re-keyed); the other
-views are rebuilt on their next use. While a bulk index keeps the counter moving, a costly view is
+rating map are brought up to date at once (only the stories that changed are re-keyed; a whole
+title index, at the first load or when its base is due, is built in a worker thread and swapped
+in, so the event loop goes on answering meanwhile); the other views are rebuilt on their next use. While a bulk index keeps the counter moving, a costly view is
 rebuilt at most every `REBUILD_COST_FACTOR` build-times (`MAX_STALE_SECONDS` at most), unless a
 change made here asks for it at once (`refresh(force=True)`). It must not import Discord, and
 commands never cache a view themselves: they ask this object each time.
@@ -122,7 +123,15 @@ class ArchiveViews:
         started = time.perf_counter()
         rows = await fetch_all(session, _LIVE_TITLES)
         first = self._signature < 0
-        changed = self.titles.sync((int(sid), str(title or "")) for sid, title, _level in rows)
+        titles = self.titles
+        if not len(titles) or len(rows) < len(titles) // 2:  # `sync` would re-key every title
+            titles = await asyncio.to_thread(TitleIndex, ((int(s), str(t or "")) for s, t, _ in rows))
+            changed = len(rows)
+        else:
+            changed = titles.sync((int(sid), str(title or "")) for sid, title, _level in rows)
+            if titles.rebuild_due:  # the next query would rebuild it: a fresh copy, built aside
+                titles = await asyncio.to_thread(TitleIndex.from_keyed, titles.keyed())
+        self.titles = titles
         names: dict[str, str] = {}  # one string per rating level, not one per story
         self._levels = {int(sid): names.setdefault(str(level), str(level)) for sid, _title, level in rows}
         del rows

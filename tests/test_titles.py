@@ -330,3 +330,24 @@ def test_realistic_typing_beats_the_lowercasing_scan(synthetic: list[str]) -> No
     for name in ("autocomplete", "find"):
         assert got[name]["top1"] >= got["scan"]["top1"], (name, got)
         assert got[name]["top5"] >= got["scan"]["top5"], (name, got)
+
+
+def test_a_copy_built_from_the_keyed_titles_answers_as_the_index_does(synthetic: list[str]) -> None:
+    """`from_keyed(keyed())` (how the views rebuild a due base in a worker thread) holds the same
+    titles as the index it came from, tombstones and delta included, and answers every find and
+    autocomplete as that index does once its own base is rebuilt (what its next query would do)."""
+    index = TitleIndex((i, t) for i, t in enumerate(synthetic[:3000]))
+    for i in range(0, 3000, 7):
+        index.remove(i)
+    for i, title in enumerate(synthetic[3000:3400]):
+        index.add(5000 + i, title)
+    index.add(11, "A Retitled Story About Lanterns")
+    copy = TitleIndex.from_keyed(index.keyed())
+    assert len(copy) == len(index) and not copy.rebuild_due
+    assert copy.title_of(11) == "A Retitled Story About Lanterns" and 7 not in copy
+    index._rebuild()
+    rng = random.Random(5)
+    queries = [misspell(rng.choice(synthetic[:3400]), rng)[0] for _ in range(150)] + ["", "a ret", "lantern"]
+    for query in queries:
+        assert index.find(query, 5) == copy.find(query, 5), query
+        assert index.complete(query, 10) == copy.complete(query, 10), query

@@ -8,9 +8,12 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+
+import pytest
 
 from service.choices import author_choices, title_choices
 from service.library import Library
@@ -28,6 +31,11 @@ def story(title: str, author: str = "Quill Person") -> str:
         f"Title: {title}\nAuthor: {author}\nRating: G\nPairing: Willow/Tara\n\n~*~\n\n"
         + "Willow and Tara shelved the books at the Magic Box until the moon rose. " * 20
     )
+
+
+def distinct(title: str) -> str:
+    """A story whose text is its own (the same text twice is one story in two copies)."""
+    return story(title) + f"\n\nThe last page of {title} was never shelved with the others.\n"
 
 
 async def cli(tmp: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -112,5 +120,48 @@ async def test_views_are_not_rebuilt_while_nothing_changes(tmp_path: Path) -> No
         await cli(tmp_path, "index")  # nothing to do: the counter stays put
         assert not await lib.views.refresh(force=True)
         assert await lib.views.facets() is first
+    finally:
+        await lib.close()
+
+
+async def test_whole_title_indexes_are_built_in_a_worker_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first load, and a base that hundreds of new titles made due, are built aside in a worker
+    thread and swapped in: no query, and nothing on the event loop, pays for the rebuild."""
+    from service.indexer import index_directory
+    from service.titles import TitleIndex
+
+    builders: list[int] = []
+    rebuild = TitleIndex._rebuild
+
+    def watched(self: TitleIndex) -> None:
+        builders.append(threading.get_ident())
+        rebuild(self)
+
+    monkeypatch.setattr(TitleIndex, "_rebuild", watched)
+    settings = make_settings(tmp_path)
+    for i in range(3):
+        (settings.stories_dir / f"first-{i}.txt").write_text(distinct(f"First Shelf {i}"), encoding="utf-8")
+    lib = await Library.open(settings, load_titles=False)
+    try:
+        builders.clear()
+        await index_directory(lib)  # which brings the views in step at its end
+        await lib.views.refresh(force=True)
+        assert builders and threading.get_ident() not in builders
+        assert len(lib.titles) == 3
+        for i in range(700):
+            (settings.stories_dir / f"more-{i}.txt").write_text(distinct(f"Lantern Row {i}"), encoding="utf-8")
+        first = lib.titles
+        builders.clear()
+        await index_directory(lib)
+        await lib.views.refresh(force=True)
+        assert lib.titles is not first and len(lib.titles) == 703
+        assert builders and threading.get_ident() not in builders
+        assert not lib.titles.rebuild_due
+        builders.clear()
+        assert (await titles_found(lib, "Lantern Row 699"))[0] == "Lantern Row 699"
+        assert (await titles_found(lib, "First Shelf 2"))[0] == "First Shelf 2"
+        assert builders == []  # the query found the base already built
     finally:
         await lib.close()
