@@ -151,7 +151,9 @@ async def test_whole_title_indexes_are_built_in_a_worker_thread(
         assert builders and threading.get_ident() not in builders
         assert len(lib.titles) == 3
         for i in range(700):
-            (settings.stories_dir / f"more-{i}.txt").write_text(distinct(f"Lantern Row {i}"), encoding="utf-8")
+            (settings.stories_dir / f"more-{i}.txt").write_text(
+                distinct(f"Lantern Row {i}"), encoding="utf-8"
+            )
         first = lib.titles
         builders.clear()
         await index_directory(lib)
