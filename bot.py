@@ -21,6 +21,7 @@ if __name__ == "__main__" and sys.argv[1:]:
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -177,6 +178,8 @@ class Librarian(commands.Bot):
     async def _check_archive(self, *, database: bool = True, files: bool = True) -> None:
         """The start-up consistency check (`bot.py check --repair`, or the part asked for); a failure
         is logged, not fatal."""
+        started = time.monotonic()
+        part = "the files and rows" if not database else "the database" if not files else "everything"
         try:
             from service.check import check_archive
 
@@ -186,6 +189,8 @@ class Librarian(commands.Bot):
             return
         if checked.findings:
             log.warning("start-up check:\n%s", checked.summary())
+        found = f"{len(checked.findings)} findings" if checked.findings else "nothing wrong"
+        log.info("start-up check of %s: %s (%.1f s)", part, found, time.monotonic() - started)
 
     async def _check_on_start(self) -> None:
         try:

@@ -37,6 +37,7 @@ async def test_with_no_home_named_neither_server_curates(e2e: E2E) -> None:
 
 
 async def test_members_of_both_servers_read_the_one_archive(e2e: E2E) -> None:
+    e2e.share_commands()  # each test on its own: `-k` may run it without the first
     for guild in e2e.fake.guild_ids:
         sent = await e2e.fake.send_command("fic", title="The Quiet Part", user="alice", guild=guild)
         assert "Quiet Part" in text(await sent.reply())
@@ -45,6 +46,7 @@ async def test_members_of_both_servers_read_the_one_archive(e2e: E2E) -> None:
 
 async def test_each_server_sets_its_own_daily_rec(e2e: E2E) -> None:
     fake = e2e.fake
+    e2e.share_commands()
     first, second = fake.guild_ids
     for guild, time in ((first, "08:15"), (second, "21:40")):
         sent = await fake.send_command(
