@@ -111,6 +111,7 @@ async def run(
     n = 15 if smoke else 200
     mix = Mix(manifest, archive, n)
     lib = await Library.open(settings)
+    await lib.views.warm()  # as the bot does before it is ready: no timed query builds a view
     label = f"at {len(lib.titles):,} stories"
     rows: list[Row] = []
     answers: dict[str, tuple[list[SearchQuery], list[Any]]] = {}

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.names import MIN_MENTIONS, strip_accents
-from db.about import AboutWords, about_search, about_words
+from db.about import AboutWords, about_search
 from db.rawsql import fetch_all
 from service.facets import Facets
 from service.hits import WORDS_PER_MENTION, StoryHit, load_hits
@@ -194,14 +194,13 @@ def _feature_counts(fx: Facets) -> np.ndarray:
     cached = _COUNTS.get(id(fx))
     if cached is not None and cached[0] is fx:
         return cached[1]
-    counts = np.zeros(fx.size)
-    for positions, _weights in fx.characters.values():
-        counts += np.bincount(positions, minlength=fx.size)[: fx.size]
-    for positions in fx.tags.values():
-        counts += np.bincount(positions, minlength=fx.size)[: fx.size]
-    counts += (
-        np.bincount(fx.rel_pos[fx.rel_pos < fx.size], minlength=fx.size)[: fx.size] if fx.rel_pos.size else 0
-    )
+    every = [
+        *(positions for positions, _weights in fx.characters.values()),
+        *fx.tags.values(),
+        fx.rel_pos[fx.rel_pos < fx.size],
+    ]  # one count over them all: a count per name took 185 ms at 50,000 stories (3,800 names)
+    held = np.concatenate(every) if every else np.zeros(0, dtype=np.int64)
+    counts = np.bincount(held, minlength=fx.size)[: fx.size].astype(np.float64)
     _COUNTS.clear()
     _COUNTS[id(fx)] = (fx, counts)
     return counts
@@ -277,7 +276,7 @@ async def similar(
         if len(candidates):
             own = max(1.0, float(sum(f.kind not in BONUS for f in features)))
             union = own + _feature_counts(fx)[candidates] - shared[candidates]
-            about = await lib.views.figure("about-words", None, about_words)
+            about = await lib.views.about_words()
             text = (await _text_likeness(session, fx, story, about))[candidates]
             ratio = np.log((fx.words[candidates] + 100) / (story.words + 100))
             score[candidates] += (
