@@ -1,11 +1,11 @@
 """Search: one `search(lib, SearchQuery)` the bot and the CLI share, so the same words give the
 same stories everywhere.
 
-Owns how a `SearchQuery` becomes filters (names resolved by `service.query`, each filter a mask over
-the in-memory filter index `service.facets`, full text through `db.fts`, one MATCH a query, its answer kept by `lib.views` for later
-pages), the sorts,
-paging, age-gating counts and the "why is this empty" answer. It must not import Discord or build
-full-text queries itself (that is `db.fts`'s one job). The page's stories are read from SQL.
+Owns how a `SearchQuery` becomes filters (`service.filters`: names resolved by `service.query`, each
+filter a mask over the in-memory filter index `service.facets`; the words through
+`service.textfilter`), the sorts, paging, age-gating counts and the "why is this empty" answer. It
+must not import Discord or build full-text queries itself (that is `db.fts`'s one job). The page's
+stories are read from SQL.
 
 Characters match when the story's header names them, or its text names them often enough for its
 length (`service.hits.features`: a passing mention does not make a story "about" someone).
@@ -19,14 +19,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.fandoms import fandom_of_folder as fandom_label
-from db.fts import match_ids, ranked_matches
-from db.ftsquery import parse_text
 from db.keys import fold
 from service.facets import Facets
+from service.filters import Compiled, Filter
 from service.hits import StoryHit, load_hits
 from service.library import Library
 from service.names import name_key, resolve_name
@@ -42,11 +40,11 @@ from service.query import (
     resolve_pairing,
 )
 from service.tags import resolve_tag, synonyms_for, tag_groups
+from service.textfilter import rank_text, text_filter
 from service.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
 
-MAX_TEXT = 500
 MAX_NAME = 200
 """The longest name a filter takes (character, pairing, author, tag, fandom, rating): no real one is
 near it, and fuzzy-matching 10,000 characters against the vocabulary took seconds."""
@@ -54,7 +52,6 @@ _NAMED = (
     "characters", "exclude_characters", "pairings", "exclude_pairings", "ratings", "exclude_ratings",
     "authors", "fandoms", "exclude_fandoms", "tags", "exclude_tags",
 )  # fmt: skip
-"""Longest full-text query accepted (characters)."""
 MAX_PER_PAGE = 50
 
 
@@ -80,45 +77,6 @@ class SearchResult:
             "empty_reason": self.empty_reason,
             "results": [h.to_json() for h in self.hits],
         }
-
-
-@dataclass(slots=True)
-class Filter:
-    """One condition of a query: `kind` (character, rating, ...), a label for people, and the mask
-    of the stories that pass it (over the snapshot in `Compiled.facets`)."""
-
-    kind: str
-    label: str
-    mask: np.ndarray
-    ranks: np.ndarray | None = None  # full text: bm25 per position (lower is better; inf = not ranked)
-    text: str | None = None  # full text: the words, for ranking the page (`rank_text`)
-    ranked: bool = False  # full text: `ranks` is filled
-    facets: Facets | None = None  # set on the first ("live") filter, so a filter list is self-contained
-
-
-@dataclass(slots=True)
-class Compiled:
-    """A query turned into filters (the age gate kept apart so hidden matches can be counted)."""
-
-    facets: Facets
-    filters: list[Filter]
-    gate: np.ndarray | None
-    resolved: list[str]
-    characters: list[str] = field(default_factory=list)  # canonical names asked for (relevance)
-
-    @property
-    def ranks(self) -> np.ndarray | None:
-        return next((f.ranks for f in self.filters if f.ranks is not None), None)
-
-    def mask(self, *, gated: bool = True, without: Filter | None = None) -> np.ndarray:
-        """Stories passing every filter (but `without`), and the gate unless `gated` is False."""
-        out = np.ones(self.facets.size, dtype=bool)
-        for f in self.filters:
-            if f is not without:
-                out &= f.mask
-        if gated and self.gate is not None:
-            out &= self.gate
-        return out
 
 
 def _note(resolved: list[str], typed: str, meant: str) -> None:
@@ -147,63 +105,6 @@ def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
     if excluded:
         out.append(Filter("excluded rating", f"not rated {' or '.join(excluded)}", ~fx.levels(excluded)))
     return out
-
-
-async def _text_matches(
-    lib: Library, session: AsyncSession, cleaned: str, ranked: bool
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """Story ids the words name (removed ones too) and, when `ranked`, their ranks, in one MATCH;
-    kept by the Library's views (`text_matches`) while the archive is unchanged, so the query's
-    later pages, and the same words under other filters, do not match again."""
-    known = lib.views.text_matches(cleaned)
-    if known is not None and (known[1] is not None or not ranked):
-        return known
-    try:
-        if ranked:
-            rows = await ranked_matches(session, cleaned)
-            ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-            ranks: np.ndarray | None = np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
-        else:
-            ids, ranks = np.asarray(await match_ids(session, cleaned), dtype=np.int64), None
-    except SQLAlchemyError as exc:  # db.fts promises this never happens; never crash if it does
-        log.warning("full-text search failed for %r: %s", cleaned, exc)
-        raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
-    lib.views.keep_text_matches(cleaned, ids, ranks)
-    return ids, ranks
-
-
-async def _text_filter(lib: Library, session: AsyncSession, fx: Facets, text: str, ranked: bool) -> Filter:
-    """Which stories match the words and, when `ranked`, their bm25 ranks, from one MATCH (else
-    ranked later, by `rank_text`, only if the order needs them). Only words to leave out
-    (`NOT tea`, `-tea`) keep every story without them, unranked."""
-    cleaned = " ".join(text.split())
-    if len(cleaned) > MAX_TEXT:
-        raise QueryError(f"That search text is too long ({len(cleaned)} characters; at most {MAX_TEXT}).")
-    parsed = parse_text(cleaned)
-    if parsed is None:
-        raise QueryError(f"There is nothing to search for in {cleaned!r}: use some words.")
-    only_out = parsed.expression is None
-    ids, ranked_ids = await _text_matches(lib, session, cleaned, ranked and not only_out)
-    at, live = fx.locate(ids)
-    found = fx.mask(at[live])
-    if only_out:  # only words to leave out: `match_ids` gave the stories to drop
-        return Filter("text", f"text {cleaned!r}", ~found)
-    ranks = np.full(fx.size, np.inf)
-    if ranked_ids is not None:
-        ranks[at[live]] = ranked_ids[live]
-    return Filter("text", f"text {cleaned!r}", found, ranks, cleaned, ranked=ranked_ids is not None)
-
-
-async def rank_text(lib: Library, session: AsyncSession, compiled: Compiled) -> None:
-    """Fill the text filter's bm25 ranks, when `compile_query` was not asked to (one MATCH)."""
-    f = next((f for f in compiled.filters if f.text is not None), None)
-    if f is None or f.ranks is None or f.ranked:
-        return
-    ids, ranks = await _text_matches(lib, session, f.text or "", True)
-    assert ranks is not None
-    at, live = compiled.facets.locate(ids)
-    f.ranks[at[live]] = ranks[live]
-    f.ranked = True
 
 
 async def _people(
@@ -348,7 +249,7 @@ async def compile_query(
         status = "complete" if q.complete else "in-progress"
         filters.append(Filter("status", status, fx.status == (1 if q.complete else 2)))
     if q.text and q.text.strip():
-        filters.append(await _text_filter(lib, session, fx, q.text, rank))
+        filters.append(await text_filter(lib, session, fx, q.text, rank))
     gate = fx.levels(q.allowed_levels) if q.allowed_levels is not None else None
     return Compiled(fx, filters, gate, resolved, characters)
 

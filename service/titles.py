@@ -3,9 +3,9 @@
 Owns `TitleIndex` and `TitleMatch`. Titles are reduced by `service.titlekeys` (casefold, no
 diacritics, no punctuation or articles, a few abbreviations spelled out). The index keeps:
 
-* a *base* built in one go (at `load`/`reset`, and lazily when enough has changed): a character
-  trigram inverted index (CSR numpy arrays), a sorted word vocabulary whose postings are one
-  contiguous slice per prefix, and the keys / folded titles in sorted order for `bisect`;
+* a *base* (`service.titlebase`) built in one go (at `load`/`reset`, and when enough has
+  changed): a character trigram inverted index (CSR numpy arrays), a sorted word vocabulary whose
+  postings are one contiguous slice per prefix, and the keys / folded titles in sorted order;
 * a small *delta* of titles added since, scanned linearly; removed titles are tombstoned in a
   numpy mask. The base is rebuilt when the delta or the tombstones grow too large.
 
@@ -31,15 +31,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from db.models import Story
-from service.titlefuzzy import CANDIDATES, FuzzyScorer
+from service.titlebase import FIRST, TitleBase, build_base
+from service.titlefuzzy import CANDIDATES
 from service.titlekeys import (
     ABBREVIATIONS,
     fold,
     key_words,
     shorten,
-    sort_codes,
     title_key,
-    trigram_codes,
     typo_variants,
 )
 
@@ -62,18 +61,6 @@ WORD_PREFIX_IN_ORDER, WORD_PREFIX = 97.0, 94.0
 ("perfect sk" in "Otherwise a Perfect Sky") or not: below a title starting with what was typed."""
 _KIND_ORDER = {"exact": 0, "prefix": 1, "fuzzy": 2}
 _TOP = "\U0010ffff"
-_FIRST = 10
-"""Characters of a title's first word kept for typo look-ups."""
-
-
-def _dense(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(sorted distinct values, each value's index among them) by sorting (np.unique is slower)."""
-    order = np.argsort(values)
-    ordered = values[order]
-    first = np.diff(ordered, prepend=ordered[:1] - 1) != 0 if ordered.size else ordered.astype(bool)
-    ids = np.empty(values.size, dtype=np.int64)
-    ids[order] = np.cumsum(first) - 1
-    return ordered[first], ids
 
 
 class KeyedTitles(NamedTuple):
@@ -225,53 +212,11 @@ class TitleIndex:
             self._dead = 0
         n = self._nb = len(self._ids)
         self._alive = np.ones(n, dtype=bool)
-        keys = self._keys
-        # trigram CSR: codes sorted, postings per code
-        codes, owner = trigram_codes(keys)
-        self._tri_vocab, code_ids = _dense(codes)
-        pairs = np.sort(code_ids * max(n, 1) + owner)
-        pairs = pairs[np.diff(pairs, prepend=-1) != 0]
-        tri_of, post = np.divmod(pairs, max(n, 1))
-        self._tri_post = post.astype(np.int32)
-        self._tri_off = np.searchsorted(tri_of, np.arange(self._tri_vocab.size + 1)).astype(np.int64)
-        self._tri_len = np.bincount(self._tri_post, minlength=n).astype(np.float32)
-        # word CSR: sorted vocabulary, postings contiguous per word so a prefix is one slice. Built
-        # a title at a time and sorted by numpy: a build that held a list of words per title and
-        # a sort key per title pinned ~25 MB of small-object memory at 50,000 titles after it.
-        self._nwords = np.fromiter((len(key.split()) for key in keys), dtype=np.int64, count=n)
-        owners = np.repeat(np.arange(n, dtype=np.int32), self._nwords)
-        vocab: set[str] = set()
-        for key in keys:
-            vocab.update(key.split())
-        self._vocab: list[str] = sorted(vocab)
-        del vocab
-        self._alphabet = "".join(sorted({c for w in self._vocab for c in w if c.isascii() and c.isalpha()}))
-        word_id = {w: i for i, w in enumerate(self._vocab)}
-        ids = np.fromiter(
-            (word_id[w] for key in keys for w in key.split()), dtype=np.int64, count=owners.size
-        )
-        del word_id
-        order = np.argsort(ids)
-        self._word_post = owners[order]
-        self._word_off = np.searchsorted(ids[order], np.arange(len(self._vocab) + 1)).astype(np.int64)
-        # sorted keys (alphabetical, articles ignored) and sorted folded titles (as typed)
-        story_ids = np.asarray(self._ids, dtype=np.int64)
-        folded = sort_codes(self._folded)
-        by_key = np.lexsort((story_ids, folded, sort_codes(keys))).astype(np.int32)
-        self._sorted_keys = [keys[s] for s in by_key.tolist()]
-        self._key_slots = by_key
-        firsts = {k.split(" ", 1)[0][:_FIRST] for k in keys}
-        self._first_heads = {w[:n] for w in firsts for n in range(3, len(w) + 1)}
-        self._rank = np.empty(n, dtype=np.int64)
-        self._rank[self._key_slots] = np.arange(n)
-        by_fold = np.lexsort((story_ids, folded)).astype(np.int32)
-        self._sorted_folded = [self._folded[s] for s in by_fold.tolist()]
-        self._fold_slots = by_fold
-        self._fuzzy = FuzzyScorer(self._tri_vocab, self._tri_off, self._tri_post, self._tri_len)
+        self._b: TitleBase = build_base(self._ids, self._folded, self._keys)
         if n:  # the first query after a build would pay for warming numpy and rapidfuzz up
-            self._fuzzy.score("warm up", keys[:8])
-            self._fuzzy.candidates(keys[0], self._alive)
-        log.debug("title index rebuilt: %s titles, %s trigrams", n, len(self._tri_vocab))
+            self._b.fuzzy.score("warm up", self._keys[:8])
+            self._b.fuzzy.candidates(self._keys[0], self._alive)
+        log.debug("title index rebuilt: %s titles, %s trigrams", n, len(self._b.tri_vocab))
 
     # ---- helpers -----------------------------------------------------------------------------
 
@@ -286,8 +231,8 @@ class TitleIndex:
 
     def _prefix_slots(self, use_keys: bool, prefix: str, cap: int, allowed: Allowed) -> list[int]:
         """Live slots whose key (or folded title) starts with `prefix`, alphabetically, up to cap."""
-        sorted_list = self._sorted_keys if use_keys else self._sorted_folded
-        slots = self._key_slots if use_keys else self._fold_slots
+        sorted_list = self._b.sorted_keys if use_keys else self._b.sorted_folded
+        slots = self._b.key_slots if use_keys else self._b.fold_slots
         texts = self._keys if use_keys else self._folded
         lo, hi = self._sorted_range(sorted_list, prefix)
         found: list[int] = []
@@ -323,7 +268,7 @@ class TitleIndex:
         prefix = [s for s, (kind, _) in scored.items() if kind == "prefix"]
         if prefix:
             for slot, score in zip(
-                prefix, self._fuzzy.score(qkey, [self._keys[s] for s in prefix]), strict=True
+                prefix, self._b.fuzzy.score(qkey, [self._keys[s] for s in prefix]), strict=True
             ):
                 scored[slot] = ("prefix", score)
         for slot, score in self._fuzzy_matches(qkey, allowed, open_end=False):
@@ -344,14 +289,14 @@ class TitleIndex:
         self, qkey: str, allowed: Allowed, *, open_end: bool, pool: int = CANDIDATES
     ) -> Iterator[tuple[int, float]]:
         """(slot, score) of fuzzy candidates from base and delta, best first, live and allowed."""
-        base = self._fuzzy.candidates(qkey, self._alive[: self._nb], open_end=open_end, limit=pool)
+        base = self._b.fuzzy.candidates(qkey, self._alive[: self._nb], open_end=open_end, limit=pool)
         delta = [s for s in self._delta() if self._alive[s]]
         slots = [int(s) for s in base] + delta
         if not slots:
             return
-        scores = self._fuzzy.score(qkey, [self._keys[s] for s in slots], prefix=open_end)
+        scores = self._b.fuzzy.score(qkey, [self._keys[s] for s in slots], prefix=open_end)
         for i in np.lexsort((np.asarray([self._ids[s] for s in slots]), -scores)):
-            if scores[i] < self._fuzzy.cutoff:
+            if scores[i] < self._b.fuzzy.cutoff:
                 break
             if allowed is None or allowed(self._ids[slots[i]]):
                 yield slots[i], float(scores[i])
@@ -394,13 +339,13 @@ class TitleIndex:
                 for slot in self._near_prefix_slots(words[0], pool, allowed):
                     found.setdefault(slot, "fuzzy")
         slots = list(found)
-        scores = self._fuzzy.score(qkey or typed, [self._keys[s] for s in slots], prefix=True)
+        scores = self._b.fuzzy.score(qkey or typed, [self._keys[s] for s in slots], prefix=True)
         if qkey and len(wordwise):  # every typed word starts a title word: nearly as good as a prefix
             spaced, by_words = " " + qkey, set(wordwise)
             for i, slot in enumerate(slots):
                 if slot in by_words:
                     near = (" " + self._keys[slot]).find(spaced) >= 0
-                    extra = max(0, int(self._nwords[slot]) - len(words) - 1) if slot < self._nb else 0
+                    extra = max(0, int(self._b.nwords[slot]) - len(words) - 1) if slot < self._nb else 0
                     bonus = (WORD_PREFIX_IN_ORDER if near else WORD_PREFIX) - 2.0 * extra  # long titles less
                     scores[i] = max(scores[i], bonus)
         if len(qkey) >= 4 and int((scores >= STRONG).sum()) < limit // 2:  # few good ones: misspellings too
@@ -436,11 +381,11 @@ class TitleIndex:
     def _near_prefix_slots(self, word: str, cap: int, allowed: Allowed) -> list[int]:
         """Live slots whose key starts with a spelling one typo away from `word`, alphabetically,
         up to `cap` (only spellings some title's first word starts with are looked up)."""
-        spellings = {v for v in typo_variants(word[:_FIRST], self._alphabet) if len(v) >= 3}
+        spellings = {v for v in typo_variants(word[:FIRST], self._b.alphabet) if len(v) >= 3}
         found: list[int] = []
-        for v in sorted(spellings & self._first_heads):
-            lo, hi = self._sorted_range(self._sorted_keys, v)
-            found.extend(int(self._key_slots[i]) for i in range(lo, min(hi, lo + cap)))
+        for v in sorted(spellings & self._b.first_heads):
+            lo, hi = self._sorted_range(self._b.sorted_keys, v)
+            found.extend(int(self._b.key_slots[i]) for i in range(lo, min(hi, lo + cap)))
         if self._nb < len(self._ids):
             lengths = {len(v) for v in spellings}
             found += [s for s in self._delta() if any(self._keys[s][:n] in spellings for n in lengths)]
@@ -462,12 +407,12 @@ class TitleIndex:
             alternatives.append(alts)
             hit = np.zeros(nb, dtype=bool)
             for alt in alts:
-                lo, hi = self._sorted_range(self._vocab, alt)
-                hit[self._word_post[self._word_off[lo] : self._word_off[hi]]] = True
+                lo, hi = self._sorted_range(self._b.vocab, alt)
+                hit[self._b.word_post[self._b.word_off[lo] : self._b.word_off[hi]]] = True
             mask &= hit
         found = np.flatnonzero(mask)
         if found.size > 400:
-            weight = self._nwords[found] * (nb + 1) + self._rank[found]
+            weight = self._b.nwords[found] * (nb + 1) + self._b.rank[found]
             found = found[np.argpartition(weight, 400)[:400]]
         slots = [int(s) for s in found]
         for slot in self._delta():

@@ -489,7 +489,7 @@ async def test_a_page_of_hits_is_read_in_one_statement(mini: Mini) -> None:
 async def test_a_text_search_matches_once_and_its_later_pages_not_again(
     mini: Mini, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import service.search as search_module
+    import service.textfilter as search_module
 
     calls: list[str] = []
     for name in ("ranked_matches", "match_ids"):
