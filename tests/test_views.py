@@ -20,7 +20,7 @@ from service.choices import author_choices, title_choices
 from service.library import Library
 from service.search import SearchQuery, search
 from service.stories import find_title
-from settings import ROOT
+from settings import ROOT, Settings
 from tests.conftest import make_settings
 
 SETTLE_SECONDS = 15.0
@@ -37,6 +37,15 @@ def story(title: str, author: str = "Quill Person") -> str:
 def distinct(title: str) -> str:
     """A story whose text is its own (the same text twice is one story in two copies)."""
     return story(title) + f"\n\nThe last page of {title} was never shelved with the others.\n"
+
+
+async def shelf_library(tmp: Path, title: str) -> tuple[Settings, Library]:
+    """Three stories titled `title 0..2` written to a fresh archive folder, and a Library on it
+    that has not indexed them or loaded its titles yet."""
+    settings = make_settings(tmp)
+    for i in range(3):
+        (settings.stories_dir / f"shelf-{i}.txt").write_text(distinct(f"{title} {i}"), encoding="utf-8")
+    return settings, await Library.open(settings, load_titles=False)
 
 
 async def cli(tmp: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -141,10 +150,7 @@ async def test_whole_title_indexes_are_built_in_a_worker_thread(
         rebuild(self)
 
     monkeypatch.setattr(TitleIndex, "_rebuild", watched)
-    settings = make_settings(tmp_path)
-    for i in range(3):
-        (settings.stories_dir / f"first-{i}.txt").write_text(distinct(f"First Shelf {i}"), encoding="utf-8")
-    lib = await Library.open(settings, load_titles=False)
+    settings, lib = await shelf_library(tmp_path, "First Shelf")
     try:
         builders.clear()
         await index_directory(lib)  # which brings the views in step at its end
@@ -187,10 +193,7 @@ async def test_warming_counts_the_about_words_so_the_first_similar_does_not(
         return await real(session)
 
     monkeypatch.setattr(views_module, "about_words", counting)
-    settings = make_settings(tmp_path)
-    for i in range(3):
-        (settings.stories_dir / f"shelf-{i}.txt").write_text(distinct(f"Moon Shelf {i}"), encoding="utf-8")
-    lib = await Library.open(settings, load_titles=False)
+    _settings, lib = await shelf_library(tmp_path, "Moon Shelf")
     try:
         await index_directory(lib)
         await lib.views.warm()
