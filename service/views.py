@@ -9,9 +9,10 @@ write to the stories, from any process, moves, so a story added or re-indexed by
 `bot.py index` while the bot runs reaches every view within `RECHECK_SECONDS`. Titles and the
 rating map are brought up to date at once (only the stories that changed are re-keyed; a whole
 title index, at the first load or when its base is due, is built in a worker thread and swapped
-in, so the event loop goes on answering meanwhile); the other views are rebuilt on their next use. While a bulk index keeps the counter moving, a costly view is
-rebuilt at most every `REBUILD_COST_FACTOR` build-times (`MAX_STALE_SECONDS` at most), unless a
-change made here asks for it at once (`refresh(force=True)`). It must not import Discord, and
+in, so the event loop goes on answering meanwhile); the other views are rebuilt on their next use.
+While a bulk index keeps the counter moving, a costly view is rebuilt at most every
+`REBUILD_COST_FACTOR` build-times (`MAX_STALE_SECONDS` at most), unless a change made here asks for
+it at once (`refresh(force=True)`). It must not import Discord, and
 commands never cache a view themselves: they ask this object each time.
 """
 

@@ -135,7 +135,7 @@ async def test_closing_while_a_tick_is_inside_the_database_leaves_no_task_behind
 async def test_the_database_check_runs_after_ready_and_mends_the_full_text_index(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The start-up check's costly half (the database file's own check: ~30 s at 50,000 stories)
+    """The start-up check's costly half (the database file's own check: 11 s at 100,000 stories)
     no longer holds back ready: it runs once the index is done, and still rebuilds a full-text
     index whose rows disagree with the stories (here every story lost its entry; a text changed
     behind the triggers' back is `bot.py check`'s to find, `tests/test_crash.py`)."""
