@@ -114,15 +114,14 @@ class _Row(NamedTuple):
 _ROWS = "SELECT id, path, file_hash, removed_at, removed_path FROM stories"
 
 
-def _odd_rows(settings: Settings, rows: Sequence[Any]) -> list[tuple[_Row, Path, bool]]:
+def _odd_rows(settings: Settings, rows: Sequence[_Row]) -> list[tuple[_Row, Path, bool]]:
     """The rows whose files are not where they should be, each with its file and whether that
     exists: a live story without its file, a removed one without its removed copy. A stat per
     story, kept only for the few that need a look (at 50,000 stories, a Path per story held for
     the whole check was ~40 MB)."""
     attic = settings.removed_dir
     odd = []
-    for raw in rows:
-        row = _Row(*raw)
+    for row in rows:
         file = story_file(settings, row.path)
         exists = file.exists()
         if row.removed_at is None:
@@ -189,12 +188,11 @@ async def _files_and_rows(lib: Library, report: CheckReport, repair: bool) -> No
     claimed: set[Path] = set()
     odd: list[tuple[_Row, Path, bool]] = []
     async with lib.sessions() as session:
-        async for rows in fetch_chunks(session, _ROWS):
+        async for chunk in fetch_chunks(session, _ROWS):
+            rows = [_Row._make(raw) for raw in chunk]
             report.stories += len(rows)
             claimed.update(
-                attic / r.removed_path
-                for r in map(_Row._make, rows)
-                if r.removed_at is not None and r.removed_path
+                attic / r.removed_path for r in rows if r.removed_at is not None and r.removed_path
             )
             odd += await asyncio.to_thread(_odd_rows, settings, rows)  # stats: never on the loop
     strays = {f: None for f in await asyncio.to_thread(_files, attic) if f not in claimed}
@@ -310,8 +308,8 @@ async def check_archive(
     Without `thorough` (the bot's start-up check) the full-text indexes are checked by their rows,
     read-only, and FTS5's integrity check runs only when those disagree: it is a write statement,
     so for its whole run (36 s at 50,000 stories, 87 s at 100,000) every command that writes
-    waited behind it, holding a pooled connection, until autocompletes found none left in time.
-    `bot.py check` is thorough."""
+    waited behind it, each holding a pooled connection, and autocompletes missed Discord's
+    deadline. `bot.py check` is thorough."""
     report = CheckReport()
     if database:
         await _database(lib, report, repair, thorough)

@@ -294,7 +294,7 @@ async def _fill_characters(session: AsyncSession, facets: Facets, people: People
                 count=n,
             )
         )
-        codes.append(coder.codes(_renamed(people, story_ids.tolist(), [r[1] for r in rows]), n))
+        codes.append(coder.codes(_renamed(people, story_ids, [r[1] for r in rows]), n))
     at, live = facets.locate(_joined(stories, np.int64))
     weight = _joined(weights, np.float64)
     for name, idx in coder.groups(_joined(codes, np.int32)):

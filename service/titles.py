@@ -121,7 +121,7 @@ class TitleIndex:
         """Make the index hold exactly `items` (story id, title), re-keying only what differs from
         what it holds now; returns how many titles were added, changed or dropped."""
         wanted = dict(items)
-        if not self._slot_of or len(wanted) < len(self._slot_of) // 2:
+        if self.resets_for(len(wanted)):
             self.reset(wanted.items())
             return len(wanted)
         changed = 0
@@ -133,6 +133,11 @@ class TitleIndex:
                 self.add(story_id, title)
                 changed += 1
         return changed
+
+    def resets_for(self, count: int) -> bool:
+        """Whether `sync` to `count` titles re-keys them all (an empty index, or fewer than half
+        of what it holds now) instead of changing only what differs."""
+        return not self._slot_of or count < len(self._slot_of) // 2
 
     def add(self, story_id: int, title: str) -> None:
         """Index `title` for `story_id`; an id already present is replaced."""
@@ -203,11 +208,7 @@ class TitleIndex:
 
     def _rebuild(self) -> None:
         if self._dead:
-            keep = [s for s in range(len(self._ids)) if self._alive[s]]
-            self._ids = [self._ids[s] for s in keep]
-            self._titles = [self._titles[s] for s in keep]
-            self._folded = [self._folded[s] for s in keep]
-            self._keys = [self._keys[s] for s in keep]
+            self._ids, self._titles, self._folded, self._keys = self.keyed()
             self._slot_of = {sid: i for i, sid in enumerate(self._ids)}
             self._dead = 0
         n = self._nb = len(self._ids)

@@ -126,7 +126,7 @@ class ArchiveViews:
         rows = await fetch_all(session, _LIVE_TITLES)
         first = self._signature < 0
         titles = self.titles
-        if not len(titles) or len(rows) < len(titles) // 2:  # `sync` would re-key every title
+        if titles.resets_for(len(rows)):  # `sync` would re-key every title: build it aside
             titles = await asyncio.to_thread(TitleIndex, ((int(s), str(t or "")) for s, t, _ in rows))
             changed = len(rows)
         else:
