@@ -9,6 +9,7 @@ authors, summaries and tags. It must not import Discord.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import re
 from dataclasses import dataclass
@@ -260,27 +261,22 @@ async def similar(
     async with lib.sessions() as session:
         fx = await lib.views.facets()
         story, features = await _features(session, fx, story_id)
-        score = np.zeros(fx.size)
-        shared = np.zeros(fx.size)
-        for f in features:
-            if f.kind in BONUS:
-                f.weight = BONUS[f.kind]
-            else:
-                f.weight = WEIGHTS.get(f.kind, 1.0) * math.log((fx.size + 1) / (len(f.positions) + 0.5))
-                shared[f.positions] += 1
-            score[f.positions] += f.weight
-        score[fx.positions_of(story.copies)] = 0.0
-        if allowed_levels is not None:
-            score[~fx.levels(allowed_levels)] = 0.0
-        candidates = np.flatnonzero(score > 0)
+        about = await lib.views.about_words()
+        # the likeness's match runs in the database's thread while this one scores the features
+        likeness = asyncio.ensure_future(_text_likeness(session, fx, story, about))
+        await asyncio.sleep(0)  # let it reach the database before the scoring takes this thread
+        try:
+            score, candidates = _feature_scores(fx, story, features, allowed_levels)
+            text = (await likeness)[candidates]
+        finally:
+            likeness.cancel()  # only when the scoring raised: the session must not be left in use
         if len(candidates):
             own = max(1.0, float(sum(f.kind not in BONUS for f in features)))
-            union = own + _feature_counts(fx)[candidates] - shared[candidates]
-            about = await lib.views.about_words()
-            text = (await _text_likeness(session, fx, story, about))[candidates]
+            shared = _shared(fx, features, candidates)
+            union = own + _feature_counts(fx)[candidates] - shared
             ratio = np.log((fx.words[candidates] + 100) / (story.words + 100))
             score[candidates] += (
-                TIE_WEIGHTS["shape"] * shared[candidates] / np.maximum(union, 1.0)
+                TIE_WEIGHTS["shape"] * shared / np.maximum(union, 1.0)
                 + TIE_WEIGHTS["text"] * text
                 + TIE_WEIGHTS["length"] / (1.0 + np.abs(ratio))
             )
@@ -296,6 +292,34 @@ async def similar(
             shared_features = [f for f, held in zip(features, holders, strict=True) if p in held]
             out.append(SimilarHit(hit, float(score[p]), _reason(shared_features)))
     return out
+
+
+def _feature_scores(
+    fx: Facets, story: _Subject, features: list[_Feature], allowed_levels: frozenset[str] | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each story's score from the features it shares (each feature's weight set here: its kind's,
+    times its rarity in the archive), and the positions of those scoring above 0 (the candidates:
+    not the story itself nor its copies, and only at `allowed_levels` when given)."""
+    score = np.zeros(fx.size)
+    for f in features:
+        if f.kind in BONUS:
+            f.weight = BONUS[f.kind]
+        else:
+            f.weight = WEIGHTS.get(f.kind, 1.0) * math.log((fx.size + 1) / (len(f.positions) + 0.5))
+        score[f.positions] += f.weight
+    score[fx.positions_of(story.copies)] = 0.0
+    if allowed_levels is not None:
+        score[~fx.levels(allowed_levels)] = 0.0
+    return score, np.flatnonzero(score > 0)
+
+
+def _shared(fx: Facets, features: list[_Feature], candidates: np.ndarray) -> np.ndarray:
+    """How many of the story's features (bonuses aside) each candidate shares."""
+    shared = np.zeros(fx.size)
+    for f in features:
+        if f.kind not in BONUS:
+            shared[f.positions] += 1
+    return shared[candidates]
 
 
 def _reason(shared: list[_Feature]) -> str:
