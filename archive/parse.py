@@ -213,7 +213,7 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         season=_clean((raw.season or "").strip().rstrip(".")),
         spoilers=_clean(raw.spoilers),
         words=raw.words if raw.words and raw.words > 0 else count_words(body),
-        status=normalise_status(raw.status),
+        status=normalise_status(raw.status) or status_from_tags(raw.tags),
         published=normalise_date(raw.published),
         language=language_name(_clean(raw.language)) or detect_language(body),
         notes=dedupe(raw.notes),
@@ -303,6 +303,21 @@ def _plain_relationships(text: str) -> list[Relationship]:
     return out
 
 
+_QUALIFIED = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<note>[^()]*)\)$")
+
+
+def _unqualified(name: str, plain: set[str], fandoms: list[str]) -> str:
+    """`Sherlock Holmes (again)` beside `Sherlock Holmes`, and `Tenth Doctor (Doctor Who)` in a
+    Doctor Who story, are the person before the brackets (AO3 character tags carry such notes);
+    any other bracketed name is kept whole."""
+    found = _QUALIFIED.match(name)
+    if found is None:
+        return name
+    base, note = found["name"].strip(), found["note"].strip().casefold()
+    named = {f.casefold() for f in fandoms} | {re.sub(r"\s*\(.*\)$", "", f).casefold() for f in fandoms}
+    return base if base.casefold() in plain or note in named else name
+
+
 def _characters(
     header: list[str],
     relationships: list[Relationship],
@@ -311,8 +326,10 @@ def _characters(
     fandoms: list[str] | None = None,
 ) -> list[CharacterCount]:
     names: list[str] = []
-    for written in [*header, *(n for rel in relationships for n in rel.characters)]:
-        name = written.strip()
+    listed = [w.strip() for w in [*header, *(n for rel in relationships for n in rel.characters)]]
+    plain = {w.casefold() for w in listed if not _QUALIFIED.match(w)}
+    for written in listed:
+        name = _unqualified(written, plain, fandoms or [])
         if roster is not None and name:
             name = roster.resolve(name) or roster.resolve(re.sub(r"\s+[A-Z]\.?$", "", name)) or name
         if name and name.casefold() not in {n.casefold() for n in names}:
@@ -372,6 +389,24 @@ def normalise_status(text: str | None) -> str | None:
     if _ONGOING.match(text):
         return "in-progress"
     return None
+
+
+_STATUS_TAGS = {
+    **dict.fromkeys(("complete", "completed", "finished", "oneshot", "one shot"), "complete"),
+    **dict.fromkeys(
+        ("incomplete", "unfinished", "wip", "work in progress", "in progress", "ongoing", "abandoned",
+         "on hiatus", "hiatus"),
+        "in-progress",
+    ),
+}  # fmt: skip
+
+
+def status_from_tags(tags: list[str]) -> str | None:
+    """The status an author's tag states when no header does: a whole tag `incomplete`, `WIP`,
+    `Complete`, `one-shot`... (a tag that only starts with such a word, `Done Right`, says nothing);
+    None when there is none or the tags disagree."""
+    found = {_STATUS_TAGS.get(" ".join(re.sub(r"[-_]", " ", t).casefold().split())) for t in tags} - {None}
+    return found.pop() if len(found) == 1 else None
 
 
 _DATE_FORMATS = (

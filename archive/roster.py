@@ -59,8 +59,23 @@ _BRACKETED = re.compile(r"\(([^()]*)\)|\[([^\[\]]*)\]")
 _DECORATION = re.compile(r"\([^()]*\)|\[[^\[\]]*\]|\"[^\"]*\"|“[^”]*”")
 
 
+STAND_INS = {
+    "oc": "Original Character",
+    "ocs": "Original Character",
+    "omc": "Original Male Character",
+    "omcs": "Original Male Character",
+    "ofc": "Original Female Character",
+    "ofcs": "Original Female Character",
+}
+"""Every fandom's shorthand for a character the author made up (`Giles/OFC`), as AO3 names them."""
+
+
 def tidy_name(name: str) -> str:
-    """A name not in the roster, kept as written: spaces collapsed, title-cased when all lower case."""
+    """A name not in the roster, kept as written: spaces collapsed, title-cased when all lower case;
+    a made-up character's shorthand (`OFC`) written out (`STAND_INS`)."""
+    stand_in = STAND_INS.get(normalise(name).replace(" ", ""))
+    if stand_in:
+        return stand_in
     words = name.split()
     if name == name.lower():
         words = [w[:1].upper() + w[1:] for w in words]

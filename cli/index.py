@@ -1,8 +1,8 @@
 """The host's `index` and `parse` commands.
 
-`index [DIR] [--prune] [--quiet] [--json]` brings the index in step with the archive folder
-(--stories / STORIES_DIR; DIR a folder inside it, or another folder whose stories are only added and
-updated, never removed) and prints what it did: added, updated, unchanged, removed (retired),
+`index [DIR] [--prune] [--reread] [--quiet] [--json]` brings the index in step with the archive
+folder (--stories / STORIES_DIR; DIR a folder inside it, or another folder whose stories are only
+added and updated, never removed; `--reread` parses unchanged files too) and prints what it did: added, updated, unchanged, removed (retired),
 failed and skipped files with their reasons (with --json, one object with those keys). It exits 0
 when every file was read, 1 when the run finished but some files failed (they are listed), 2 when
 the run itself could not happen, 3 when it stopped short of removing more stories than a run may
@@ -49,6 +49,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="retire every story whose files are gone, even more than 5 %% of the archive (or 20)",
     )
+    index.add_argument(
+        "--reread",
+        action="store_true",
+        help="parse every file again, changed or not (after an upgrade whose parser reads better); "
+        "mods' corrections are kept",
+    )
     index.set_defaults(handler=run_index)
 
     parse = subparsers.add_parser(
@@ -91,6 +97,7 @@ async def run_index(args: argparse.Namespace) -> int:
             Path(args.dir) if args.dir else None,
             prune=args.prune,
             progress=not args.quiet and not args.json and sys.stderr.isatty(),
+            reread=args.reread,
         )
     except Exception as exc:
         log.exception("index run failed")

@@ -105,9 +105,7 @@ def with_library(body: Callable[[Library, argparse.Namespace], Awaitable[int]]) 
 def _line(hit: StoryHit, n: int | None = None) -> str:
     author = hit.author or "unknown author"
     head = f"{n}. " if n is not None else ""
-    return (
-        f"{head}{hit.title} — {author} [{hit.rating.raw or hit.rating.level}] {hit.words:,} words (#{hit.id})"
-    )
+    return f"{head}{hit.title} — {author} [{hit.rating.raw or hit.rating.level.replace('_', ' ')}] {hit.words:,} words (#{hit.id})"
 
 
 def print_hit(hit: StoryHit, n: int | None = None, extra: str | None = None) -> None:
@@ -156,10 +154,11 @@ async def _title(lib: Library, args: argparse.Namespace) -> int:
     if args.json:
         print_json([h.to_json() for h in hits])
     elif not hits:
-        print(f"No story title matches {args.query!r}.")
+        shown = args.query if len(args.query) <= 120 else args.query[:119] + "…"
+        print(f"No story title matches {shown!r}.")
     for n, hit in enumerate(hits if not args.json else [], 1):
         print(_line(hit, n))
-    return 0
+    return 0 if hits else 1  # no such story: "no", as `excerpt` and `similar` say it
 
 
 async def _excerpt(lib: Library, args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, case, func, or_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +20,9 @@ from archive.model import Rating, Series
 from archive.names import MIN_MENTIONS
 from db.backend import fetch_all
 from db.models import Story, StoryCharacter
+
+if TYPE_CHECKING:
+    from service.people import People
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +106,8 @@ class StoryHit:
 def _page_sql(ids: list[int], live_only: bool) -> str:
     """One statement reading a page of stories and what hangs off them, as rows of (story, kind,
     six texts, two integers): the story's own row (kind `story`), characters (header first, then
-    by mentions), relationships (as listed) and tag labels. Story ids are integers, written into
+    by mentions), relationships (as listed), their members (kind `member`, by relationship) and tag
+    labels. Story ids are integers, written into
     the SQL (no user text reaches it); the same SQL runs on SQLite and PostgreSQL."""
     within = ",".join(str(int(i)) for i in ids)
     live = " AND s.removed_at IS NULL" if live_only else ""
@@ -120,15 +124,34 @@ def _page_sql(ids: list[int], live_only: bool) -> str:
         "UNION ALL SELECT r.story_id, 'relationship', r.key, '', NULL, NULL, NULL, NULL, NULL, NULL, -r.id, "
         f"CASE WHEN r.past THEN 1 ELSE 0 END FROM story_relationships AS r WHERE r.story_id IN ({within}) "
         "UNION ALL SELECT t.story_id, t.kind, t.label, t.name, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0 "
-        f"FROM story_tags AS t WHERE t.story_id IN ({within})"
+        f"FROM story_tags AS t WHERE t.story_id IN ({within}) "
+        "UNION ALL SELECT r.story_id, 'member', m.name, r.kind, NULL, NULL, NULL, NULL, NULL, NULL, -r.id, 0 "
+        "FROM relationship_members AS m JOIN story_relationships AS r ON r.id = m.relationship_id "
+        f"WHERE r.story_id IN ({within})"
     )
 
 
+def _renamed(key: str, members: tuple[str, list[str], bool] | None) -> str:
+    """A relationship's key, or, when some member reads as another name, the key the names make
+    (as `service.vocabulary` counts it: sorted, `/` for romantic, ` & ` otherwise)."""
+    if members is None or not members[2]:
+        return key
+    kind, names, _changed = members
+    return ("/" if kind == "romantic" else " & ").join(sorted(set(names)))
+
+
 async def load_hits(
-    session: AsyncSession, ids: list[int], scores: dict[int, float] | None = None, *, live_only: bool = True
+    session: AsyncSession,
+    ids: list[int],
+    scores: dict[int, float] | None = None,
+    *,
+    live_only: bool = True,
+    people: People | None = None,
 ) -> list[StoryHit]:
     """StoryHits for `ids`, in that order (missing and, unless asked, mod-removed ids are skipped),
-    read in one round trip."""
+    read in one round trip. With `people` (`lib.views.people()`), names read as the people the
+    archive learned they mean, as searches and counts read them: `lix/randall` with `Lix Storm` and
+    `Randall Brown` in the header shows as `Lix Storm/Randall Brown`, each person once."""
     if not ids:
         return []
     scores = scores or {}
@@ -137,18 +160,23 @@ async def load_hits(
     chars: dict[int, list[str]] = defaultdict(list)
     rels: dict[int, list[str]] = defaultdict(list)
     labels: dict[tuple[int, str], list[str]] = defaultdict(list)
+    members: dict[int, tuple[str, list[str], bool]] = {}
     hanging = []
     for row in rows:
         if row[1] == "story":
             stories[row[0]] = row
+        elif row[1] == "member":
+            name = people.rename(row[0], row[2]) if people else row[2]
+            kind, names, changed = members.get(-int(row[10]), (str(row[3]), [], False))
+            members[-int(row[10])] = (kind, [*names, name], changed or name != row[2])
         else:
             hanging.append(row)
     hanging.sort(key=lambda r: (r[0], r[1], -r[10], r[3]))
     for story_id, kind, text, *_rest, _rank, past in hanging:
         if kind == "character":
-            chars[story_id].append(text)
+            chars[story_id].append(people.rename(story_id, text) if people else text)
         elif kind == "relationship":
-            rels[story_id].append(relationship_display(text, bool(past)))
+            rels[story_id].append(relationship_display(_renamed(text, members.get(-int(_rank))), bool(past)))
         else:
             labels[(story_id, kind)].append(text)
     hits = []
@@ -163,8 +191,8 @@ async def load_hits(
                 title=title,
                 author=author,
                 rating=Rating(rating_raw, rating_level),
-                relationships=rels[i],
-                characters=chars[i],
+                relationships=list(dict.fromkeys(rels[i])),
+                characters=list(dict.fromkeys(chars[i])),
                 words=s[10] or 0,
                 score=scores.get(i),
                 summary=summary,

@@ -64,16 +64,20 @@ def _record_failures(session: Session, failed: list[tuple[str, str]], forget: An
         session.execute(insert(IndexFailure), rows)
 
 
-def _plan(files: list[Found], stored: dict, held: set[str], report: IndexReport) -> list[Job]:
+def _plan(
+    files: list[Found], stored: dict, held: set[str], report: IndexReport, *, reread: bool = False
+) -> list[Job]:
+    """The files to parse: new and changed ones (a touched file is hashed and skipped if the same),
+    or with `reread` every file, as after an upgrade whose parser reads better."""
     jobs: list[Job] = []
     for found in files:
         if found.path in held:  # a file of a mod-removed story: left alone
             continue
         known = stored.get(found.path)
-        if known is not None and known[0] == found.size and known[1] == found.mtime:
+        if not reread and known is not None and known[0] == found.size and known[1] == found.mtime:
             report.unchanged += 1
             continue
-        same_size = known is not None and known[0] == found.size
+        same_size = not reread and known is not None and known[0] == found.size
         jobs.append(
             Job(
                 found.file,
@@ -101,16 +105,15 @@ def _fingerprints(rows: list[tuple[str, int, str]]) -> list[tuple[str, str | Non
 # ---- removal that never surprises ---------------------------------------------------------------
 
 
-def _gone(session: Session, walked: Walk, prefix: str, not_stories: set[str]) -> GonePlan:
-    """What the live stories' files under `prefix` that the walk did not find mean."""
+def _gone(session: Session, walked: Walk, prefix: str, not_stories: set[str]) -> tuple[GonePlan, list[str]]:
+    """What the live stories' files under `prefix` that the walk did not find mean, and which of the
+    walk's absent folders hold live stories (kept, not taken for gone)."""
     on_disk = {f.path for f in walked.files} - not_stories
-    unlisted = tuple(walked.unlisted)
-    gone = {
-        path
-        for path in live_files(session)
-        if path.startswith(prefix) and path not in on_disk and not (unlisted and path.startswith(unlisted))
-    }
-    return plan_gone(session, gone)
+    unlisted = tuple(walked.unlisted + walked.absent)
+    live = [path for path in live_files(session) if path.startswith(prefix)]
+    gone = {path for path in live if path not in on_disk and not (unlisted and path.startswith(unlisted))}
+    held = [folder for folder in walked.absent if any(path.startswith(folder) for path in live)]
+    return plan_gone(session, gone), held
 
 
 async def _remove_gone(
@@ -132,10 +135,14 @@ async def _remove_gone(
             report.stopped = "the folder holds no story files (not mounted yet?), so nothing was removed."
         return
     not_stories = {p for p, _ in report.skipped}
-    plan = await writer.run(_gone, walked, prefix, not_stories)
+    plan, held = await writer.run(_gone, walked, prefix, not_stories)
     if walked.unlisted:
         report.notes.append(
             "stories under folders that could not be read were kept: " + ", ".join(sorted(walked.unlisted))
+        )
+    if held:
+        report.notes.append(
+            "stories under folders that are missing (not mounted?) were kept: " + ", ".join(sorted(held))
         )
     if plan.drop:
         await writer.run(drop_files, plan.drop)
@@ -171,6 +178,9 @@ def _add_uploads(lib: Library, walked: Walk) -> None:
     if len(archive_roots(lib.settings)) == 1:  # UPLOADS_DIR is the story folder's uploads/
         return
     folder = lib.settings.uploads_dir.resolve()
+    if not folder.exists():  # nothing uploaded yet, or not mounted: its stories (if any) are kept
+        walked.absent.append(UPLOAD_PREFIX)
+        return
     if not folder.is_dir():
         walked.unlisted.append(UPLOAD_PREFIX)
         return
@@ -201,6 +211,7 @@ async def index_directory(
     prune: bool = False,
     progress: bool = False,
     background: bool = False,
+    reread: bool = False,
 ) -> IndexReport:
     """Bring the index in step with the archive folder (`lib.settings.stories_dir`) or `directory`.
 
@@ -212,7 +223,8 @@ async def index_directory(
     are reported and recorded in `index_failures`. A missing folder raises FileNotFoundError.
     `background` (the bot's start-up index) never lets the run starve the event loop: parsing in
     low-priority worker processes, small write batches, and the interpreter handing the event loop
-    its turn more often while the run lasts.
+    its turn more often while the run lasts. `reread` parses every file again, changed or not
+    (after an upgrade whose parser reads better); mods' corrections stay laid over what it reads.
     """
     started = time.perf_counter()
     report = IndexReport()
@@ -226,7 +238,7 @@ async def index_directory(
     async with lib.sessions() as session:
         stored = await stored_files(session)
         held = await removed_paths(session)
-    jobs = _plan(walked.files, stored, held, report)
+    jobs = _plan(walked.files, stored, held, report, reread=reread)
 
     switch = sys.getswitchinterval()
     if background:

@@ -137,6 +137,13 @@ def _one(what: str, text: str, found: set[str], counts: Mapping[str, int]) -> st
     raise AmbiguousName(f"{text!r} could be several {what}s{more}: which one?", names[:MAX_CHOICES])
 
 
+def _no_name(what: str, text: str) -> str:
+    """Why `text` names no {what}: nothing typed, or nothing a name is made of (`🔥`, `!!`)."""
+    if not text:
+        return f"Which {what}? The name is empty."
+    return f"{text!r} has no letters or digits, so it cannot be a {what}'s name."
+
+
 def resolve_name(
     what: str,
     typed: str,
@@ -152,7 +159,7 @@ def resolve_name(
     text = " ".join(typed.split())
     key = name_key(text)
     if not key:
-        raise QueryError(f"A {what} name is empty.")
+        raise QueryError(_no_name(what, text))
     for k in dict.fromkeys((key, _bare(key))):
         if k in keys:
             _one(what, text, set(_each(keys[k])), counts)
@@ -233,7 +240,7 @@ class NameBook:
         fits people of several fandoms and the search names `fandoms`, the one of those fandoms."""
         text = " ".join(typed.split())
         if not text:
-            raise QueryError(f"A {what} name is empty.")
+            raise QueryError(_no_name(what, text))
         try:
             found = self.exact(text)
             if found:

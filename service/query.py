@@ -20,6 +20,8 @@ from rapidfuzz import fuzz, process, utils
 from archive.model import RATING_LEVELS, RatingLevel
 from archive.pairings import split_pairing
 from archive.ratings import RANK, level_of, parse_rating
+from archive.roster import STAND_INS
+from archive.rosterfile import normalise
 from db.keys import fold
 from service.errors import QueryError as QueryError  # re-exported: most code imports it from here
 
@@ -137,6 +139,7 @@ def resolve_character(
     text = " ".join(name.split())
     if not text:
         raise QueryError("A character name is empty.")
+    text = written_out(text)
     if book is not None:
         return book.resolve("character", text, fandoms)
     found = roster.resolve(text) or (known or {}).get(fold(text))
@@ -145,9 +148,22 @@ def resolve_character(
     return resolve_name("character", text, character_keys(roster, known), counts)
 
 
+def written_out(name: str) -> str:
+    """A made-up character's shorthand written out as stories store it (`OFC`: Original Female
+    Character, `archive.roster.STAND_INS`); any other name as it is."""
+    return STAND_INS.get(normalise(name).replace(" ", ""), name)
+
+
+_AND = re.compile(r"\s+and\s+", re.IGNORECASE)
+
+
 def _pairing_parts(text: str) -> tuple[list[str], PairingKind | None] | None:
-    """Split `A/B`, `A & B`, `A x B` (`archive.pairings`, as the parser does); None without a separator."""
-    return split_pairing(text)
+    """Split `A/B`, `A & B`, `A x B` (`archive.pairings`, as the parser does), or `A and B` (either
+    kind: a member may type it for a romance or a friendship); None without a separator."""
+    split = split_pairing(text)
+    if split is None and len(parts := _AND.split(text)) > 1 and all(p.strip() for p in parts):
+        return [p.strip() for p in parts], None
+    return split
 
 
 def _from_ship(roster: RosterLike, text: str) -> PairingSpec | None:
@@ -202,7 +218,7 @@ def resolve_pairing(
     if split is None:  # a single name: every relationship with that character
         return PairingSpec((resolve_character(roster, raw, known=known, counts=counts),), None, wildcard=True)
     parts, kind = split
-    names = [p.strip() for p in parts]
+    names = [written_out(p.strip()) for p in parts]
     wildcard = any(n in {"", "*"} for n in names)
     named = [n for n in names if n not in {"", "*"}]
     if not named:
@@ -247,7 +263,7 @@ def _pairing_in_book(book: NameBook, raw: str, fandoms: set[str]) -> PairingSpec
     if split is None:
         return PairingSpec((book.resolve("character", raw, fandoms),), None, wildcard=True)
     parts, kind = split
-    names = [p.strip() for p in parts]
+    names = [written_out(p.strip()) for p in parts]
     wildcard = any(n in {"", "*"} for n in names)
     named = [n for n in names if n not in {"", "*"}]
     if not named:

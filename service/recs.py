@@ -99,7 +99,7 @@ async def rec(
         avoided = matched - len(pool)
         pick = _draw(fx, pool, rng)
         session.add(RecHistory(place=place, story_id=pick, kind=kind))
-        hits = await load_hits(session, [pick])
+        hits = await load_hits(session, [pick], people=await lib.views.people())
         reason = await why_picked(session, compiled, pick)
     line = f"Picked at random from {matched} matching {'story' if matched == 1 else 'stories'}"
     if avoided:

@@ -84,6 +84,11 @@ def _note(resolved: list[str], typed: str, meant: str) -> None:
         resolved.append(f"{typed} → {meant}")
 
 
+def _shown(level: str) -> str:
+    """A rating level as members read it: `not rated`, not the key `not_rated`."""
+    return level.replace("_", " ")
+
+
 def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
     out: list[Filter] = []
     levels: list[str] = []
@@ -93,17 +98,19 @@ def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
         if ceiling:
             ceilings.append(label)
         else:
-            _note(resolved, label, level)
+            _note(resolved, label, _shown(level))
             levels.append(level)
     if levels:
         levels = list(dict.fromkeys(levels))
-        out.append(Filter("rating", f"rating {' or '.join(levels)}", fx.levels(levels)))
+        out.append(Filter("rating", f"rating {' or '.join(map(_shown, levels))}", fx.levels(levels)))
     if ceilings:
         top = min((rating_filter(c)[0] for c in ceilings), key=rating_rank)
-        out.append(Filter("max rating", f"rating at most {top}", fx.rank <= rating_rank(top)))
+        out.append(Filter("max rating", f"rating at most {_shown(top)}", fx.rank <= rating_rank(top)))
     excluded = list(dict.fromkeys(rating_filter(r)[0] for r in q.exclude_ratings))
     if excluded:
-        out.append(Filter("excluded rating", f"not rated {' or '.join(excluded)}", ~fx.levels(excluded)))
+        out.append(
+            Filter("excluded rating", f"not rated {' or '.join(map(_shown, excluded))}", ~fx.levels(excluded))
+        )
     return out
 
 
@@ -357,7 +364,9 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
         offset = (page - 1) * per_page
         page_where = where[_order(compiled, where, q.sort, seed, offset + per_page)[offset:]]
         page_ids = [int(i) for i in compiled.facets.ids[page_where]]
-        hits = await load_hits(session, page_ids, _scores(compiled, page_where, q.sort))
+        hits = await load_hits(
+            session, page_ids, _scores(compiled, page_where, q.sort), people=await lib.views.people()
+        )
     reason = empty_reason(compiled, hidden) if total == 0 else None
     pages = max(1, -(-total // per_page))
     return SearchResult(hits, total, page, pages, hidden, compiled.resolved, reason)

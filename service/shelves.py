@@ -252,7 +252,7 @@ async def show(
             )
         ).all()
         ids = list(dict.fromkeys(r[0] for r in rows))
-        hits = {h.id: h for h in await load_hits(session, ids)}
+        hits = {h.id: h for h in await load_hits(session, ids, people=await lib.views.people())}
         positions = {
             p.story_id: p
             for p in await session.scalars(

@@ -281,7 +281,8 @@ async def similar(
                 + TIE_WEIGHTS["length"] / (1.0 + np.abs(ratio))
             )
         best = candidates[top_k(-score[candidates], fx.newest[candidates], limit)]
-        hits = {h.id: h for h in await load_hits(session, [int(i) for i in fx.ids[best]])}
+        best_ids = [int(i) for i in fx.ids[best]]
+        hits = {h.id: h for h in await load_hits(session, best_ids, people=await lib.views.people())}
     chosen = np.zeros(fx.size, dtype=bool)
     chosen[best] = True
     holders = [set(f.positions[chosen[f.positions]].tolist()) for f in features]  # one pass each

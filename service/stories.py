@@ -73,7 +73,7 @@ async def find_title(
     matches = index.find(text, limit * 3 if allowed_levels is not None else limit)
     scores = {m.story_id: float(m.score) for m in matches}
     async with lib.sessions() as session:
-        hits = await load_hits(session, list(scores), scores)
+        hits = await load_hits(session, list(scores), scores, people=await lib.views.people())
     return [h for h in hits if not _gated(h.rating.level, allowed_levels)][:limit]
 
 
@@ -87,7 +87,7 @@ async def resolve_story(
     hit: StoryHit | None = None
     if text.isdigit():
         async with lib.sessions() as session:
-            found = await load_hits(session, [int(text)])
+            found = await load_hits(session, [int(text)], people=await lib.views.people())
         hit = found[0] if found else None
     if hit is None:
         found = await find_title(lib, text, limit=5)
@@ -113,7 +113,7 @@ async def story_card(lib: Library, story_id: int) -> StoryCard:
     """Every field of one story's card (relationships as `Spike/Willow Rosenberg`, `past …`)."""
     async with lib.sessions() as session:
         story = await _story(session, story_id)
-        hits = await load_hits(session, [story_id], live_only=False)
+        hits = await load_hits(session, [story_id], live_only=False, people=await lib.views.people())
     hit = hits[0]
     meta = story.meta or {}
     return StoryCard(

@@ -206,7 +206,7 @@ async def rec_for_member(
             matched = count(compiled)
             hidden = count(compiled, gated=False) - matched if compiled.gate is not None else 0
             session.add(RecHistory(place=place, story_id=pick.story_id, kind=KIND))
-            hits = await load_hits(session, [pick.story_id])
+            hits = await load_hits(session, [pick.story_id], people=await lib.views.people())
             fits = await recs.why_picked(session, compiled, pick.story_id)
             found = sources(member_id, likes, pick.story_id) if pick.liked_together else []
             because = await _visible_source(session, compiled, found)

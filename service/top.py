@@ -102,7 +102,7 @@ async def top(
         keep = [int(i) for i in ids[visible]]
         keep.sort(key=lambda i: (-(KUDOS_WEIGHT * kudos.get(i, 0) + shelved.get(i, 0)), -kudos.get(i, 0), i))
         keep = keep[:limit]
-        hits = await load_hits(session, keep)
+        hits = await load_hits(session, keep, people=await lib.views.people())
     rows = [TopRow(h, int(kudos.get(h.id, 0)), int(shelved.get(h.id, 0))) for h in hits]
     return TopResult(period, rows, hidden, compiled.resolved, _per_day(stamps, start, now))
 

@@ -44,6 +44,9 @@ class Walk:
     files: list[Found] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
     unlisted: list[str] = field(default_factory=list)  # relative folder prefixes ('' = the folder itself)
+    absent: list[str] = field(default_factory=list)
+    """Folder prefixes expected but missing (the uploads folder before anything was uploaded, or not
+    mounted): their stories are kept as under `unlisted`, and only said when there are some."""
 
 
 class FileRefused(OSError):

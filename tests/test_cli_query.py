@@ -76,6 +76,8 @@ async def test_errors_go_to_stderr_with_suggestions(mini: Mini, capsys: pytest.C
     assert "Gilez Rupurt" in err and "Did you mean" in err and "Rupert Giles" in err
     code, _, err = await run(mini.lib, capsys, "excerpt", "zqxj vvkw pplm")
     assert code == 1 and err
+    code, out, _ = await run(mini.lib, capsys, "title", "zqxj vvkw pplm")  # no such story: "no"
+    assert code == 1 and "No story title matches 'zqxj vvkw pplm'." in out
 
 
 async def test_title_excerpt_similar_rec_stats(mini: Mini, capsys: pytest.CaptureFixture[str]) -> None:

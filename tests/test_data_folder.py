@@ -123,17 +123,30 @@ async def test_a_full_index_walks_both_folders_and_keeps_uploads(tmp_path: Path)
         report = await index_directory(lib)
         assert report.added == ["uploads/by-hand.txt"] and report.removed == []
 
-        # The data folder is not mounted: the uploads are not taken for deleted.
+        # The data folder is not mounted: the uploads are not taken for deleted, and the report says so.
         shutil.move(lib.settings.uploads_dir, tmp_path / "unmounted")
         report = await index_directory(lib)
         assert report.removed == [], report.summary()
         assert (await _paths(lib))["uploads/shelved.txt"] is True
+        assert report.notes == ["stories under folders that are missing (not mounted?) were kept: uploads/"]
         shutil.move(tmp_path / "unmounted", lib.settings.uploads_dir)
 
         # A file deleted from the uploads folder leaves the index as any deleted story does.
         (lib.settings.uploads_dir / "by-hand.txt").unlink()
         assert (await index_directory(lib)).removed == ["uploads/by-hand.txt"]
         assert [h.id for h in await find_title(lib, "Shelved in the Data Folder")] == [story_id]
+    finally:
+        await lib.close()
+
+
+async def test_no_uploads_folder_yet_is_nothing_to_report(tmp_path: Path) -> None:
+    """A fresh install has no uploads folder until a mod uploads: an index run says nothing of it
+    (it used to report the folder as one that could not be read)."""
+    lib = await _archive(tmp_path)
+    try:
+        assert not lib.settings.uploads_dir.exists()
+        report = await index_directory(lib)
+        assert report.unchanged and report.notes == [], report.summary()
     finally:
         await lib.close()
 

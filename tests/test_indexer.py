@@ -123,6 +123,34 @@ async def test_touch_edit_delete_and_add(library: Any) -> None:
     assert (third.added, third.updated, third.removed, third.unchanged) == ([], [], [], 4)
 
 
+async def test_reread_parses_unchanged_files_again_and_keeps_corrections(library: Any) -> None:
+    """`index --reread` (after an upgrade whose parser reads better) reads every file again, changed
+    or not, and keeps the mods' corrections laid over what it reads."""
+    from sqlalchemy import update
+
+    from service import curate
+    from service.curate import Actor
+
+    seed_archive(library)
+    await index_directory(library)
+    async with library.sessions() as s:
+        first, second = sorted((await s.execute(select(Story.path, Story.id))).all())[:2]
+    # what an older parser read differently: the stored row disagrees with what the file now gives
+    async with library.sessions() as s, s.begin():
+        await s.execute(update(Story).where(Story.id == first[1]).values(author="An Older Reading"))
+    await curate.edit_story(library, second[1], "title", "A Mod's Title", Actor(7001, "Mod Mia", 42))
+
+    plain = await index_directory(library)
+    assert plain.updated == [] and plain.unchanged == 3  # nothing changed on disk: nothing read
+    again = await index_directory(library, reread=True)
+    assert len(again.updated) == 3 and {first[0], second[0]} <= set(again.updated)
+    assert again.unchanged == 0 and again.failed == [] and again.added == []
+    async with library.sessions() as s:
+        rows = {r.id: r for r in await s.scalars(select(Story))}
+    assert rows[first[1]].author != "An Older Reading"
+    assert rows[second[1]].title == "A Mod's Title"  # the correction stays over the new reading
+
+
 async def test_broken_files_are_reported_and_the_rest_indexes(library: Any) -> None:
     stories = seed_archive(library)
     html = (ARCHIVE_DIR / "ao3" / "the_library_card.html").read_bytes()

@@ -55,7 +55,7 @@ WORKS = [
          ("Beta'd by the inimitable", "100 percent all-natural")),
     Work("334557", "The World on His Wrist", "bendingsignpost", "teen", ["Sherlock (TV)"],
          [("John Watson", "Sarah Sawyer"), ("John Watson", "Sherlock Holmes")],
-         ["Sherlock Holmes", "John Watson", "Jim Moriarty", "Sherlock Holmes (again)", "Sarah Sawyer"],
+         ["Sherlock Holmes", "John Watson", "Jim Moriarty", "Sarah Sawyer"],  # "Sherlock Holmes (again)": Sherlock
          ["Creator Chose Not To Use Archive Warnings"], ("Watches 'Verse", 1), 31623, "complete",
          "2012-02-07", "Chapter 1: Prologue", ("Works inspired by this one", "Translation into")),
 ]  # fmt: skip

@@ -401,7 +401,7 @@ RATINGS = {
     "general": ["G", "PG", "K", "K+", "General Audiences", "gen"],
     "teen": ["PG-13", "PG 13", "PG13", "PG-15", "T", "Teen And Up Audiences", "FR13", "FR15", "teen"],
     "mature": ["R", "PG-16", "M", "Mature", "FR18"],
-    "explicit": ["NC-17", "NC17", "NC-21", "MA", "Explicit", "FR21", "FRAO", "Adult"],
+    "explicit": ["NC-17", "NC17", "NC-21", "MA", "E", "Explicit", "FR21", "FRAO", "Adult"],
     "not_rated": ["Not Rated"],
 }
 
@@ -559,3 +559,34 @@ def test_text_inference_only_for_the_rosters_fandom(roster: Roster) -> None:
     assert [c.name for c in other.characters if c.source == "text"] == []
     ours = parse(f"Title: Regeneration\nAuthor: Someone\nFandom: BtVS\n\n{prose}", roster=roster)
     assert {"Adam", "The Master"} <= {c.name for c in ours.characters if c.source == "text"}
+
+
+def test_bracketed_notes_on_character_tags() -> None:
+    """AO3 character tags carry notes in brackets: `Sherlock Holmes (again)` beside `Sherlock
+    Holmes` is the same person, listed once (it made `Sherlock` ambiguous in searches), and
+    `Tenth Doctor (Doctor Who)` in a Doctor Who story is the Tenth Doctor; other brackets stay."""
+    text = (
+        "Title: Two Doctors\nAuthor: Test Quill\nFandom: Doctor Who\n"
+        "Characters: Sherlock Holmes, Tenth Doctor (Doctor Who), Sherlock Holmes (again), Rose Tyler, "
+        "Original Character(s), Jack Harkness (again)\nRating: G\n\n~~~\n\n" + STORY
+    )
+    meta = parse_story(text.encode(), "two.txt")
+    assert [c.name for c in meta.characters if c.source == "header"] == [
+        "Sherlock Holmes", "Tenth Doctor", "Rose Tyler", "Original Character(s)", "Jack Harkness (again)"
+    ]  # fmt: skip
+
+
+def test_a_status_tag_is_the_status_when_no_header_gives_one() -> None:
+    """An author's tag `incomplete` (or `WIP`, `Complete`, `one-shot`) is the story's status when no
+    header states one; a tag only starting with such a word, or tags that disagree, say nothing."""
+    from archive.parse import status_from_tags
+
+    assert status_from_tags(["genre:crossover", "incomplete", "school"]) == "in-progress"
+    assert status_from_tags(["Work-in-Progress"]) == "in-progress"
+    assert status_from_tags(["One-Shot", "fluff"]) == "complete"
+    assert status_from_tags(["Done Right", "no"]) is None
+    assert status_from_tags(["complete", "wip"]) is None
+    tagged = "Title: Teatime\nAuthor: Test Quill\nTags: angst, incomplete\n\n~~~\n\n" + STORY
+    assert parse_story(tagged.encode(), "teatime.txt").status == "in-progress"
+    stated = "Title: Teatime\nAuthor: Test Quill\nStatus: Complete\nTags: incomplete\n\n~~~\n\n" + STORY
+    assert parse_story(stated.encode(), "teatime.txt").status == "complete"  # the header wins

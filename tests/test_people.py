@@ -127,6 +127,42 @@ async def test_the_stories_each_form_finds(people_lib: Any) -> None:
     assert await _titles(people_lib, pairings=["John/Sherlock"]) == {"The Empty Flat", "A Case of Identity"}
 
 
+async def test_cards_and_results_show_the_people_the_names_mean(people_lib: Any) -> None:
+    """A story's `Twelve/Clara` and `Twelve, Clara` show as the people searches and counts read them
+    (`Clara Oswald/Twelfth Doctor`), each person once, in search results, title finds and cards."""
+    from service.stories import find_title, story_card
+
+    result = await search(people_lib, SearchQuery(pairings=["Twelve/Clara"], per_page=50))
+    assert {hit.title for hit in result.hits} == {"The Last Biscuit", "A Lecture on Time"}
+    for hit in result.hits:
+        assert hit.relationships == ["Clara Oswald/Twelfth Doctor"], hit
+        assert sorted(hit.characters) == ["Clara Oswald", "Twelfth Doctor"], hit
+    biscuit = (await find_title(people_lib, "The Last Biscuit"))[0]
+    assert biscuit.relationships == ["Clara Oswald/Twelfth Doctor"]
+    card = await story_card(people_lib, biscuit.id)
+    assert card.relationships == ["Clara Oswald/Twelfth Doctor"]
+    assert sorted(card.characters) == ["Clara Oswald", "Twelfth Doctor"]
+    # `Sherlock & Molly` reads as the people; `J/B`, which no fandom renames, stays as stored
+    (morgue,) = (await search(people_lib, SearchQuery(pairings=["J/B"]))).hits
+    assert set(morgue.relationships) == {"Molly Hooper & Sherlock Holmes", "B/J"}, morgue.relationships
+    assert {"Molly Hooper", "Sherlock Holmes"} <= set(morgue.characters)
+    assert not {"Molly", "Sherlock"} & set(morgue.characters) and len(set(morgue.characters)) == len(
+        morgue.characters
+    )
+
+
+async def test_a_made_up_characters_shorthand_is_written_out(people_lib: Any) -> None:
+    """`Neville/OFC` is Neville Longbottom with an Original Female Character (never a person called
+    `Ofc`), found by the shorthand and by the name."""
+    for query in ({"characters": ["OFC"]}, {"characters": ["Original Female Character"]},
+                  {"pairings": ["Neville/OFC"]}, {"pairings": ["ofc x neville longbottom"]}):  # fmt: skip
+        result = await search(people_lib, SearchQuery(per_page=50, **query))
+        assert [h.title for h in result.hits] == ["The Greenhouse Intern"], query
+    (hit,) = result.hits
+    assert hit.relationships == ["Neville Longbottom/Original Female Character"]
+    assert "Ofc" not in hit.characters and "OFC" not in hit.characters
+
+
 async def test_a_name_of_several_fandoms_asks_which_one(people_lib: Any) -> None:
     with pytest.raises(AmbiguousName) as asked:  # Merlin's Arthur Pendragon, Harry Potter's Arthur Weasley
         await search(people_lib, SearchQuery(characters=["Arthur"]))

@@ -245,7 +245,8 @@ async def test_excluded_character(mini: Mini) -> None:
 
 
 @pytest.mark.parametrize(
-    "typed", ["Spike/Willow", "Willow/Spike", "W/S", "Spillow", "willow rosenberg x spike"]
+    "typed",
+    ["Spike/Willow", "Willow/Spike", "W/S", "Spillow", "willow rosenberg x spike", "Spike and Willow"],
 )
 async def test_pairing_spellings_agree(mini: Mini, typed: str) -> None:
     assert await _letters(mini, pairings=[typed]) == {"A", "B", "C"}  # L is removed
@@ -255,6 +256,7 @@ async def test_platonic_and_romantic_differ(mini: Mini) -> None:
     assert await _letters(mini, pairings=["Buffy & Faith"]) == {"F"}
     result = await search(mini.lib, SearchQuery(pairings=["Buffy/Faith"]))
     assert result.total == 0 and result.empty_reason
+    assert await _letters(mini, pairings=["Buffy and Faith"]) == {"F"}  # `and`: either kind
 
 
 async def test_threesome_is_not_a_pair_but_wildcard_finds_all(mini: Mini) -> None:
@@ -278,6 +280,7 @@ async def test_rating_systems(mini: Mini, label: str) -> None:
 
 async def test_rating_ceiling_and_exclusion(mini: Mini) -> None:
     assert await _letters(mini, ratings=["NC17"]) == {"B"}
+    assert await _letters(mini, ratings=["E"]) == await _letters(mini, ratings=["e"]) == {"B"}  # AO3's letter
     at_most = await _letters(mini, max_rating="teen")
     assert (
         at_most == await _letters(mini, ratings=["at most teen"]) == {"A", "C", "D", "E", "F", "H", "I", "K"}
@@ -285,6 +288,13 @@ async def test_rating_ceiling_and_exclusion(mini: Mini) -> None:
     assert "B" not in await _letters(mini, exclude_ratings=["explicit"])
     with pytest.raises(QueryError):
         await search(mini.lib, SearchQuery(ratings=["purple"]))
+
+
+async def test_a_name_of_no_letters_is_told_plainly(mini: Mini) -> None:
+    for field, what in (("authors", "author"), ("tags", "tag")):
+        with pytest.raises(QueryError) as told:
+            await search(mini.lib, SearchQuery(**{field: ["🔥"]}))
+        assert str(told.value).startswith(f"'🔥' has no letters or digits, so it cannot be a {what}'s name")
 
 
 async def test_age_gating_hides_and_counts(mini: Mini) -> None:
