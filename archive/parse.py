@@ -197,6 +197,8 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
     if numbered:  # "Hearts of Winter (3/10)": the part belongs in `part`, not in the title
         title, part = numbered.group("title"), part if part is not None else int(numbered.group("part"))
     title = title or title_from_name(path) or f"Untitled ({stem})"
+    if series.name and series.part is None:  # "Owned 4: A Day at the Office", "1. The Idiot"
+        series = Series(series.name, part_in_title(title, series.name))
     return StoryMeta(
         path=path,
         format=raw.format,
@@ -221,6 +223,16 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         part=part,
         problems=problems,
     )
+
+
+def part_in_title(title: str, series: str) -> int | None:
+    """A story's part in its series when its title says it: the series name then a number
+    (`Owned 4: A Day at the Office`, `Owned #4`, `Owned, part 4`) or a leading number (`1. The Idiot`)."""
+    named = re.match(
+        rf"{re.escape(series)}\s*(?:,\s*)?(?:#|no\.?\s*|part\s+)?(\d{{1,3}})(?!\d)", title, re.IGNORECASE
+    )
+    found = named or re.match(r"(\d{1,3})[.:)]\s+\S", title)
+    return int(found.group(1)) if found else None
 
 
 def _named_often(roster: Roster, body: str) -> int:

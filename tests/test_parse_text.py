@@ -14,7 +14,7 @@ import zipfile
 import pytest
 
 from archive.decode import decode
-from archive.model import JSON_KEYS, StoryMeta
+from archive.model import JSON_KEYS, Series, StoryMeta
 from archive.parse import finalize, is_unreadable, normalise_date, normalise_status, parse_story
 from archive.ratings import RANK, level_of, parse_rating
 from archive.roster import Roster
@@ -590,3 +590,19 @@ def test_a_status_tag_is_the_status_when_no_header_gives_one() -> None:
     assert parse_story(tagged.encode(), "teatime.txt").status == "in-progress"
     stated = "Title: Teatime\nAuthor: Test Quill\nStatus: Complete\nTags: incomplete\n\n~~~\n\n" + STORY
     assert parse_story(stated.encode(), "teatime.txt").status == "complete"  # the header wins
+
+
+def test_a_title_gives_the_series_part_a_header_left_out() -> None:
+    """`Owned 4: A Day at the Office` in the series Owned is its part 4, `1. The Idiot` part 1; a year
+    or a number that does not follow the series name is no part."""
+    from archive.parse import part_in_title
+
+    assert part_in_title("Owned 4: A Day at the Office", "Owned") == 4
+    assert part_in_title("owned #10", "Owned") == 10
+    assert part_in_title("Reconnection, part 3", "Reconnection") == 3
+    assert part_in_title("1. The Idiot", "The Idiot") == 1
+    assert part_in_title("Owned 2015", "Owned") is None
+    assert part_in_title("1984: A Story", "Dystopias") is None
+    assert part_in_title("The 4 Horsemen", "Owned") is None
+    text = "Title: Owned 4: A Day at the Office\nAuthor: Test Quill\nSeries: Owned\n\n~~~\n\n" + STORY
+    assert parse_story(text.encode(), "owned.txt").series == Series("Owned", 4)
