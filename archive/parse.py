@@ -209,7 +209,9 @@ def finalize(raw: RawStory, path: str, roster: Roster | None) -> StoryMeta:
         characters=characters,
         tags=dedupe([*raw.tags, *rating_tags]),
         summary=_clean(raw.summary),
-        warnings=dedupe(raw.warnings),
+        warnings=[
+            w for w in dedupe(raw.warnings) if " ".join(w.casefold().split()).strip(".!") not in _NO_WARNING
+        ],
         fandoms=fandoms,
         series=series,
         season=_clean((raw.season or "").strip().rstrip(".")),
@@ -402,6 +404,9 @@ def normalise_status(text: str | None) -> str | None:
         return "in-progress"
     return None
 
+
+_NO_WARNING = frozenset(["none", "no", "n/a", "na", "nil", "nothing", "-", "no warnings", "none apply"])
+"""A warnings value that says there are none (`warnings: none`) is no warning called "none"."""
 
 _STATUS_TAGS = {
     **dict.fromkeys(("complete", "completed", "finished", "oneshot", "one shot"), "complete"),

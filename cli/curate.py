@@ -151,7 +151,7 @@ async def run_remove(lib: Library, args: argparse.Namespace) -> int:
     from service.curate import Actor
     from service.stories import resolve_story
 
-    hit = await resolve_story(lib, args.story)
+    hit = await resolve_story(lib, args.story, strict=True)  # a removal: never a guess
     with _human(args.json):
         print_hit(hit)
     if not args.yes and not _ask("Remove it? (restore brings it back)", args.json):

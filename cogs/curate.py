@@ -213,7 +213,9 @@ class Curate(LibrarianCog):
     @curator_only()
     async def remove(self, interaction: discord.Interaction, story: str) -> None:
         actor = self._actor(interaction)
-        card = await stories.story_card(self.lib, (await stories.resolve_story(self.lib, story)).id)
+        card = await stories.story_card(
+            self.lib, (await stories.resolve_story(self.lib, story, strict=True)).id
+        )
         question = "Remove this story? It leaves search at once; `/story restore` can bring it back."
         answer = await Confirm(interaction.user.id).ask(interaction, question, embed=card_embed(card))
         if not answer:

@@ -31,8 +31,9 @@ from db.models import AuditEntry, Override, Story, aware, utcnow
 from db.overrides import apply_overrides
 from service.library import Library
 from service.query import QueryError
-from service.stories import StoryCard, resolve_story, story_card
-from service.storing import store_file
+from service.stories import StoryCard, find_title, resolve_story, story_card
+from service.storing import refresh_views, store_file
+from service.titlekeys import title_key
 from service.uploads import (
     UPLOAD_FOLDER,
     Actor,
@@ -118,8 +119,10 @@ def _audit(
 
 
 async def _in_step(lib: Library) -> None:
-    """Every in-memory view learns of the change at once (other processes within seconds)."""
-    await lib.refresh()
+    """Every in-memory view learns of the change at once (other processes within seconds), and a
+    story added or restored has the archive's learned people counted in its text, as an index run
+    would count them (`service.storing.refresh_views`)."""
+    await refresh_views(lib)
 
 
 async def commit_add(lib: Library, upload: Upload, actor: Actor) -> StoryCard:
@@ -320,24 +323,48 @@ async def removed_choices(lib: Library, typed: str, limit: int = 25) -> list[tup
 
 
 async def resolve_removed(lib: Library, typed: str) -> int:
-    """The removed story meant by an id (what autocomplete sends) or a typed title."""
+    """The removed story meant by an id (what autocomplete sends) or a typed title: its exact title,
+    or the one removed story close to it; with several close, the mod is asked which."""
     text = typed.strip()
     if text.isdigit():
         return int(text)
     choices = await removed_choices(lib, text, limit=5)
     if not choices:
-        raise CurateError(f"No removed story is called {text!r}.")
-    return int(choices[0][1])
+        raise CurateError(f"No removed story is called {text[:120]!r}.")
+    exact = [c for c in choices if title_key(c[0])[1] == title_key(text)[1]]
+    if len(exact) == 1 or (not exact and len(choices) == 1):
+        return int((exact or choices)[0][1])
+    raise CurateError(
+        f"Which removed story do you mean by {text[:120]!r}? Give its number (or its whole title).",
+        [f"{title} (#{sid})" for title, sid in exact or choices],
+    )
 
 
 async def resolve_any(lib: Library, typed: str) -> int:
-    """A story id from an id or a title, live stories first, then removed ones (for the history)."""
-    if typed.strip().isdigit():
-        return int(typed.strip())
+    """A story id from an id or a title, for the history and resets: a title typed exactly (a live
+    story's or a removed one's), else a live story surely meant (`resolve_story`'s `strict`), else
+    a removed one."""
+    text = typed.strip()
+    if text.isdigit():
+        return int(text)
+    live = [h for h in await find_title(lib, text, limit=5) if title_key(h.title)[1] == title_key(text)[1]]
+    removed = [
+        c for c in await removed_choices(lib, text, limit=5) if title_key(c[0])[1] == title_key(text)[1]
+    ]
+    if len(live) + len(removed) == 1:
+        return live[0].id if live else int(removed[0][1])
+    if live or removed:
+        raise CurateError(
+            f"Several stories are called {text[:120]!r}: give the number of the one you mean.",
+            [f"{h.title} (#{h.id})" for h in live] + [f"{t} (#{sid}, removed)" for t, sid in removed],
+        )
     try:
-        return (await resolve_story(lib, typed)).id
-    except QueryError:
-        return await resolve_removed(lib, typed)
+        return (await resolve_story(lib, text, strict=True)).id
+    except QueryError as not_live:
+        try:
+            return await resolve_removed(lib, text)
+        except CurateError:
+            raise not_live from None
 
 
 async def history(lib: Library, story_id: int | None = None, limit: int = 500) -> list[AuditRecord]:

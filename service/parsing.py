@@ -276,6 +276,11 @@ class ParseLimit(Exception):
     """Parsing an upload went over its time or memory limit; the message says which."""
 
 
+class NotAStory(Exception):
+    """An upload the classifier reads as no story (a licence, a README, data); the message says why,
+    as an index run would say it when skipping the file."""
+
+
 def _untrusted_child(
     conn: Any, data: bytes, name: str, roster_blob: bytes | None, memory: int, parent: int
 ) -> None:
@@ -289,6 +294,10 @@ def _untrusted_child(
     try:
         from archive.parse import parse_story
 
+        skip = not_a_story(data, name)  # what an index run would skip is refused here too
+        if skip is not None:
+            conn.send(("skip", skip))
+            return
         roster = pickle.loads(roster_blob) if roster_blob else None
         conn.send(("ok", parse_story(data, name, roster)))
     except MemoryError:
@@ -308,7 +317,8 @@ async def parse_untrusted(
     memory: int = UPLOAD_MEMORY_BYTES,
 ) -> StoryMeta:
     """`parse_story` in a process of its own, stopped after `seconds` or beyond `memory` bytes of
-    address space (ParseLimit), so no file can stall or exhaust the bot."""
+    address space (ParseLimit), so no file can stall or exhaust the bot; a file the classifier reads
+    as no story (a licence, a README) raises NotAStory with the reason."""
     try:
         blob = pickle.dumps(roster) if roster is not None else None
     except Exception:
@@ -332,6 +342,8 @@ async def parse_untrusted(
             child.kill()
         await asyncio.to_thread(child.join, 5)
         receive.close()
+    if status == "skip":
+        raise NotAStory(value)
     if status == "memory":
         raise ParseLimit("reading it needed more memory than a story may")
     if status != "ok":

@@ -77,10 +77,27 @@ async def find_title(
     return [h for h in hits if not _gated(h.rating.level, allowed_levels)][:limit]
 
 
+RESOLVE_FLOOR = 60.0
+"""A typed title (not an id) is taken as a story only when its best match scores this much (0-100):
+below it the member is asked which story, with the closest titles."""
+SURE_SCORE = 90.0
+SURE_RIVAL = 80.0
+"""`strict` (a mod's remove, edit, restore or history): the best match must score `SURE_SCORE` and
+no other title `SURE_RIVAL`, unless the title was typed exactly; else the mod is asked which."""
+
+
 async def resolve_story(
-    lib: Library, text_or_id: str | int, *, allowed_levels: frozenset[str] | None = None
+    lib: Library,
+    text_or_id: str | int,
+    *,
+    allowed_levels: frozenset[str] | None = None,
+    strict: bool = False,
 ) -> StoryHit:
-    """The one story meant: an id (what autocomplete sends) or a typed title. Raises QueryError."""
+    """The one story meant: an id (what autocomplete sends) or a typed title. Raises QueryError.
+
+    A typed title is taken when it matches well enough (`RESOLVE_FLOOR`); with `strict`, for
+    actions that change a story, only when it is typed exactly or one title clearly wins
+    (`SURE_SCORE`, `SURE_RIVAL`): "Owned" among ten "Owned N" stories asks which."""
     text = str(text_or_id).strip()
     if not text:
         raise QueryError("Which story? Type part of its title.")
@@ -91,15 +108,37 @@ async def resolve_story(
         hit = found[0] if found else None
     if hit is None:
         found = await find_title(lib, text, limit=5)
-        if not found:
+        if not found or (found[0].score or 0.0) < RESOLVE_FLOOR:
             suggestions = await title_choices(lib, text, limit=5, allowed_levels=allowed_levels)
-            raise QueryError(f"No story title matches {text!r}.", [name for name, _id in suggestions])
+            raise QueryError(f"No story title matches {_shown(text)!r}.", [name for name, _id in suggestions])
+        if strict:
+            found = _sure(text, found)
         hit = found[0]
         if _gated(hit.rating.level, allowed_levels):
             raise hidden_error(hit.title if _typed(text, hit.title) else None)
     if _gated(hit.rating.level, allowed_levels):
         raise hidden_error()  # asked for by id: the member never typed its title
     return hit
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= 120 else text[:119] + "…"
+
+
+def _sure(text: str, found: list[StoryHit]) -> list[StoryHit]:
+    """`found` when its first story is surely the one meant (see `resolve_story`), else QueryError
+    naming the candidates with their numbers."""
+    exact = [h for h in found if _typed(text, h.title)]
+    if len(exact) == 1:
+        return exact
+    best, *others = found
+    if not exact and (best.score or 0.0) >= SURE_SCORE and all((h.score or 0.0) < SURE_RIVAL for h in others):
+        return found
+    named = exact or found
+    raise QueryError(
+        f"Which story do you mean by {_shown(text)!r}? Give its number (or its whole title).",
+        [f"{h.title} (#{h.id})" for h in named],
+    )
 
 
 async def _story(session: AsyncSession, story_id: int) -> Story:

@@ -33,7 +33,7 @@ from db.models import AuditEntry, Story, aware, utcnow
 from db.overrides import OVERRIDE_FIELDS, apply_overrides
 from service.hits import features, relationship_display
 from service.library import Library
-from service.parsing import ParseLimit, parse_untrusted
+from service.parsing import NotAStory, ParseLimit, parse_untrusted
 from service.query import QueryError
 from service.stories import StoryCard
 from service.walk import STORY_SUFFIXES
@@ -259,6 +259,8 @@ async def parse_sent(lib: Library, data: bytes, name: str) -> StoryMeta:
         meta = await parse_untrusted(data, name, lib.roster)
     except ParseLimit as exc:
         raise CurateError(f"I could not read {PurePosixPath(name).name} as a story: {exc}.") from None
+    except NotAStory as exc:
+        raise CurateError(f"I won't add {PurePosixPath(name).name}: it reads as {exc}.") from None
     reason = unreadable_reason(meta) or (None if meta.body.strip() else "no story text found")
     if reason:
         raise CurateError(f"I could not read {PurePosixPath(name).name} as a story: {reason}.")

@@ -112,7 +112,8 @@ async def test_hand_made_variants_htm_markdown_and_epub(library: Library) -> Non
         zf.writestr(
             "c1.xhtml", "<html><body>" + "<p>Anya rang up the sale twice.</p>" * 30 + "</body></html>"
         )
-    for name, data in (("page.HTM", html), ("notes.md", front.encode()), ("book.epub", book.getvalue())):
+    # (named `notes.md`, the dialogue-free markdown reads as notes: refused, as an index run skips it)
+    for name, data in (("page.HTM", html), ("yaml-fic.md", front.encode()), ("book.epub", book.getvalue())):
         card = await curate.commit_add(library, await curate.prepare_add(library, name, data), MOD)
         expected = parse_story(data, f"uploads/{safe_filename(name)}", library.roster)
         assert card.title == expected.title and card.words == expected.words > 0
@@ -370,3 +371,60 @@ async def test_adds_are_limited_per_member_per_day(tmp_path: Path) -> None:
         assert (await curate.history(lib))[0].actor_name.startswith("cli:")
     finally:
         await lib.close()
+
+
+# ---- which story a typed title means, for changes ----------------------------------------------------
+
+_WORDS = ["lanterns", "harbour", "gravel", "orchard", "kettle", "ribbon", "lighthouse", "meadow"]
+
+
+def _tale(title: str, n: int) -> bytes:
+    line = f"Faith counted the {_WORDS[n]} twice and then once more for luck before the sun came up. "
+    return (f"Title: {title}\nAuthor: Quill {n}\nRating: G\n\n~*~\n\n" + line * 30).encode()
+
+
+async def test_a_change_never_acts_on_a_guessed_title(library: Library) -> None:
+    """A removal (and an edit, a reset, a history) takes a typed title only when it is typed exactly
+    or one story clearly wins: `Owned` among `Owned 1`/`Owned 2` asks which, a removed story's exact
+    title finds it rather than the closest live one, and a title far from every story is refused."""
+    from service.query import QueryError
+    from service.stories import resolve_story
+
+    first = await _add(library, "o1.txt", _tale("Owned 1: Owned", 0))
+    second = await _add(library, "o2.txt", _tale("Owned 2: Complicated", 1))
+    lipstick = await _add(library, "lip.txt", _tale("Lipstick", 2))
+    things = await _add(library, "things.txt", _tale("Things to remember, a partial list", 3))
+
+    with pytest.raises(QueryError) as asked:
+        await resolve_story(library, "Owned", strict=True)
+    assert "Give its number" in str(asked.value)
+    assert {f"Owned 1: Owned (#{first})", f"Owned 2: Complicated (#{second})"} <= set(asked.value.suggestions)
+    assert (await resolve_story(library, "Owned", strict=False)).id in {first, second}  # a member reads
+    assert (await resolve_story(library, "owned 2: complicated", strict=True)).id == second  # exact
+    assert (await resolve_story(library, "Lipstik", strict=True)).id == lipstick  # one clear winner
+    with pytest.raises(QueryError, match="No story title matches"):
+        await resolve_story(library, "xyzzy plover", strict=False)
+
+    await curate.remove_story(library, lipstick, MOD)
+    assert await curate.resolve_any(library, "Lipstick") == lipstick  # its trail, not another story's
+    with pytest.raises(QueryError):
+        await resolve_story(library, "Lipstick", strict=True)  # removed: nothing live is surely meant
+    assert await curate.resolve_removed(library, "lipstick") == lipstick
+    assert await curate.resolve_any(library, "Things to remember, a partial list") == things
+
+
+@pytest.mark.parametrize(("name", "kind"), [("LICENSE.txt", "licence"), ("README.md", "README")])
+async def test_a_licence_or_readme_is_refused_as_an_index_run_would_skip_it(
+    library: Library, name: str, kind: str
+) -> None:
+    """An upload the classifier reads as no story is refused with the reason an index run gives when
+    it skips the file (it used to be added, and the next full index run took it out again)."""
+    from tests.test_nonstory import MIT, README
+
+    before = await _count(library)
+    with pytest.raises(
+        CurateError, match=f"I won't add {name}: it reads as .*{kind}.*, not a story"
+    ) as refused:
+        await curate.prepare_add(library, name, (MIT if kind == "licence" else README).encode())
+    assert "Traceback" not in str(refused.value)
+    assert await _count(library) == before

@@ -606,3 +606,28 @@ def test_a_title_gives_the_series_part_a_header_left_out() -> None:
     assert part_in_title("The 4 Horsemen", "Owned") is None
     text = "Title: Owned 4: A Day at the Office\nAuthor: Test Quill\nSeries: Owned\n\n~~~\n\n" + STORY
     assert parse_story(text.encode(), "owned.txt").series == Series("Owned", 4)
+
+
+def test_a_warnings_value_of_none_is_no_warning() -> None:
+    """`Warnings: none` says there are none: no warning called "none" (a `--tag none` search found
+    such stories, and similar gave it weight)."""
+    for value in ("none", "None.", "N/A", "no warnings"):
+        text = f"Title: Calm\nAuthor: Test Quill\nWarnings: {value}\n\n~~~\n\n" + STORY
+        assert parse_story(text.encode(), "calm.txt").warnings == [], value
+    text = "Title: Calm\nAuthor: Test Quill\nWarnings: character death, none\n\n~~~\n\n" + STORY
+    assert parse_story(text.encode(), "calm.txt").warnings == ["character death"]
+
+
+def test_tag_slugs_read_as_names_are_written() -> None:
+    """Front-matter tag slugs become names as people write them: small words stay small inside a
+    name (`f:the-thick-of-it` is The Thick of It, not The Thick Of It) and `Mc` names keep their
+    second capital (`c:ace-mcshane` is Ace McShane)."""
+    from archive.formats.frontmatter import from_slug
+
+    assert from_slug("the-thick-of-it", acronyms=True) == "The Thick of It"
+    assert from_slug("buffy-the-vampire-slayer", acronyms=True) == "Buffy the Vampire Slayer"
+    assert from_slug("ace-mcshane") == "Ace McShane"
+    assert from_slug("clara-oswald") == "Clara Oswald"
+    assert from_slug("btvs", acronyms=True) == "BTVS"
+    assert from_slug("of-mice") == "Of Mice"  # the first word is always capitalised
+    assert from_slug("Malcolm-Tucker") == "Malcolm Tucker"  # capitals kept as written

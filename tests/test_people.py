@@ -254,3 +254,25 @@ async def test_learned_names_are_counted_again_when_they_change(people_lib: Any)
     await index_directory(people_lib)
     found = await _titles(people_lib, characters=["Morgana"])
     assert len(found) == 3, found  # the two headers, and the headerless chapter's text
+
+
+async def test_a_story_a_mod_adds_or_restores_gets_the_learned_people_its_text_names(people_lib: Any) -> None:
+    """An added story, and a restored one, have the archive's learned people counted in their text at
+    once, as an index run counts them (they used to wait for a later run that never came)."""
+    from service import curate
+    from service.curate import Actor
+
+    mod = Actor(7001, "Mod Mia", 42)
+    text = (
+        "Title: The Round Table's Leg\nAuthor: Test Quill\nFandom: Merlin (TV)\nCharacters: Gwaine\n\n~~~\n\n"
+        + "Arthur argued with Gwen about the wobbling table while Gwaine hid the wedge. " * 6
+    )
+    upload = await curate.prepare_add(people_lib, "leg.txt", text.encode(), {})
+    added = (await curate.commit_add(people_lib, upload, mod)).id
+    assert "The Round Table's Leg" in await _titles(people_lib, characters=["Arthur Pendragon"])
+
+    before = await _titles(people_lib, characters=["Gwen"], fandoms=["Merlin"])
+    await curate.remove_story(people_lib, added, mod)
+    await curate.restore_story(people_lib, added, mod)
+    assert await _titles(people_lib, characters=["Gwen"], fandoms=["Merlin"]) == before
+    assert "The Round Table's Leg" in before

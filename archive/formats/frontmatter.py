@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from archive.formats.html import SCENE_BREAK, html_to_text, parse_html
+from archive.formats.textheaders import SMALL_WORDS
 from archive.model import RawStory
 from archive.safeyaml import YAMLBudgetError, load_bounded
 
@@ -136,13 +137,21 @@ def _date_value(value: Any) -> str | None:
 
 
 def from_slug(slug: str, *, acronyms: bool = False) -> str:
-    """`clara-oswald` -> `Clara Oswald` (`btvs` -> `BTVS` with `acronyms`); capitals kept as written."""
+    """`clara-oswald` -> `Clara Oswald` (`btvs` -> `BTVS` with `acronyms`); capitals kept as written.
+    Small words inside stay small (`the-thick-of-it` -> `The Thick of It`), and `Mc` names are
+    capitalised after it (`ace-mcshane` -> `Ace McShane`)."""
     words = slug.replace("_", " ").replace("-", " ").split()
     if slug != slug.lower():
         return " ".join(words)
     if acronyms and len(words) == 1 and len(words[0]) <= 4:
         return words[0].upper()
-    return " ".join(w[:1].upper() + w[1:] for w in words)
+    return " ".join(w if i and w in SMALL_WORDS else _capital(w) for i, w in enumerate(words))
+
+
+def _capital(word: str) -> str:
+    if len(word) > 3 and word.startswith("mc") and word[2].isalpha():
+        return "Mc" + word[2].upper() + word[3:]
+    return word[:1].upper() + word[1:]
 
 
 def _list(value: Any) -> list[str]:
