@@ -120,6 +120,11 @@ def print_hit(hit: StoryHit, n: int | None = None, extra: str | None = None) -> 
         print("   " + extra)
 
 
+def _count(n: int, one: str, many: str | None = None) -> str:
+    """`1 author`, `2 authors`, `1,204 stories`."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 def _note(text: str, as_json: bool) -> None:
     """Human notes go to stdout normally, and to stderr when stdout carries JSON."""
     print(text, file=sys.stderr if as_json else sys.stdout)
@@ -232,7 +237,9 @@ async def _stats(lib: Library, args: argparse.Namespace) -> int:
         data["top_pairings"] = dict(await top_pairings(lib, 10))
         print_json(data)
         return 0
-    print(f"{st.stories:,} stories, {st.words:,} words, {st.authors:,} authors")
+    print(
+        f"{_count(st.stories, 'story', 'stories')}, {_count(st.words, 'word')}, {_count(st.authors, 'author')}"
+    )
     print("by rating:  " + ", ".join(f"{k} {v}" for k, v in sorted(st.by_rating.items())))
     print("by format:  " + ", ".join(f"{k} {v}" for k, v in st.by_format.items()))
     print("by fandom:  " + ", ".join(f"{k} {v}" for k, v in st.by_fandom[:10]))

@@ -98,8 +98,13 @@ def _count_lines(
 def stats_embed(result: ArchiveStats, *, gated: bool) -> discord.Embed:
     """Totals, words, authors; stories by rating level and by fandom."""
     embed = discord.Embed(title="The archive", colour=LIST_COLOUR)
-    embed.description = (
-        f"**{result.stories:,}** stories · **{result.words:,}** words · **{result.authors:,}** authors"
+    embed.description = " · ".join(
+        f"**{n:,}** {one if n == 1 else many}"
+        for n, one, many in (
+            (result.stories, "story", "stories"),
+            (result.words, "word", "words"),
+            (result.authors, "author", "authors"),
+        )
     )
     by_rating = [(level, result.by_rating.get(level, 0)) for level in RATING_NAMES]  # strictness order
     embed.add_field(name="By rating", value=_count_lines(by_rating, RATING_NAMES), inline=True)

@@ -71,7 +71,10 @@ def _plan(
     or with `reread` every file, as after an upgrade whose parser reads better."""
     jobs: list[Job] = []
     for found in files:
-        if found.path in held:  # a file of a mod-removed story: left alone
+        if found.path in held:  # a file of a mod-removed story: left alone, and said
+            report.skipped.append(
+                (found.path, "its story was removed by a mod (`/story restore` brings it back)")
+            )
             continue
         known = stored.get(found.path)
         if not reread and known is not None and known[0] == found.size and known[1] == found.mtime:

@@ -79,3 +79,14 @@ async def test_ranking_outside_nsfw_counts_fewer_and_says_so(cog: Archive) -> No
     assert "age-restricted" in safe.footer.text
     assert "age-restricted" not in every.footer.text
     assert safe.description != every.description
+
+
+def test_the_stats_line_counts_in_words_people_read() -> None:
+    """`1 story · 1 author`, never `1 stories · 1 authors`."""
+    from cogs.archive import stats_embed
+    from service.archive_stats import ArchiveStats
+
+    one = ArchiveStats(1, 1, {"general": 1}, [("Doctor Who", 1)], {"mailing-list": 1}, 1, 0)
+    assert stats_embed(one, gated=False).description == "**1** story · **1** word · **1** author"
+    many = ArchiveStats(208, 897_426, {"general": 208}, [("Doctor Who", 208)], {"yaml-markdown": 208}, 2, 0)
+    assert stats_embed(many, gated=False).description == "**208** stories · **897,426** words · **2** authors"

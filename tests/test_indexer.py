@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pytest
@@ -196,6 +196,11 @@ async def test_skips_hidden_removed_and_foreign_files_and_keeps_mod_removed_rows
     assert again.removed == [] and again.added == []
     async with library.sessions() as s:
         assert await s.scalar(select(func.count()).where(Story.path == gone)) == 1
+    # the file put back by hand is left alone, and the report says why (it was counted nowhere)
+    shutil.copy(TRIO / PurePosixPath(gone).name, stories / gone)
+    back = await index_directory(library)
+    assert back.added == [] and back.updated == []
+    assert (gone, "its story was removed by a mod (`/story restore` brings it back)") in back.skipped
 
 
 async def test_removed_dir_inside_stories_is_skipped(library: Any) -> None:
