@@ -29,6 +29,11 @@ from service.search import top_k
 
 WEIGHTS = {"relationship": 3.0, "character": 1.0, "tag": 1.5, "warning": 0.5, "fandom": 0.5}
 BONUS = {"series": 4.0, "author": 1.0}
+PEOPLE = ("relationship", "character", "series")
+NO_ONE_SHARED = 0.5
+"""A story sharing none of the asked story's people (nor its series) counts this share of what it
+shares: two rare tags in common never put a Buffy story above the Doctor Who stories with the same
+Doctor and companion."""
 
 
 @dataclass(slots=True)
@@ -299,8 +304,9 @@ def _feature_scores(
     fx: Facets, story: _Subject, features: list[_Feature], allowed_levels: frozenset[str] | None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each story's score from the features it shares (each feature's weight set here: its kind's,
-    times its rarity in the archive), and the positions of those scoring above 0 (the candidates:
-    not the story itself nor its copies, and only at `allowed_levels` when given)."""
+    times its rarity in the archive; `NO_ONE_SHARED` of it for a story sharing none of its people),
+    and the positions of those scoring above 0 (the candidates: not the story itself nor its
+    copies, and only at `allowed_levels` when given)."""
     score = np.zeros(fx.size)
     for f in features:
         if f.kind in BONUS:
@@ -308,6 +314,12 @@ def _feature_scores(
         else:
             f.weight = WEIGHTS.get(f.kind, 1.0) * math.log((fx.size + 1) / (len(f.positions) + 0.5))
         score[f.positions] += f.weight
+    people = [f.positions for f in features if f.kind in PEOPLE]
+    if people:
+        sharing = np.zeros(fx.size, dtype=bool)
+        for positions in people:
+            sharing[positions] = True
+        score[~sharing] *= NO_ONE_SHARED
     score[fx.positions_of(story.copies)] = 0.0
     if allowed_levels is not None:
         score[~fx.levels(allowed_levels)] = 0.0

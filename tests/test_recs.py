@@ -79,6 +79,53 @@ async def test_similar_follows_shared_pairings_and_tags(mini: Mini) -> None:
     assert scores == sorted(scores, reverse=True)
 
 
+async def test_similar_puts_shared_people_before_shared_tags(library: Any) -> None:
+    """A story sharing none of the asked story's people counts half of what it shares: two rare tags
+    and the author in common never put a Buffy story above a Doctor Who story with the same Doctor and
+    companion (it came first before)."""
+    from service import curate
+    from service.curate import Actor
+
+    mod = Actor(7001, "Mod Mia", 42)
+    nouns = [
+        "lantern",
+        "harbour",
+        "gravel",
+        "orchard",
+        "kettle",
+        "ribbon",
+        "meadow",
+        "thimble",
+        "anchor",
+        "violin",
+    ]
+
+    async def add(n: int, title: str, fandom: str, characters: str, tags: str, author: str) -> int:
+        line = f"They carried the {nouns[n]} up the hill and argued about it the whole way. "
+        text = (
+            f"Title: {title}\nAuthor: {author}\nFandom: {fandom}\nCharacters: {characters}\n"
+            f"Tags: {tags}\nRating: G\n\n~~~\n\n" + line * 30
+        )
+        upload = await curate.prepare_add(library, f"s{n}.txt", text.encode(), {})
+        return (await curate.commit_add(library, upload, mod)).id
+
+    asked = await add(
+        0, "Lipstick", "Doctor Who", "Clara Oswald, Twelfth Doctor", "kettle club, lantern society", "Quill"
+    )
+    same_people = await add(1, "Stars", "Doctor Who", "Clara Oswald, Twelfth Doctor", "angst", "Another")
+    same_tags = await add(2, "Fussed Over", "Buffy the Vampire Slayer", "Buffy Summers, Rupert Giles",
+                          "kettle club, lantern society", "Quill")  # fmt: skip
+    for n, (fandom, who) in enumerate(
+        [("Merlin", "Merlin, Arthur"), ("Sherlock", "John Watson, Sherlock Holmes"), ("Merlin", "Gwen, Lancelot"),
+         ("Supernatural", "Dean, Sam"), ("Harry Potter", "Ron Weasley, Hermione Granger"),
+         ("Sherlock", "Molly Hooper, Mycroft Holmes"), ("Supernatural", "Castiel, Bobby")], start=3
+    ):  # fmt: skip
+        await add(n, f"Filler {n}", fandom, who, f"tag {n}", f"Writer {n}")
+    found = await similar(library, asked, limit=3)
+    assert found[0].hit.id == same_people, [(s.hit.title, round(s.score, 2), s.reason) for s in found]
+    assert same_tags in {s.hit.id for s in found}  # still offered, after
+
+
 async def test_similar_respects_age_gating(mini: Mini) -> None:
     found = await similar(mini.lib, mini.ids["A"], limit=10, allowed_levels=SFW)
     assert found and all(s.hit.rating.level in SFW for s in found)
