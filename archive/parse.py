@@ -25,6 +25,7 @@ from archive.model import CharacterCount, RawStory, Relationship, Series, StoryM
 from archive.names import MIN_MENTIONS
 from archive.pairings import split_pairing, split_pieces
 from archive.ratings import parse_rating
+from archive.roster import tidy_name
 from archive.series import parse_series
 from archive.wordscan import RIGHT_QUOTE, WORD_BYTES, plain_punctuation
 
@@ -305,13 +306,14 @@ def _relationships(pairings: list[str], roster: Roster | None, problems: list[st
 
 
 def _plain_relationships(text: str) -> list[Relationship]:
-    """Without a roster: keep names as written, split on `/`, `&` and ` x `."""
+    """Without a roster: names as written (a name only in lower case, a tag slug's `eleven/river`,
+    capitalised; `OFC` written out: `archive.roster.tidy_name`), split on `/`, `&` and ` x `."""
     out = []
     for piece in split_pieces(text):
         split = split_pairing(piece)
         if split is None:
             continue
-        names = sorted({n.strip(" .") for n in split[0] if n.strip(" .")})
+        names = sorted({tidy_name(n.strip(" .")) for n in split[0] if n.strip(" .")})
         if len(names) >= 2:
             out.append(Relationship(tuple(names), split[1], piece))
     return out

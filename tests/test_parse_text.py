@@ -631,3 +631,17 @@ def test_tag_slugs_read_as_names_are_written() -> None:
     assert from_slug("btvs", acronyms=True) == "BTVS"
     assert from_slug("of-mice") == "Of Mice"  # the first word is always capitalised
     assert from_slug("Malcolm-Tucker") == "Malcolm Tucker"  # capitals kept as written
+
+
+def test_a_pairing_of_a_fandom_no_roster_covers_is_capitalised() -> None:
+    """`eleven/river` (a front-matter tag slug) in a story of a fandom no roster covers reads
+    `Eleven/River`, never lower case on cards and in stats; `OFC` is written out."""
+    text = (
+        "Title: Solar Flares\nAuthor: Test Quill\nFandom: Doctor Who\nPairing: eleven/river, Rory/OFC\n\n~~~\n\n"
+        + STORY
+    )
+    meta = parse_story(text.encode(), "flares.txt")
+    assert [r.characters for r in meta.relationships] == [
+        ("Eleven", "River"),
+        ("Original Female Character", "Rory"),
+    ]
