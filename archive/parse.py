@@ -322,16 +322,16 @@ def _plain_relationships(text: str) -> list[Relationship]:
 _QUALIFIED = re.compile(r"^(?P<name>[^()]+?)\s*\((?P<note>[^()]*)\)$")
 
 
-def _unqualified(name: str, plain: set[str], fandoms: list[str]) -> str:
+def _unqualified(name: str, plain: set[str], fandom_names: set[str]) -> str:
     """`Sherlock Holmes (again)` beside `Sherlock Holmes`, and `Tenth Doctor (Doctor Who)` in a
     Doctor Who story, are the person before the brackets (AO3 character tags carry such notes);
-    any other bracketed name is kept whole."""
+    any other bracketed name is kept whole. `fandom_names`: the story's fandoms, folded, with and
+    without their own brackets (`sherlock (tv)`, `sherlock`)."""
     found = _QUALIFIED.match(name)
     if found is None:
         return name
     base, note = found["name"].strip(), found["note"].strip().casefold()
-    named = {f.casefold() for f in fandoms} | {re.sub(r"\s*\(.*\)$", "", f).casefold() for f in fandoms}
-    return base if base.casefold() in plain or note in named else name
+    return base if base.casefold() in plain or note in fandom_names else name
 
 
 def _characters(
@@ -344,8 +344,9 @@ def _characters(
     names: list[str] = []
     listed = [w.strip() for w in [*header, *(n for rel in relationships for n in rel.characters)]]
     plain = {w.casefold() for w in listed if not _QUALIFIED.match(w)}
+    fandom_names = {n.casefold() for f in fandoms or [] for n in (f, re.sub(r"\s*\(.*\)$", "", f))}
     for written in listed:
-        name = _unqualified(written, plain, fandoms or [])
+        name = _unqualified(written, plain, fandom_names)
         if roster is not None and name:
             name = roster.resolve(name) or roster.resolve(re.sub(r"\s+[A-Z]\.?$", "", name)) or name
         if name and name.casefold() not in {n.casefold() for n in names}:

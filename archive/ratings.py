@@ -36,6 +36,11 @@ EXAMPLES: dict[str, str] = {"general": "G", "teen": "PG-13", "mature": "R", "exp
 """The familiar MPAA-style label for each level, shown beside its name in pickers."""
 
 
+def level_words(level: str) -> str:
+    """A level as a sentence says it: `teen`, `not rated` (never the key `not_rated`)."""
+    return level.replace("_", " ")
+
+
 def choice_name(level: str) -> str:
     """A level as a picker offers it: `Teen And Up (PG-13)`, `Not Rated`."""
     example = EXAMPLES.get(level)

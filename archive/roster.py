@@ -70,12 +70,17 @@ STAND_INS = {
 """Every fandom's shorthand for a character the author made up (`Giles/OFC`), as AO3 names them."""
 
 
+def stand_in(name: str) -> str | None:
+    """The name `STAND_INS` writes a shorthand out as (`OFC`, `o.f.c.`), or None for any other name."""
+    return STAND_INS.get(normalise(name).replace(" ", ""))
+
+
 def tidy_name(name: str) -> str:
     """A name not in the roster, kept as written: spaces collapsed, title-cased when all lower case;
-    a made-up character's shorthand (`OFC`) written out (`STAND_INS`)."""
-    stand_in = STAND_INS.get(normalise(name).replace(" ", ""))
-    if stand_in:
-        return stand_in
+    a made-up character's shorthand (`OFC`) written out (`stand_in`)."""
+    written_out = stand_in(name)
+    if written_out:
+        return written_out
     words = name.split()
     if name == name.lower():
         words = [w[:1].upper() + w[1:] for w in words]

@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from archive.ratings import level_words
 from cli.common import print_json, settings_from_args
 from service.filter_table import FILTERS, Filter
 
@@ -105,7 +106,7 @@ def with_library(body: Callable[[Library, argparse.Namespace], Awaitable[int]]) 
 def _line(hit: StoryHit, n: int | None = None) -> str:
     author = hit.author or "unknown author"
     head = f"{n}. " if n is not None else ""
-    return f"{head}{hit.title} — {author} [{hit.rating.raw or hit.rating.level.replace('_', ' ')}] {hit.words:,} words (#{hit.id})"
+    return f"{head}{hit.title} — {author} [{hit.rating.raw or level_words(hit.rating.level)}] {hit.words:,} words (#{hit.id})"
 
 
 def print_hit(hit: StoryHit, n: int | None = None, extra: str | None = None) -> None:
@@ -118,11 +119,6 @@ def print_hit(hit: StoryHit, n: int | None = None, extra: str | None = None) -> 
         print("   " + (summary if len(summary) <= 200 else summary[:199] + "…"))
     if extra:
         print("   " + extra)
-
-
-def _count(n: int, one: str, many: str | None = None) -> str:
-    """`1 author`, `2 authors`, `1,204 stories`."""
-    return f"{n:,} {one if n == 1 else many or one + 's'}"
 
 
 def _note(text: str, as_json: bool) -> None:
@@ -153,14 +149,13 @@ async def _search(lib: Library, args: argparse.Namespace) -> int:
 
 
 async def _title(lib: Library, args: argparse.Namespace) -> int:
-    from service.stories import find_title
+    from service.stories import find_title, shown_text
 
     hits = await find_title(lib, args.query, limit=args.limit)
     if args.json:
         print_json([h.to_json() for h in hits])
     elif not hits:
-        shown = args.query if len(args.query) <= 120 else args.query[:119] + "…"
-        print(f"No story title matches {shown!r}.")
+        print(f"No story title matches {shown_text(args.query)!r}.")
     for n, hit in enumerate(hits if not args.json else [], 1):
         print(_line(hit, n))
     return 0 if hits else 1  # no such story: "no", as `excerpt` and `similar` say it
@@ -222,7 +217,7 @@ async def _similar(lib: Library, args: argparse.Namespace) -> int:
 
 
 async def _stats(lib: Library, args: argparse.Namespace) -> int:
-    from service.archive_stats import stats, top_characters, top_pairings
+    from service.archive_stats import plural, stats, top_characters, top_pairings
 
     st = await stats(lib)
     if getattr(args, "chart", None):
@@ -237,8 +232,10 @@ async def _stats(lib: Library, args: argparse.Namespace) -> int:
         data["top_pairings"] = dict(await top_pairings(lib, 10))
         print_json(data)
         return 0
+    stories, words, authors = st.stories, st.words, st.authors
     print(
-        f"{_count(st.stories, 'story', 'stories')}, {_count(st.words, 'word')}, {_count(st.authors, 'author')}"
+        f"{stories:,} {plural(stories, 'story', 'stories')}, {words:,} {plural(words, 'word')}, "
+        f"{authors:,} {plural(authors, 'author')}"
     )
     print("by rating:  " + ", ".join(f"{k} {v}" for k, v in sorted(st.by_rating.items())))
     print("by format:  " + ", ".join(f"{k} {v}" for k, v in st.by_format.items()))

@@ -23,7 +23,7 @@ from cogs.top import chart_file
 from cogs.tree import acknowledge
 from cogs.views import ListPages, Paginator
 from service import archive_stats, charts
-from service.archive_stats import ArchiveStats
+from service.archive_stats import ArchiveStats, plural
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def stats_embed(result: ArchiveStats, *, gated: bool) -> discord.Embed:
     """Totals, words, authors; stories by rating level and by fandom."""
     embed = discord.Embed(title="The archive", colour=LIST_COLOUR)
     embed.description = " · ".join(
-        f"**{n:,}** {one if n == 1 else many}"
+        f"**{n:,}** {plural(n, one, many)}"
         for n, one, many in (
             (result.stories, "story", "stories"),
             (result.words, "word", "words"),

@@ -24,7 +24,7 @@ from discord.ext import commands, tasks
 from discord.utils import escape_markdown, format_dt
 
 from archive.model import RATING_LEVELS
-from archive.ratings import choice_name
+from archive.ratings import choice_name, level_words
 from cogs.base import LibrarianCog
 from cogs.buttons import card_view
 from cogs.checks import mod_only
@@ -132,7 +132,7 @@ def schedule_lines(status: Status, nsfw: bool) -> list[str]:
     lines = [f"Posts in <#{s.channel_id}> every day at **{s.post_time}** ({s.timezone})."]
     filters = [*(f"character {c}" for c in s.characters), *(f"pairing {p}" for p in s.pairings)]
     if s.max_rating:
-        filters.append(f"rating at most {s.max_rating.replace('_', ' ')}")
+        filters.append(f"rating at most {level_words(s.max_rating)}")
     lines.append("Filters: " + (escape_markdown(", ".join(filters)) if filters else "none (every story)"))
     if status.next_post is not None:
         lines.append(f"Next post: {format_dt(status.next_post, 'F')} ({format_dt(status.next_post, 'R')})")

@@ -20,6 +20,11 @@ from service.library import Library
 from service.vocabulary import count_characters, count_pairings
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """The noun for `n` of them: `story` for 1, else `stories` (`many`, or `one` + s)."""
+    return one if n == 1 else many or one + "s"
+
+
 @dataclass(slots=True)
 class ArchiveStats:
     """What the archive holds (only what the asking channel may see)."""

@@ -31,9 +31,8 @@ from db.models import AuditEntry, Override, Story, aware, utcnow
 from db.overrides import apply_overrides
 from service.library import Library
 from service.query import QueryError
-from service.stories import StoryCard, find_title, resolve_story, story_card
+from service.stories import StoryCard, find_title, resolve_story, story_card, typed_exactly
 from service.storing import refresh_views, store_file
-from service.titlekeys import title_key
 from service.uploads import (
     UPLOAD_FOLDER,
     Actor,
@@ -331,7 +330,7 @@ async def resolve_removed(lib: Library, typed: str) -> int:
     choices = await removed_choices(lib, text, limit=5)
     if not choices:
         raise CurateError(f"No removed story is called {text[:120]!r}.")
-    exact = [c for c in choices if title_key(c[0])[1] == title_key(text)[1]]
+    exact = [c for c in choices if typed_exactly(text, c[0])]
     if len(exact) == 1 or (not exact and len(choices) == 1):
         return int((exact or choices)[0][1])
     raise CurateError(
@@ -347,10 +346,8 @@ async def resolve_any(lib: Library, typed: str) -> int:
     text = typed.strip()
     if text.isdigit():
         return int(text)
-    live = [h for h in await find_title(lib, text, limit=5) if title_key(h.title)[1] == title_key(text)[1]]
-    removed = [
-        c for c in await removed_choices(lib, text, limit=5) if title_key(c[0])[1] == title_key(text)[1]
-    ]
+    live = [h for h in await find_title(lib, text, limit=5) if typed_exactly(text, h.title)]
+    removed = [c for c in await removed_choices(lib, text, limit=5) if typed_exactly(text, c[0])]
     if len(live) + len(removed) == 1:
         return live[0].id if live else int(removed[0][1])
     if live or removed:

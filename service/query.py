@@ -19,9 +19,8 @@ from rapidfuzz import fuzz, process, utils
 
 from archive.model import RATING_LEVELS, RatingLevel
 from archive.pairings import split_pairing
-from archive.ratings import RANK, level_of, parse_rating
-from archive.roster import STAND_INS
-from archive.rosterfile import normalise
+from archive.ratings import RANK, level_of, level_words, parse_rating
+from archive.roster import stand_in
 from db.keys import fold
 from service.errors import QueryError as QueryError  # re-exported: most code imports it from here
 
@@ -150,8 +149,8 @@ def resolve_character(
 
 def written_out(name: str) -> str:
     """A made-up character's shorthand written out as stories store it (`OFC`: Original Female
-    Character, `archive.roster.STAND_INS`); any other name as it is."""
-    return STAND_INS.get(normalise(name).replace(" ", ""), name)
+    Character, `archive.roster.stand_in`); any other name as it is."""
+    return stand_in(name) or name
 
 
 _AND = re.compile(r"\s+and\s+", re.IGNORECASE)
@@ -322,7 +321,7 @@ def rating_filter(label: str) -> tuple[RatingLevel, bool]:
         text, ceiling = (match.group("label") or match.group("label2")).strip(), True
     level = _level_of(text) if text else None
     if level is None:
-        choices = [lv.replace("_", " ") for lv in RATING_LEVELS]
+        choices = [level_words(lv) for lv in RATING_LEVELS]
         best = process.extract(text, choices, scorer=fuzz.WRatio, processor=utils.default_process, limit=3)
         raise QueryError(f"I don't know the rating {label!r}.", [b[0] for b in best if b[1] >= 50])
     return level, ceiling

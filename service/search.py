@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.fandoms import fandom_of_folder as fandom_label
+from archive.ratings import level_words
 from db.keys import fold
 from service.facets import Facets
 from service.filters import Compiled, Filter
@@ -84,11 +85,6 @@ def _note(resolved: list[str], typed: str, meant: str) -> None:
         resolved.append(f"{typed} → {meant}")
 
 
-def _shown(level: str) -> str:
-    """A rating level as members read it: `not rated`, not the key `not_rated`."""
-    return level.replace("_", " ")
-
-
 def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
     out: list[Filter] = []
     levels: list[str] = []
@@ -98,18 +94,22 @@ def _ratings(fx: Facets, q: SearchQuery, resolved: list[str]) -> list[Filter]:
         if ceiling:
             ceilings.append(label)
         else:
-            _note(resolved, label, _shown(level))
+            _note(resolved, label, level_words(level))
             levels.append(level)
     if levels:
         levels = list(dict.fromkeys(levels))
-        out.append(Filter("rating", f"rating {' or '.join(map(_shown, levels))}", fx.levels(levels)))
+        out.append(Filter("rating", f"rating {' or '.join(map(level_words, levels))}", fx.levels(levels)))
     if ceilings:
         top = min((rating_filter(c)[0] for c in ceilings), key=rating_rank)
-        out.append(Filter("max rating", f"rating at most {_shown(top)}", fx.rank <= rating_rank(top)))
+        out.append(Filter("max rating", f"rating at most {level_words(top)}", fx.rank <= rating_rank(top)))
     excluded = list(dict.fromkeys(rating_filter(r)[0] for r in q.exclude_ratings))
     if excluded:
         out.append(
-            Filter("excluded rating", f"not rated {' or '.join(map(_shown, excluded))}", ~fx.levels(excluded))
+            Filter(
+                "excluded rating",
+                f"not rated {' or '.join(map(level_words, excluded))}",
+                ~fx.levels(excluded),
+            )
         )
     return out
 

@@ -58,7 +58,7 @@ def hidden_error(title: str | None = None) -> QueryError:
     return QueryError(f"“{title}” is only available in age-restricted channels.")
 
 
-def _typed(text: str, title: str) -> bool:
+def typed_exactly(text: str, title: str) -> bool:
     """Whether `text` is `title` as a member would type it (case, accents, punctuation, articles aside)."""
     return title_key(text)[1] == title_key(title)[1]
 
@@ -110,25 +110,28 @@ async def resolve_story(
         found = await find_title(lib, text, limit=5)
         if not found or (found[0].score or 0.0) < RESOLVE_FLOOR:
             suggestions = await title_choices(lib, text, limit=5, allowed_levels=allowed_levels)
-            raise QueryError(f"No story title matches {_shown(text)!r}.", [name for name, _id in suggestions])
+            raise QueryError(
+                f"No story title matches {shown_text(text)!r}.", [name for name, _id in suggestions]
+            )
         if strict:
             found = _sure(text, found)
         hit = found[0]
         if _gated(hit.rating.level, allowed_levels):
-            raise hidden_error(hit.title if _typed(text, hit.title) else None)
+            raise hidden_error(hit.title if typed_exactly(text, hit.title) else None)
     if _gated(hit.rating.level, allowed_levels):
         raise hidden_error()  # asked for by id: the member never typed its title
     return hit
 
 
-def _shown(text: str) -> str:
+def shown_text(text: str) -> str:
+    """What a member typed, as a message quotes it back: at most 120 characters."""
     return text if len(text) <= 120 else text[:119] + "…"
 
 
 def _sure(text: str, found: list[StoryHit]) -> list[StoryHit]:
     """`found` when its first story is surely the one meant (see `resolve_story`), else QueryError
     naming the candidates with their numbers."""
-    exact = [h for h in found if _typed(text, h.title)]
+    exact = [h for h in found if typed_exactly(text, h.title)]
     if len(exact) == 1:
         return exact
     best, *others = found
@@ -136,7 +139,7 @@ def _sure(text: str, found: list[StoryHit]) -> list[StoryHit]:
         return found
     named = exact or found
     raise QueryError(
-        f"Which story do you mean by {_shown(text)!r}? Give its number (or its whole title).",
+        f"Which story do you mean by {shown_text(text)!r}? Give its number (or its whole title).",
         [f"{h.title} (#{h.id})" for h in named],
     )
 
