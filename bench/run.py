@@ -74,6 +74,7 @@ async def _sections(args: argparse.Namespace, archive: Path, info: dict) -> list
     reuse = args.reuse_index and db.exists()
     if reuse:
         rows = [not_measured("Index", "full build", f"--reuse-index: {db.name} as it was")]
+        rows.append(await index_bench.impacts_row(archive, db))
     else:
         rows = await _section(
             "Index",

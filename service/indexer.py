@@ -35,6 +35,7 @@ from db.identity import (
 )
 from db.models import IndexFailure, utcnow
 from db.store import removed_paths, stored_files
+from db.textrank import refresh as refresh_impacts
 from db.writer import Writer
 from service.identity import fingerprint
 from service.indexreport import IndexReport, removal_limit
@@ -264,6 +265,10 @@ async def index_directory(
             await writer.run(_record_failures, report.failed, forget)
     finally:
         sys.setswitchinterval(switch)
+    # common words' impacts (`db.textrank`), when enough changed or they are missing: SQLite only
+    impacts = await asyncio.to_thread(refresh_impacts, lib.settings.database_url)
+    if impacts is not None:
+        report.ranked_words, report.ranking_seconds = impacts.words, impacts.seconds
     if report.changed:
         await refresh_views(lib)
     report.seconds = time.perf_counter() - started

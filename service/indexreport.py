@@ -37,6 +37,8 @@ class IndexReport:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     bytes_parsed: int = 0
+    ranked_words: int = 0  # common words whose impacts this run stored (`db.textrank`)
+    ranking_seconds: float = 0.0
 
     @property
     def changed(self) -> bool:
@@ -64,6 +66,11 @@ class IndexReport:
         if self.stopped:
             lines.append(f"NOT REMOVED: {self.stopped}")
         lines += [f"note: {note}" for note in self.notes]
+        if self.ranked_words:
+            lines.append(
+                f"ranking: impacts stored for {self.ranked_words:,} common words "
+                f"({self.ranking_seconds:.0f} s, part of the time below)"
+            )
         mb = self.bytes_parsed / 1_000_000
         speed = f" ({mb / self.seconds:.1f} MB/s)" if self.seconds > 0 and self.bytes_parsed else ""
         lines.append(f"parsed {mb:.1f} MB in {self.seconds:.1f} s{speed}")
@@ -85,4 +92,5 @@ class IndexReport:
             "notes": list(self.notes),
             "seconds": round(self.seconds, 3),
             "bytes_parsed": self.bytes_parsed,
+            "ranked_words": self.ranked_words,
         }

@@ -1,0 +1,437 @@
+"""Exact bm25 for common words without FTS5 ranking every story that holds them (SQLite).
+
+FTS5's bm25 reads every hit's position lists and size record: about 3 µs a story, 60-140 ms for a
+word in half of 50,000 stories, more for a query of several. But bm25 of one word in one story is
+`idf * w(k1+1) / (w + k1(1 - b + b·D/avgdl))`, with `w` the story's column-weighted count of the
+word and `D` its length in tokens, and a query's score is the sum of its words' terms. So for each
+word found in at least `MIN_STORIES` stories, one build keeps its impacts: every story holding it
+with its `w` (compressed, `story_fts_impacts`), and every story's `D` (`story_fts_lengths`). A
+search recomputes each word's terms with the archive's numbers then (`idf` from how many stories
+hold the word now, `avgdl` from FTS5's own averages record), in FTS5's order of operations, so the
+ranks are FTS5's to the last bit.
+
+A story written since the build is "fresh" (`story_fts_fresh`, filled by triggers on every insert,
+update and delete of `story_texts`): its impacts are taken from FTS5 now. Stories added since are
+scored by FTS5 itself (one `rowid >` range); a story whose text changed, or that is gone, is looked
+up (`rowid IN`) and counted by `highlight()` (at most `MAX_EDITED` matches; more, and the query is
+ranked by FTS5 until the next build). `ranked_matches` answers a query of one common word, or plain
+words joined all by AND or all by OR, with words to leave out; anything else (phrases, prefixes,
+column filters, mixed operators, a word without impacts that is not rare) returns None and the
+caller asks FTS5. PostgreSQL ranks with its own index and never uses this. Must not import the
+service layer.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import sqlite3
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.engine import sync_sqlite_url
+from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
+from db.ftsquery import Term, parse_query
+from db.rawsql import fetch_all
+
+log = logging.getLogger(__name__)
+
+IMPACTS_TABLE = "story_fts_impacts"
+LENGTHS_TABLE = "story_fts_lengths"
+FRESH_TABLE = "story_fts_fresh"
+
+MIN_STORIES = 5000
+"""A word gets impacts when at least this many stories hold it: below, FTS5 ranks it in under
+about 15 ms anyway."""
+MAX_EDITED = 8
+"""Stories holding a word whose text changed since the build that a search counts itself (about
+2.5 ms each); more, and FTS5 ranks the query until the next build."""
+REBUILD_SHARE = 0.02
+"""An index run rebuilds the impacts once this share of the archive (or `MIN_REBUILD` stories) is
+fresh: a build reads every common word's whole list (about 150 s at 50,000 stories)."""
+MIN_REBUILD = 200
+
+K1, B = 1.2, 0.75
+"""FTS5's bm25 constants (fts5_aux.c)."""
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_WEIGHTS = ", ".join(str(w) for w in FTS_WEIGHTS)
+_RANKED = f"SELECT rowid, bm25({FTS_TABLE}, {_WEIGHTS}) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ?"
+
+SQLITE_UP: tuple[str, ...] = (
+    f"CREATE TABLE {IMPACTS_TABLE} (term TEXT PRIMARY KEY, stories INTEGER NOT NULL, "
+    "ids BLOB NOT NULL, w BLOB NOT NULL) WITHOUT ROWID",
+    f"CREATE TABLE {LENGTHS_TABLE} (id INTEGER PRIMARY KEY CHECK (id = 1), newest INTEGER NOT NULL, "
+    "ids BLOB NOT NULL, d BLOB NOT NULL)",
+    f"CREATE TABLE {FRESH_TABLE} (seq INTEGER PRIMARY KEY AUTOINCREMENT, story_id INTEGER NOT NULL)",
+    *(
+        f"CREATE TRIGGER story_texts_fresh_{suffix} AFTER {event} ON story_texts BEGIN "
+        f"INSERT INTO {FRESH_TABLE} (story_id) VALUES ({row}.story_id); END"
+        for suffix, event, row in (("ai", "INSERT", "new"), ("au", "UPDATE", "new"), ("ad", "DELETE", "old"))
+    ),
+)
+"""Migration 0007 on SQLite (frozen: a later change needs a new migration). PostgreSQL: nothing."""
+SQLITE_DOWN: tuple[str, ...] = (
+    *(f"DROP TRIGGER IF EXISTS story_texts_fresh_{suffix}" for suffix in ("ad", "au", "ai")),
+    f"DROP TABLE IF EXISTS {FRESH_TABLE}",
+    f"DROP TABLE IF EXISTS {LENGTHS_TABLE}",
+    f"DROP TABLE IF EXISTS {IMPACTS_TABLE}",
+)
+
+
+# --- numbers as FTS5 keeps and computes them -------------------------------------------------------
+
+
+def _varints(blob: bytes) -> list[int]:
+    """SQLite's big-endian varints, as FTS5 stores its averages and each story's column sizes."""
+    out: list[int] = []
+    i = 0
+    while i < len(blob):
+        value = 0
+        for j in range(9):
+            byte = blob[i]
+            i += 1
+            if j == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if not byte & 0x80:
+                break
+        out.append(value)
+    return out
+
+
+def _averages(blob: bytes) -> tuple[int, float]:
+    """(stories, mean length in tokens) from FTS5's averages record, as bm25 computes them."""
+    numbers = _varints(blob)
+    return numbers[0], float(sum(numbers[1:])) / float(numbers[0])
+
+
+def _idf(rows: int, hits: int) -> float:
+    idf = math.log((rows - hits + 0.5) / (hits + 0.5))
+    return idf if idf > 0.0 else 1e-6
+
+
+def terms(w: np.ndarray, d: np.ndarray, idf: float, avgdl: float) -> np.ndarray:
+    """One word's bm25 term for stories with weighted counts `w` and lengths `d`, in FTS5's own
+    order of operations (fts5Bm25Function), so equal to its value to the last bit."""
+    return idf * ((w * (K1 + 1.0)) / (w + K1 * (1 - B + B * d / avgdl)))
+
+
+def _pack(values: np.ndarray, delta: bool = False) -> bytes:
+    values = values.astype(np.int64)
+    if delta:
+        values = np.diff(values, prepend=0)
+    return zlib.compress(values.astype("<u4").tobytes(), 1)
+
+
+def _unpack(blob: bytes, delta: bool = False) -> np.ndarray:
+    values = np.frombuffer(zlib.decompress(blob), dtype="<u4").astype(np.int64)
+    return np.cumsum(values) if delta else values
+
+
+# --- which queries -------------------------------------------------------------------------------
+
+
+def _word(node: object) -> str | None:
+    if isinstance(node, Term) and not node.prefix and node.column is None and _WORD.fullmatch(node.words):
+        return node.words.lower()
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class PlainWords:
+    """A query of plain words: stories holding every one of `wanted` (or any, when `any_of`), and
+    none of `unwanted`; `phrases`: every word in the order FTS5 numbers its phrases."""
+
+    wanted: tuple[str, ...]
+    unwanted: tuple[str, ...]
+    any_of: bool
+    phrases: tuple[str, ...]
+
+
+def plain_words(user_text: str) -> PlainWords | None:
+    """The query as `PlainWords` when FTS5 ranks it as the sum of one term per word: one plain word,
+    or plain words joined all by OR, or by AND and NOT (FTS5's NOT binds tighter than AND, so no
+    story it finds holds a word after a NOT), then words left out. Plain: ASCII letters and digits
+    (FTS5 folds their case and nothing else). None for anything else."""
+    parsed = parse_query(user_text)
+    if parsed is None or parsed.include is None:
+        return None
+    items = parsed.include.items
+    words = [_word(item) for item in items[0::2]]
+    left_out = [_word(node) for node in parsed.exclude]
+    operators = set(items[1::2])
+    if any(w is None for w in (*words, *left_out)) or not (
+        operators <= {"AND", "NOT"} or operators == {"OR"}
+    ):
+        return None
+    named = [w for w in words if w is not None]
+    unwanted = [named[i + 1] for i, op in enumerate(items[1::2]) if op == "NOT"]
+    wanted = [w for i, w in enumerate(named) if i == 0 or items[2 * i - 1] != "NOT"]
+    out = [w for w in left_out if w is not None]
+    return PlainWords(tuple(wanted), (*unwanted, *out), operators == {"OR"}, (*named, *out))
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Now:
+    """What every word of one query shares: FTS5's numbers now, the stored lengths, fresh stories."""
+
+    rows: int
+    avgdl: float
+    newest: int
+    length_ids: np.ndarray
+    lengths: np.ndarray
+    fresh: np.ndarray
+
+
+async def _now(session: AsyncSession) -> _Now | None:
+    stored = await fetch_all(session, f"SELECT newest, ids, d FROM {LENGTHS_TABLE} WHERE id = 1")
+    if not stored:
+        return None
+    block = await fetch_all(session, f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1")
+    if not block:
+        return None
+    rows, avgdl = _averages(bytes(block[0][0]))
+    fresh = [r[0] for r in await fetch_all(session, f"SELECT DISTINCT story_id FROM {FRESH_TABLE}")]
+    newest, ids, d = stored[0]
+    return _Now(
+        rows, avgdl, int(newest), _unpack(ids, True), _unpack(d), np.array(sorted(fresh), dtype=np.int64)
+    )
+
+
+async def ranked_matches(session: AsyncSession, user_text: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """Every story (removed ones too) a query of plain words matches, sorted by id, with FTS5's
+    bm25 rank of each (lower is better), from the stored impacts; None when the query is not one
+    `plain_words` covers, none of its words has impacts, or too many of a word's stories changed
+    since the build (the caller then asks FTS5)."""
+    query = plain_words(user_text)
+    conn = await session.connection()
+    if query is None or conn.dialect.name != "sqlite":
+        return None
+    distinct = tuple(dict.fromkeys(query.phrases))
+    stored = {
+        term: (ids, w)
+        for term, ids, w in await fetch_all(
+            session,
+            f"SELECT term, ids, w FROM {IMPACTS_TABLE} WHERE term IN ({','.join('?' * len(distinct))})",
+            distinct,
+        )
+    }
+    if not stored:
+        return None
+    now = await _now(session)
+    if now is None:
+        return None
+    each: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for word in distinct:
+        found = await (
+            _from_impacts(session, word, stored[word], now) if word in stored else _from_fts(session, word)
+        )
+        if found is None:
+            return None
+        each[word] = found
+    sets = [each[w][0] for w in query.wanted]
+    hits = sets[0]
+    for ids in sets[1:]:
+        hits = np.union1d(hits, ids) if query.any_of else np.intersect1d(hits, ids, assume_unique=True)
+    for word in query.unwanted:
+        hits = hits[~_within(hits, each[word][0])]
+    score = np.zeros(len(hits))
+    for word in query.phrases:  # FTS5's sum, phrase by phrase, in its order
+        ids, t = each[word]
+        held = _within(hits, ids)
+        at = np.searchsorted(ids, hits[held])
+        term = np.zeros(len(hits))
+        term[held] = t[at]
+        score = score + term
+    return hits, -1.0 * score
+
+
+async def _from_fts(session: AsyncSession, word: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """A word without impacts (a rare one, or one that became common since the build): FTS5 ranks
+    it alone, its term the negated rank."""
+    found = np.array(await fetch_all(session, _RANKED, (f'"{word}"',)), dtype=np.float64).reshape(-1, 2)
+    order = np.argsort(found[:, 0], kind="stable")
+    return found[order, 0].astype(np.int64), -found[order, 1]
+
+
+async def _from_impacts(
+    session: AsyncSession, word: str, stored: tuple[bytes, bytes], now: _Now
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ids, term) of every story holding the word now: the stored impacts of stories unchanged since
+    the build, FTS5's own for the fresh ones."""
+    ids, w = _unpack(stored[0], True), _unpack(stored[1]).astype(np.float64)
+    kept = ~_within(ids, now.fresh)
+    ids, w = ids[kept], w[kept]
+    d = now.lengths[np.searchsorted(now.length_ids, ids)].astype(np.float64)
+    edited = now.fresh[now.fresh <= now.newest]
+    counted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    if len(edited):
+        marks = ",".join("?" * len(edited))
+        sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})"
+        holding = np.array(
+            [r[0] for r in await fetch_all(session, sql, (f'"{word}"', *map(int, edited)))], dtype=np.int64
+        )
+        if len(holding) > MAX_EDITED:
+            return None
+        if len(holding):
+            counted = (holding, *await _counted(session, word, holding))
+    added: np.ndarray | None = None
+    if len(now.fresh) and now.fresh[-1] > now.newest:
+        added = np.array(
+            await fetch_all(session, _RANKED + " AND rowid > ?", (f'"{word}"', now.newest)), dtype=np.float64
+        ).reshape(-1, 2)
+    hits = len(ids) + (len(counted[0]) if counted else 0) + (len(added) if added is not None else 0)
+    idf = _idf(now.rows, hits)
+    out_ids, out_t = [ids], [terms(w, d, idf, now.avgdl)]
+    if counted:
+        out_ids.append(counted[0])
+        out_t.append(terms(counted[1], counted[2], idf, now.avgdl))
+    if added is not None:
+        out_ids.append(added[:, 0].astype(np.int64))
+        out_t.append(-added[:, 1])
+    all_ids = np.concatenate(out_ids)
+    order = np.argsort(all_ids, kind="stable")
+    return all_ids[order], np.concatenate(out_t)[order]
+
+
+def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
+    """Which of `ids` are in `sorted_ids`."""
+    if not len(sorted_ids):
+        return np.zeros(len(ids), dtype=bool)
+    at = np.searchsorted(sorted_ids, ids).clip(0, len(sorted_ids) - 1)
+    return sorted_ids[at] == ids
+
+
+async def _counted(session: AsyncSession, word: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(w, D) of a few stories, counted now: each column's `highlight()` is its text plus two marks
+    around every occurrence of the word."""
+    lengths = ", ".join(
+        f"(length(highlight({FTS_TABLE}, {i}, '[', ']')) - length(coalesce({c}, ''))) / 2"
+        for i, c in enumerate(FTS_COLUMNS)
+    )
+    marks = ",".join("?" * len(ids))
+    sql = f"SELECT rowid, {lengths} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})"
+    counts = {int(r[0]): r[1:] for r in await fetch_all(session, sql, (f'"{word}"', *map(int, ids)))}
+    sizes = await fetch_all(
+        session, f"SELECT id, sz FROM {FTS_TABLE}_docsize WHERE id IN ({marks})", tuple(map(int, ids))
+    )
+    length = {int(i): sum(_varints(bytes(sz))) for i, sz in sizes}
+    w = [sum(float(n) * x for n, x in zip(counts[int(i)], FTS_WEIGHTS, strict=True)) for i in ids]
+    return np.array(w), np.array([float(length[int(i)]) for i in ids])
+
+
+# --- the build -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    """What one build made: words with impacts, (word, story) pairs kept, seconds."""
+
+    words: int
+    pairs: int
+    seconds: float
+
+
+def fresh_count(conn: sqlite3.Connection) -> int:
+    """How many stories were written since the last build."""
+    return int(conn.execute(f"SELECT count(DISTINCT story_id) FROM {FRESH_TABLE}").fetchone()[0])
+
+
+def needs_build(conn: sqlite3.Connection) -> bool:
+    """Whether an index run should build the impacts now: the archive is big enough for a word to
+    qualify and they are missing, or enough stories are fresh."""
+    stories = int(conn.execute("SELECT count(*) FROM story_texts").fetchone()[0])
+    if stories < MIN_STORIES:
+        return fresh_count(conn) > 0  # nothing to keep: only empty the fresh table
+    built = conn.execute(f"SELECT 1 FROM {LENGTHS_TABLE}").fetchone() is not None
+    return not built or fresh_count(conn) >= max(MIN_REBUILD, REBUILD_SHARE * stories)
+
+
+def build(conn: sqlite3.Connection) -> BuildReport:
+    """Build every common word's impacts from one snapshot, then write them in one transaction.
+    Stories written meanwhile stay fresh (their rows in `story_fts_fresh` come after the snapshot's)."""
+    started = time.perf_counter()
+    conn.execute(
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_terms USING fts5vocab(main, {FTS_TABLE}, 'row')"
+    )
+    conn.execute("BEGIN")
+    try:
+        upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
+        newest = int(conn.execute("SELECT coalesce(max(story_id), 0) FROM story_texts").fetchone()[0])
+        block = conn.execute(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1").fetchone()
+        big = block is not None and _varints(bytes(block[0]))[0] >= MIN_STORIES
+        sized = conn.execute(f"SELECT id, sz FROM {FTS_TABLE}_docsize ORDER BY id").fetchall() if big else []
+        doc_ids = np.array([r[0] for r in sized], dtype=np.int64)
+        doc_len = np.array([float(sum(_varints(bytes(r[1])))) for r in sized])
+        del sized
+        words = list(_impacts(conn, bytes(block[0]), doc_ids, doc_len)) if big else []
+    finally:
+        conn.execute("COMMIT")
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute(f"DELETE FROM {IMPACTS_TABLE}")
+        conn.execute(f"DELETE FROM {LENGTHS_TABLE}")
+        if big:
+            conn.execute(
+                f"INSERT INTO {LENGTHS_TABLE} (id, newest, ids, d) VALUES (1, ?, ?, ?)",
+                (newest, _pack(doc_ids, True), _pack(doc_len)),
+            )
+        conn.executemany(f"INSERT INTO {IMPACTS_TABLE} (term, stories, ids, w) VALUES (?, ?, ?, ?)", words)
+        conn.execute(f"DELETE FROM {FRESH_TABLE} WHERE seq <= ?", (upto,))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    report = BuildReport(len(words), sum(n for _, n, _, _ in words), time.perf_counter() - started)
+    log.info("word impacts: %s common words, %s pairs in %.1f s", report.words, report.pairs, report.seconds)
+    return report
+
+
+def _impacts(
+    conn: sqlite3.Connection, averages: bytes, doc_ids: np.ndarray, doc_len: np.ndarray
+) -> Iterator[tuple[str, int, bytes, bytes]]:
+    """Each common word with its stories and their `w`, as rows to store. `w` is read back from
+    FTS5's own bm25 of the word alone (exactly: every one is checked by scoring it again)."""
+    rows, avgdl = _averages(averages)
+    common = conn.execute("SELECT term FROM temp.story_fts_terms WHERE doc >= ?", (MIN_STORIES,)).fetchall()
+    for (term,) in common:
+        if not _WORD.fullmatch(term):
+            continue
+        found = np.array(conn.execute(_RANKED, (f'"{term}"',)).fetchall(), dtype=np.float64).reshape(-1, 2)
+        order = np.argsort(found[:, 0], kind="stable")
+        ids, rank = found[order, 0].astype(np.int64), found[order, 1]
+        d = doc_len[np.searchsorted(doc_ids, ids)]
+        idf = _idf(rows, len(ids))
+        w = np.rint(K1 * (1 - B + B * d / avgdl) / ((K1 + 1.0) / (rank / -idf) - 1.0))
+        if not np.array_equal(-1.0 * (0.0 + terms(w, d, idf, avgdl)), rank) or w.max() >= 2**32:
+            log.warning("word impacts: %r does not score as FTS5 does; left to FTS5", term)
+            continue
+        yield term, len(ids), _pack(ids, True), _pack(w)
+
+
+def refresh(database_url: str, *, force: bool = False) -> BuildReport | None:
+    """Build the impacts when an index run should (`needs_build`), or always with `force`; None when
+    the database is not an SQLite file or nothing was due. Its own connection: the reads hold no
+    lock, the write waits for other writers."""
+    url = sync_sqlite_url(database_url)
+    if url is None:
+        return None
+    conn = sqlite3.connect(make_url(url).database or "", isolation_level=None, timeout=60.0)
+    try:
+        if not force and not needs_build(conn):
+            return None
+        return build(conn)
+    finally:
+        conn.close()

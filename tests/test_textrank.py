@@ -1,0 +1,197 @@
+"""Common words' impacts (`db.textrank`): a search for common words ranks exactly as FTS5 does, to
+the last bit, for one word and for words joined by AND, OR and NOT; every page of a search is the
+same; and it stays so while stories are added, edited and deleted after the build (SQLite only).
+
+The archive here is small, so the threshold is lowered to make its words "common".
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from db import textrank
+from db.fts import fts_search, ranked_matches
+from db.rawsql import fetch_all
+from service.indexer import index_directory
+from service.query import SearchQuery
+from service.search import search
+
+pytestmark = pytest.mark.sqlite_only
+
+FILLER = (
+    "The library was quiet after dark. Giles sorted the books by the window while the rain kept on. "
+    "Willow read aloud from a heavy volume and Xander made the coffee too strong again. "
+)
+RATINGS = ("General Audiences", "Teen And Up Audiences", "Mature", "Explicit")
+
+
+def _write(stories: Path, n: int, rng: random.Random, first: int = 0) -> None:
+    for i in range(first, first + n):
+        body = " ".join(
+            FILLER if rng.random() < 0.8 else "She held the stake tight and waited by the gate."
+            for _ in range(rng.randint(2, 30))
+        )
+        title = f"Night Watch {i}" + (" and the Stake" if i % 7 == 0 else "")
+        (stories / f"watch-{i:03}.txt").write_text(
+            f"Title: {title}\nAuthor: Writer {i % 5}\nRating: {RATINGS[i % 4]}\n\n{body}\n", encoding="utf-8"
+        )
+
+
+async def _all_best(lib: Any, words: str, **query: Any) -> list[int]:
+    """Every page of a "best" search, in order."""
+    ids: list[int] = []
+    page = 1
+    while True:
+        result = await search(lib, SearchQuery(text=words, sort="best", per_page=4, page=page, **query))
+        ids += [h.id for h in result.hits]
+        if page >= result.pages:
+            return ids
+        page += 1
+
+
+async def _reference(lib: Any, words: str, allowed: set[int] | None = None) -> list[int]:
+    async with lib.sessions() as session:
+        ranked = await fts_search(session, words)
+    return [i for i, _ in ranked if allowed is None or i in allowed]
+
+
+@pytest.fixture
+def small_impacts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(textrank, "MIN_STORIES", 10)
+    monkeypatch.setattr(textrank, "MIN_REBUILD", 10_000)  # these tests add and edit without a rebuild
+
+
+async def _uses_impacts(lib: Any, words: str) -> bool:
+    async with lib.sessions() as session:
+        return await textrank.ranked_matches(session, words) is not None
+
+
+async def test_one_common_word_pages_exactly_as_full_ranking(library: Any, small_impacts: None) -> None:
+    rng = random.Random(3)
+    _write(library.settings.stories_dir, 40, rng)
+    await index_directory(library)
+    assert await _uses_impacts(library, "stake"), "the index run should have built the impacts"
+    assert await _uses_impacts(library, '"Stake"')
+    assert not await _uses_impacts(library, '"stake tight"'), "a phrase is FTS5's"
+    assert not await _uses_impacts(library, "stake OR tight NOT gate"), "OR with NOT is FTS5's"
+    for words in ("stake", "library", "Stake"):
+        assert await _all_best(library, words) == await _reference(library, words)
+    teen = await search(library, SearchQuery(max_rating="teen", per_page=100))
+    allowed = {h.id for h in teen.hits}
+    assert await _all_best(library, "stake", max_rating="teen") == await _reference(library, "stake", allowed)
+
+
+async def test_added_and_edited_stories_rank_exactly_before_a_rebuild(
+    library: Any, small_impacts: None
+) -> None:
+    rng = random.Random(5)
+    stories = library.settings.stories_dir
+    _write(stories, 30, rng)
+    await index_directory(library)
+    before = await _reference(library, "stake")
+    # a new story full of the word, and an old one rewritten around it: both fresh, no rebuild
+    _write(stories, 1, rng, first=30)
+    (stories / "watch-030.txt").write_text(
+        "Title: All Stakes\nAuthor: Writer 9\nRating: Mature\n\n" + "The stake, the stake, the stake. " * 40,
+        encoding="utf-8",
+    )
+    last = before[-1]
+    async with library.sessions() as session:
+        path = (
+            await session.execute(text("SELECT path FROM story_files WHERE story_id = :i"), {"i": last})
+        ).scalar()
+    (stories / Path(path).name).write_text(
+        "Title: Rewritten\nAuthor: Writer 8\nRating: General Audiences\n\n" + "A stake by the gate. " * 60,
+        encoding="utf-8",
+    )
+    await index_directory(library)
+    async with library.sessions() as session:
+        fresh = (
+            await session.execute(text(f"SELECT count(DISTINCT story_id) FROM {textrank.FRESH_TABLE}"))
+        ).scalar()
+    assert fresh == 2
+    assert await _uses_impacts(library, "stake")
+    after = await _reference(library, "stake")
+    assert after != before and after[:2] != before[:2]
+    assert await _all_best(library, "stake") == after
+
+
+QUERIES = (
+    "{a}",
+    "{a} {b}",
+    "{a} AND {b} NOT {c}",
+    "{a} NOT {b} AND {c}",
+    "{a} OR {b}",
+    "{a} OR {b} OR {c}",
+    "{a} OR {b} -{c}",
+    "{a} -{b}",
+    "{a} OR {a}",
+    "{a} {rare}",
+    "{rare} OR {a}",
+)
+
+
+async def _check_every_word(lib: Any, rng: random.Random) -> int:
+    """For every word with impacts, alone and in AND/OR/NOT queries with other words: the same
+    stories as FTS5 finds, each with FTS5's own bm25 rank to the last bit. Returns how many words."""
+    async with lib.sessions() as session:
+        stored = await fetch_all(session, f"SELECT term FROM {textrank.IMPACTS_TABLE}")
+        words = [r[0] for r in stored if r[0] not in ("and", "or", "not")]  # those are operators here
+        for a in words:
+            b, c = rng.sample(words, 2)
+            for shape in QUERIES:
+                query = shape.format(a=a, b=b, c=c, rare="tight")
+                mine = await textrank.ranked_matches(session, query)
+                assert mine is not None, query
+                theirs = sorted(await ranked_matches(session, query))
+                assert mine[0].tolist() == [i for i, _ in theirs], query
+                assert mine[1].tolist() == [r for _, r in theirs], query
+    return len(words)
+
+
+async def test_impacts_rank_as_fts5_does_before_and_after_changes(library: Any, small_impacts: None) -> None:
+    rng = random.Random(11)
+    stories = library.settings.stories_dir
+    _write(stories, 30, rng)
+    await index_directory(library)
+    assert await _check_every_word(library, rng) > 20
+    async with library.sessions() as session:  # the best "stake" stories are edited after the build
+        best = [i for i, _ in (await fts_search(session, "stake"))[:3]]
+        paths = await fetch_all(
+            session, f"SELECT path FROM story_files WHERE story_id IN ({best[0]}, {best[1]}, {best[2]})"
+        )
+    for (path,) in paths:
+        named = stories / Path(path).name
+        named.write_text(
+            named.read_text(encoding="utf-8") + "\nNo stake here: a gate, a gate.\n", encoding="utf-8"
+        )
+    _write(stories, 2, rng, first=30)
+    await index_directory(library)
+    async with library.sessions() as session:
+        await session.execute(text("DELETE FROM story_texts WHERE story_id = :i"), {"i": best[-1]})
+        await session.commit()
+        fresh = (
+            await session.execute(text(f"SELECT count(DISTINCT story_id) FROM {textrank.FRESH_TABLE}"))
+        ).scalar()
+    assert fresh == 5  # three edited (one then deleted), two added
+    assert await _check_every_word(library, rng) > 20
+
+
+async def test_too_many_edits_leave_the_ranking_to_fts5(
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(textrank, "MAX_EDITED", 1)
+    rng = random.Random(2)
+    stories = library.settings.stories_dir
+    _write(stories, 20, rng)
+    await index_directory(library)
+    for path in sorted(stories.glob("*.txt"))[:3]:
+        path.write_text(path.read_text(encoding="utf-8") + "\nThe library again.\n", encoding="utf-8")
+    await index_directory(library)
+    assert not await _uses_impacts(library, "library")
+    assert await _all_best(library, "library") == await _reference(library, "library")
