@@ -60,6 +60,9 @@ MIN_REBUILD = 200
 
 K1, B = 1.2, 0.75
 """FTS5's bm25 constants (fts5_aux.c)."""
+WHOLE_WEIGHTS = all(float(x).is_integer() for x in FTS_WEIGHTS)
+"""`w` is read back from bm25 by rounding to a whole number: with a fractional column weight no
+impacts are built (every search is FTS5's)."""
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 _WEIGHTS = ", ".join(str(w) for w in FTS_WEIGHTS)
@@ -84,6 +87,11 @@ SQLITE_DOWN: tuple[str, ...] = (
     f"DROP TABLE IF EXISTS {LENGTHS_TABLE}",
     f"DROP TABLE IF EXISTS {IMPACTS_TABLE}",
 )
+
+
+FORGET_IMPACTS: tuple[str, ...] = (f"DELETE FROM {IMPACTS_TABLE}", f"DELETE FROM {LENGTHS_TABLE}")
+"""Drop the impacts (SQLite), when the full-text index was rebuilt behind the triggers' back: every
+search is FTS5's until the next index run builds them again (`needs_build`: none stored)."""
 
 
 # --- numbers as FTS5 keeps and computes them -------------------------------------------------------
@@ -371,7 +379,7 @@ def build(conn: sqlite3.Connection) -> BuildReport:
         upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
         newest = int(conn.execute("SELECT coalesce(max(story_id), 0) FROM story_texts").fetchone()[0])
         block = conn.execute(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1").fetchone()
-        big = block is not None and _varints(bytes(block[0]))[0] >= MIN_STORIES
+        big = WHOLE_WEIGHTS and block is not None and _varints(bytes(block[0]))[0] >= MIN_STORIES
         sized = conn.execute(f"SELECT id, sz FROM {FTS_TABLE}_docsize ORDER BY id").fetchall() if big else []
         doc_ids = np.array([r[0] for r in sized], dtype=np.int64)
         doc_len = np.array([float(sum(_varints(bytes(r[1])))) for r in sized])
@@ -381,8 +389,8 @@ def build(conn: sqlite3.Connection) -> BuildReport:
         conn.execute("COMMIT")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(f"DELETE FROM {IMPACTS_TABLE}")
-        conn.execute(f"DELETE FROM {LENGTHS_TABLE}")
+        for sql in FORGET_IMPACTS:
+            conn.execute(sql)
         if big:
             conn.execute(
                 f"INSERT INTO {LENGTHS_TABLE} (id, newest, ids, d) VALUES (1, ?, ?, ?)",

@@ -36,6 +36,7 @@ from db.backend import execute_interruptible, fetch_chunks
 from db.files import UPLOAD_PREFIX, home_of, story_file
 from db.fts import ABOUT_TABLE, FTS_TABLE
 from db.models import AuditEntry, Story
+from db.textrank import FORGET_IMPACTS
 from service.indexer import store_file
 from service.library import Library
 from service.memory import give_back_memory
@@ -174,6 +175,8 @@ async def _database(lib: Library, report: CheckReport, repair: bool, thorough: b
             async with lib.transaction() as session:
                 for table in (FTS_TABLE, ABOUT_TABLE):
                     await session.execute(text(f"INSERT INTO {table}({table}) VALUES ('rebuild')"))
+                for sql in FORGET_IMPACTS:  # read from the index as it was: the next index run rebuilds them
+                    await session.execute(text(sql))
             finding.repaired = True
             finding.words += "; rebuilt"
 

@@ -195,3 +195,26 @@ async def test_too_many_edits_leave_the_ranking_to_fts5(
     await index_directory(library)
     assert not await _uses_impacts(library, "library")
     assert await _all_best(library, "library") == await _reference(library, "library")
+
+
+async def test_a_full_text_rebuild_drops_the_impacts_until_the_next_index_run(
+    library: Any, small_impacts: None
+) -> None:
+    from service.check import check_archive
+
+    rng = random.Random(4)
+    _write(library.settings.stories_dir, 20, rng)
+    await index_directory(library)
+    assert await _uses_impacts(library, "library")
+    async with library.transaction() as session:  # the full-text index out of step, as a crash leaves it
+        await session.execute(text("DROP TRIGGER story_texts_au"))
+        await session.execute(text("UPDATE story_texts SET body = 'the library' WHERE story_id = 1"))
+    report = await check_archive(library, repair=True)
+    assert [f.kind for f in report.findings] == ["fts-out-of-step"] and report.clean
+    assert not await _uses_impacts(library, "library"), "impacts read from the old index must go"
+    await index_directory(library)
+    assert await _uses_impacts(library, "library")
+    async with library.sessions() as session:
+        mine = await textrank.ranked_matches(session, "library")
+        theirs = sorted(await ranked_matches(session, "library"))
+    assert mine is not None and mine[1].tolist() == [r for _, r in theirs]
