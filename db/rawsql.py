@@ -106,6 +106,23 @@ async def fetch_all(session: AsyncSession, sql: str, params: tuple[Any, ...] = (
     return list((await conn.exec_driver_sql(sql, params)).fetchall())
 
 
+@contextlib.asynccontextmanager
+async def read_snapshot(session: AsyncSession) -> AsyncIterator[None]:
+    """Every `fetch_all` inside reads one state of the database (SQLite: one read transaction;
+    outside it each statement sees the latest commit). Nothing changes when the session's connection
+    is already in a transaction, or on another engine (each statement there is its own snapshot
+    too, but no caller needs more on PostgreSQL yet)."""
+    conn, driver = await _async_driver(session)
+    if conn.dialect.name != "sqlite" or driver is None or driver.in_transaction:
+        yield
+        return
+    await driver.execute("BEGIN")
+    try:
+        yield
+    finally:
+        await driver.execute("COMMIT")  # only reads were made: this just lets the snapshot go
+
+
 async def fetch_chunks(
     session: AsyncSession, sql: str, params: tuple[Any, ...] = (), size: int = 10_000
 ) -> AsyncIterator[list[Any]]:

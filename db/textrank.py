@@ -15,9 +15,10 @@ update and delete of `story_texts`): its impacts are taken from FTS5 now. Storie
 scored by FTS5 itself (one `rowid >` range); a story whose text changed, or that is gone, is looked
 up (`rowid IN`) and counted by `highlight()` (at most `MAX_EDITED` matches; more, and the query is
 ranked by FTS5 until the next build). `ranked_matches` answers a query of one common word, or plain
-words joined all by AND or all by OR, with words to leave out; anything else (phrases, prefixes,
-column filters, mixed operators, a word without impacts that is not rare) returns None and the
-caller asks FTS5. PostgreSQL ranks with its own index and never uses this. Must not import the
+words joined all by OR or by AND and NOT, with words to leave out; anything else (phrases, prefixes,
+column filters, OR mixed with NOT) returns None and the caller asks FTS5. A search's reads are
+one read transaction (`db.rawsql.read_snapshot`): a build or a write committing meanwhile cannot
+mix two states. PostgreSQL ranks with its own index and never uses this. Must not import the
 service layer.
 """
 
@@ -39,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from db.engine import sync_sqlite_url
 from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from db.ftsquery import Term, parse_query
-from db.rawsql import fetch_all
+from db.rawsql import fetch_all, read_snapshot
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +54,15 @@ about 15 ms anyway."""
 MAX_EDITED = 8
 """Stories holding a word whose text changed since the build that a search counts itself (about
 2.5 ms each); more, and FTS5 ranks the query until the next build."""
+MAX_LOOKED_UP = 400
+"""Stories changed since the build that a search looks up at all (one `rowid IN` list per word)."""
 REBUILD_SHARE = 0.02
 """An index run rebuilds the impacts once this share of the archive (or `MIN_REBUILD` stories) is
 fresh: a build reads every common word's whole list (about 150 s at 50,000 stories)."""
 MIN_REBUILD = 200
+REBUILD_EDITED = 4 * MAX_EDITED
+"""…or once this many stories of the build were changed or deleted: a common word soon holds more
+than `MAX_EDITED` of them, and is ranked by FTS5 until the build."""
 
 K1, B = 1.2, 0.75
 """FTS5's bm25 constants (fts5_aux.c)."""
@@ -210,6 +216,8 @@ async def _now(session: AsyncSession) -> _Now | None:
     block = await fetch_all(session, f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1")
     if not block:
         return None
+    if not _varints(bytes(block[0][0]))[0]:  # every story deleted since the build
+        return None
     rows, avgdl = _averages(bytes(block[0][0]))
     fresh = [r[0] for r in await fetch_all(session, f"SELECT DISTINCT story_id FROM {FRESH_TABLE}")]
     newest, ids, d = stored[0]
@@ -227,6 +235,31 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> tuple[np.ndar
     conn = await session.connection()
     if query is None or conn.dialect.name != "sqlite":
         return None
+    async with read_snapshot(session):  # the impacts, FTS5's numbers and fresh stories: one state
+        each = await _each_word(session, query)
+    if each is None:
+        return None
+    sets = [each[w][0] for w in query.wanted]
+    hits = sets[0]
+    for ids in sets[1:]:
+        hits = np.union1d(hits, ids) if query.any_of else np.intersect1d(hits, ids, assume_unique=True)
+    for word in query.unwanted:
+        hits = hits[~_within(hits, each[word][0])]
+    score = np.zeros(len(hits))
+    for word in query.phrases:  # FTS5's sum, phrase by phrase, in its order
+        ids, t = each[word]
+        held = _within(hits, ids)
+        at = np.searchsorted(ids, hits[held])
+        term = np.zeros(len(hits))
+        term[held] = t[at]
+        score = score + term
+    return hits, -1.0 * score
+
+
+async def _each_word(
+    session: AsyncSession, query: PlainWords
+) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
+    """(ids, term) of every story holding each word of the query now, or None (see `ranked_matches`)."""
     distinct = tuple(dict.fromkeys(query.phrases))
     stored = {
         term: (ids, w)
@@ -249,21 +282,7 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> tuple[np.ndar
         if found is None:
             return None
         each[word] = found
-    sets = [each[w][0] for w in query.wanted]
-    hits = sets[0]
-    for ids in sets[1:]:
-        hits = np.union1d(hits, ids) if query.any_of else np.intersect1d(hits, ids, assume_unique=True)
-    for word in query.unwanted:
-        hits = hits[~_within(hits, each[word][0])]
-    score = np.zeros(len(hits))
-    for word in query.phrases:  # FTS5's sum, phrase by phrase, in its order
-        ids, t = each[word]
-        held = _within(hits, ids)
-        at = np.searchsorted(ids, hits[held])
-        term = np.zeros(len(hits))
-        term[held] = t[at]
-        score = score + term
-    return hits, -1.0 * score
+    return each
 
 
 async def _from_fts(session: AsyncSession, word: str) -> tuple[np.ndarray, np.ndarray] | None:
@@ -284,6 +303,8 @@ async def _from_impacts(
     ids, w = ids[kept], w[kept]
     d = now.lengths[np.searchsorted(now.length_ids, ids)].astype(np.float64)
     edited = now.fresh[now.fresh <= now.newest]
+    if len(edited) > MAX_LOOKED_UP:  # many changed (a re-read): FTS5 ranks until the next build
+        return None
     counted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     if len(edited):
         marks = ",".join("?" * len(edited))
@@ -359,12 +380,18 @@ def fresh_count(conn: sqlite3.Connection) -> int:
 
 def needs_build(conn: sqlite3.Connection) -> bool:
     """Whether an index run should build the impacts now: the archive is big enough for a word to
-    qualify and they are missing, or enough stories are fresh."""
+    qualify and they are missing, or enough stories are fresh, or more stories were changed (not
+    added) than a search counts itself."""
     stories = int(conn.execute("SELECT count(*) FROM story_texts").fetchone()[0])
     if stories < MIN_STORIES:
         return fresh_count(conn) > 0  # nothing to keep: only empty the fresh table
-    built = conn.execute(f"SELECT 1 FROM {LENGTHS_TABLE}").fetchone() is not None
-    return not built or fresh_count(conn) >= max(MIN_REBUILD, REBUILD_SHARE * stories)
+    built = conn.execute(f"SELECT newest FROM {LENGTHS_TABLE}").fetchone()
+    if built is None:
+        return True
+    edited = conn.execute(
+        f"SELECT count(DISTINCT story_id) FROM {FRESH_TABLE} WHERE story_id <= ?", (built[0],)
+    ).fetchone()[0]
+    return fresh_count(conn) >= max(MIN_REBUILD, REBUILD_SHARE * stories) or edited > REBUILD_EDITED
 
 
 def build(conn: sqlite3.Connection) -> BuildReport:

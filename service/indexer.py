@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -266,7 +267,11 @@ async def index_directory(
     finally:
         sys.setswitchinterval(switch)
     # common words' impacts (`db.textrank`), when enough changed or they are missing: SQLite only
-    impacts = await asyncio.to_thread(refresh_impacts, lib.settings.database_url)
+    try:
+        impacts = await asyncio.to_thread(refresh_impacts, lib.settings.database_url)
+    except sqlite3.Error as exc:  # only ever a speed-up: the run's own work is committed and stands
+        log.warning("the common words' impacts were not built (%s); searches rank with FTS5 meanwhile", exc)
+        impacts = None
     if impacts is not None:
         report.ranked_words, report.ranking_seconds = impacts.words, impacts.seconds
     if report.changed:

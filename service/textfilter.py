@@ -9,6 +9,7 @@ build a full-text query itself.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from itertools import chain
 
 import numpy as np
@@ -38,8 +39,8 @@ async def _text_matches(
     known = lib.views.text_matches(cleaned)
     if known is not None and (known[1] is not None or not ranked):
         return known
+    stored = await _from_impacts(session, cleaned) if ranked else None
     try:
-        stored = await impact_ranks(session, cleaned) if ranked else None
         if stored is not None:  # common words: FTS5's own ranks, without FTS5 ranking every hit
             ids, ranks = stored
         elif ranked:
@@ -56,6 +57,16 @@ async def _text_matches(
         raise QueryError(f"I could not search for {cleaned!r}; try plainer words.") from exc
     lib.views.keep_text_matches(cleaned, ids, ranks)
     return ids, ranks
+
+
+async def _from_impacts(session: AsyncSession, cleaned: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """The words' ranks from the common words' impacts (`db.textrank`), or None: they only make the
+    search faster, so any failure there leaves it to FTS5."""
+    try:
+        return await impact_ranks(session, cleaned)
+    except (SQLAlchemyError, sqlite3.Error) as exc:
+        log.warning("ranking %r from the stored impacts failed (%s); FTS5 ranks it", cleaned, exc)
+        return None
 
 
 async def text_filter(lib: Library, session: AsyncSession, fx: Facets, text: str, ranked: bool) -> Filter:

@@ -218,3 +218,70 @@ async def test_a_full_text_rebuild_drops_the_impacts_until_the_next_index_run(
         mine = await textrank.ranked_matches(session, "library")
         theirs = sorted(await ranked_matches(session, "library"))
     assert mine is not None and mine[1].tolist() == [r for _, r in theirs]
+
+
+async def test_a_build_that_cannot_write_leaves_the_index_run_whole(
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    def locked(database_url: str, *, force: bool = False) -> None:
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr("service.indexer.refresh_impacts", locked)
+    _write(library.settings.stories_dir, 12, random.Random(8))
+    report = await index_directory(library)
+    assert len(report.added) == 12 and report.ranked_words == 0
+    assert await _all_best(library, "library") == await _reference(library, "library")
+
+
+async def test_many_changed_stories_or_none_left_leave_it_to_fts5(
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _write(library.settings.stories_dir, 14, random.Random(9))
+    await index_directory(library)
+    assert await _uses_impacts(library, "library")
+    monkeypatch.setattr(textrank, "MAX_LOOKED_UP", 2)
+    async with library.transaction() as session:
+        await session.execute(text("UPDATE story_texts SET summary = 'changed' WHERE story_id <= 3"))
+    assert not await _uses_impacts(library, "library"), "three changed stories: more than it looks up"
+    async with library.transaction() as session:
+        await session.execute(text("DELETE FROM story_texts"))
+    assert not await _uses_impacts(library, "library"), "no story left"
+
+
+async def test_a_read_snapshot_sees_one_state(library: Any) -> None:
+    import sqlite3
+
+    from db.rawsql import read_snapshot
+
+    _write(library.settings.stories_dir, 3, random.Random(1))
+    await index_directory(library)
+    path = library.settings.data_dir / "librarian.db"
+    async with library.sessions() as session:
+        async with read_snapshot(session):
+            before = await fetch_all(session, "SELECT count(*) FROM story_texts")
+            other = sqlite3.connect(path)
+            other.execute("DELETE FROM story_texts WHERE story_id = 1")
+            other.commit()
+            other.close()
+            assert await fetch_all(session, "SELECT count(*) FROM story_texts") == before
+        assert await fetch_all(session, "SELECT count(*) FROM story_texts") != before
+
+
+async def test_an_index_run_rebuilds_once_enough_stories_changed(
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(textrank, "REBUILD_EDITED", 1)
+    stories = library.settings.stories_dir
+    _write(stories, 12, random.Random(6))
+    assert (await index_directory(library)).ranked_words > 0
+    first = sorted(stories.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\nThe library, later.\n", encoding="utf-8")
+    assert (await index_directory(library)).ranked_words == 0, "one changed story: no rebuild yet"
+    second = sorted(stories.glob("*.txt"))[1]
+    second.write_text(second.read_text(encoding="utf-8") + "\nThe library, later.\n", encoding="utf-8")
+    assert (await index_directory(library)).ranked_words > 0, "two: rebuilt"
+    async with library.sessions() as session:
+        fresh = await fetch_all(session, f"SELECT count(*) FROM {textrank.FRESH_TABLE}")
+    assert fresh == [(0,)]
