@@ -60,6 +60,10 @@ SHUTDOWN_WAIT = 10.0
 STOP_DEADLINE = 10.0
 """Seconds the stop may take after `close()`: tasks still running then are named and left."""
 
+IMPACTS_EVERY = 300.0
+"""Seconds between the bot's looks at whether stories mods changed should be brought into the
+common words' impacts (`db.textrank`; a look is three counts, a patch seconds at 50,000 stories)."""
+
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or the environment, "
     "then run again."
@@ -119,6 +123,8 @@ class Librarian(commands.Bot):
         self._spawn(self._announce_ready(), "ready announcement")
         self._spawn(self._start_charts(), "chart process")
         self._spawn(give_back_memory_every(), "memory trim")
+        if self.settings.index_on_start:  # the one process that indexes keeps the impacts up to date
+            self._spawn(self._patch_impacts_every(), "word impacts")
         if self.settings.test_guild_id:
             await self.sync_test_guild(self.settings.test_guild_id)
 
@@ -201,6 +207,19 @@ class Librarian(commands.Bot):
         finally:
             self.index_done.set()
         await self._check_archive(files=False)  # after ready, as after a start-up index
+
+    async def _patch_impacts_every(self) -> None:
+        """Between index runs, bring the stories mods added or edited into the common words' impacts
+        (`db.textrank.patch`: seconds, in a thread, never a build), so their searches stay fast."""
+        from db.textrank import refresh
+
+        await self.index_done.wait()
+        while True:
+            await asyncio.sleep(IMPACTS_EVERY)
+            try:
+                await asyncio.to_thread(refresh, self.settings.database_url, build_ok=False)
+            except Exception:
+                log.warning("could not bring changed stories into the word impacts", exc_info=True)
 
     async def _start_charts(self) -> None:
         try:

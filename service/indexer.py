@@ -274,6 +274,7 @@ async def index_directory(
         impacts = None
     if impacts is not None:
         report.ranked_words, report.ranking_seconds = impacts.words, impacts.seconds
+        report.ranking_patched = impacts.patched
     if report.changed:
         await refresh_views(lib)
     report.seconds = time.perf_counter() - started

@@ -39,6 +39,7 @@ class IndexReport:
     bytes_parsed: int = 0
     ranked_words: int = 0  # common words whose impacts this run stored (`db.textrank`)
     ranking_seconds: float = 0.0
+    ranking_patched: int = 0  # …or changed stories it brought into the impacts
 
     @property
     def changed(self) -> bool:
@@ -66,7 +67,12 @@ class IndexReport:
         if self.stopped:
             lines.append(f"NOT REMOVED: {self.stopped}")
         lines += [f"note: {note}" for note in self.notes]
-        if self.ranked_words:
+        if self.ranking_patched:
+            lines.append(
+                f"ranking: {self.ranking_patched:,} changed stories brought into the common words' impacts "
+                f"({self.ranking_seconds:.1f} s)"
+            )
+        elif self.ranked_words:
             lines.append(
                 f"ranking: impacts stored for {self.ranked_words:,} common words "
                 f"({self.ranking_seconds:.0f} s, part of the time below)"

@@ -38,7 +38,8 @@ def _write(stories: Path, n: int, rng: random.Random, first: int = 0) -> None:
         )
         title = f"Night Watch {i}" + (" and the Stake" if i % 7 == 0 else "")
         (stories / f"watch-{i:03}.txt").write_text(
-            f"Title: {title}\nAuthor: Writer {i % 5}\nRating: {RATINGS[i % 4]}\n\n{body}\n", encoding="utf-8"
+            f"Title: {title}\nAuthor: Writer {i % 5}\nRating: {RATINGS[i % 4]}\n\nNight {i} of the watch. {body}\n",
+            encoding="utf-8",
         )
 
 
@@ -87,12 +88,13 @@ async def test_one_common_word_pages_exactly_as_full_ranking(library: Any, small
 
 
 async def test_added_and_edited_stories_rank_exactly_before_a_rebuild(
-    library: Any, small_impacts: None
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     rng = random.Random(5)
     stories = library.settings.stories_dir
     _write(stories, 30, rng)
     await index_directory(library)
+    monkeypatch.setattr(textrank, "due", lambda conn: None)  # no patch: they stay fresh, as between runs
     before = await _reference(library, "stake")
     # a new story full of the word, and an old one rewritten around it: both fresh, no rebuild
     _write(stories, 1, rng, first=30)
@@ -154,11 +156,14 @@ async def _check_every_word(lib: Any, rng: random.Random) -> int:
     return len(words)
 
 
-async def test_impacts_rank_as_fts5_does_before_and_after_changes(library: Any, small_impacts: None) -> None:
+async def test_impacts_rank_as_fts5_does_before_and_after_changes(
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rng = random.Random(11)
     stories = library.settings.stories_dir
     _write(stories, 30, rng)
     await index_directory(library)
+    monkeypatch.setattr(textrank, "due", lambda conn: None)  # no patch: they stay fresh, as between runs
     assert await _check_every_word(library, rng) > 20
     async with library.sessions() as session:  # the best "stake" stories are edited after the build
         best = [i for i, _ in (await fts_search(session, "stake"))[:3]]
@@ -190,6 +195,7 @@ async def test_too_many_edits_leave_the_ranking_to_fts5(
     stories = library.settings.stories_dir
     _write(stories, 20, rng)
     await index_directory(library)
+    monkeypatch.setattr(textrank, "due", lambda conn: None)  # no patch: they stay fresh, as between runs
     for path in sorted(stories.glob("*.txt"))[:3]:
         path.write_text(path.read_text(encoding="utf-8") + "\nThe library again.\n", encoding="utf-8")
     await index_directory(library)
@@ -269,19 +275,52 @@ async def test_a_read_snapshot_sees_one_state(library: Any) -> None:
         assert await fetch_all(session, "SELECT count(*) FROM story_texts") != before
 
 
-async def test_an_index_run_rebuilds_once_enough_stories_changed(
-    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(textrank, "REBUILD_EDITED", 1)
+async def test_an_index_run_patches_changed_stories_in(library: Any, small_impacts: None) -> None:
+    rng = random.Random(6)
     stories = library.settings.stories_dir
-    _write(stories, 12, random.Random(6))
+    _write(stories, 16, rng)
     assert (await index_directory(library)).ranked_words > 0
-    first = sorted(stories.glob("*.txt"))[0]
-    first.write_text(first.read_text(encoding="utf-8") + "\nThe library, later.\n", encoding="utf-8")
-    assert (await index_directory(library)).ranked_words == 0, "one changed story: no rebuild yet"
-    second = sorted(stories.glob("*.txt"))[1]
-    second.write_text(second.read_text(encoding="utf-8") + "\nThe library, later.\n", encoding="utf-8")
-    assert (await index_directory(library)).ranked_words > 0, "two: rebuilt"
+    for path in sorted(stories.glob("*.txt"))[:3]:  # edited, one of them now without "library"
+        path.write_text(path.read_text(encoding="utf-8") + "\nThe library, later. Stake.\n", encoding="utf-8")
+    gone = sorted(stories.glob("*.txt"))[3]
+    gone.write_text(
+        "Title: Elsewhere\nAuthor: Writer 3\n\nA stake by the gate, and nothing else.\n", encoding="utf-8"
+    )
+    _write(stories, 2, rng, first=16)
+    report = await index_directory(library)
+    assert report.ranking_patched == len(report.added) + len(report.updated) == 6
+    assert "changed stories brought into" in report.summary()
+    async with library.transaction() as session:  # and a story deleted outright
+        await session.execute(text("DELETE FROM story_texts WHERE story_id = 2"))
+    assert (await index_directory(library)).ranking_patched == 1
     async with library.sessions() as session:
         fresh = await fetch_all(session, f"SELECT count(*) FROM {textrank.FRESH_TABLE}")
-    assert fresh == [(0,)]
+        newest = await fetch_all(session, f"SELECT newest FROM {textrank.LENGTHS_TABLE}")
+    assert fresh == [(0,)] and newest == [(18,)]
+    assert await _check_every_word(library, rng) > 20
+    for words in ("library", "stake", "library OR stake"):
+        assert await _all_best(library, words) == await _reference(library, words)
+
+
+async def test_the_bot_between_runs_patches_but_never_builds(
+    library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = library.settings.database_url
+    real_due = textrank.due
+    monkeypatch.setattr(textrank, "due", lambda conn: None)  # an index run that leaves it all to the bot
+    _write(library.settings.stories_dir, 12, random.Random(12))
+    await index_directory(library)
+    monkeypatch.setattr(textrank, "due", real_due)
+    assert textrank.refresh(url, build_ok=False) is None, "no impacts yet: only a build would do"
+    assert not await _uses_impacts(library, "library")
+    assert textrank.refresh(url) is not None
+    async with library.transaction() as session:  # a mod's edit, as `bot.py edit` makes it
+        await session.execute(
+            text("UPDATE story_texts SET summary = 'the library at night' WHERE story_id = 4")
+        )
+    patched = textrank.refresh(url, build_ok=False)
+    assert patched is not None and patched.patched == 1
+    async with library.sessions() as session:
+        mine = await textrank.ranked_matches(session, "library")
+        theirs = sorted(await ranked_matches(session, "library"))
+    assert mine is not None and mine[1].tolist() == [r for _, r in theirs]
