@@ -48,7 +48,9 @@ _OTHER_QUALIFIERS = frozenset(
     }
 )  # fmt: skip
 _QUALIFIERS = _PAST_WORDS | _PLATONIC_WORDS | _OTHER_QUALIFIERS
-_NO_PAIRING = frozenset({"gen", "none", "n a", "na", "no pairing", "no pairings", "no ship", "nothing"})
+NO_PAIRING = frozenset({"gen", "none", "n a", "na", "no pairing", "no pairings", "no ship", "nothing"})
+"""What a pairing header or a member's pairing search says for "no romance" (normalised)."""
+_NO_PAIRING = NO_PAIRING
 _NAME_PARTICLES = frozenset(
     {"the", "of", "de", "van", "von", "mr", "mrs", "ms", "miss", "dr", "la", "le", "principal", "professor",
      "agent", "mayor", "detective", "sir", "lady", "lord"}

@@ -237,7 +237,7 @@ async def _stats(lib: Library, args: argparse.Namespace) -> int:
         f"{stories:,} {plural(stories, 'story', 'stories')}, {words:,} {plural(words, 'word')}, "
         f"{authors:,} {plural(authors, 'author')}"
     )
-    print("by rating:  " + ", ".join(f"{k} {v}" for k, v in sorted(st.by_rating.items())))
+    print("by rating:  " + ", ".join(f"{level_words(k)} {v}" for k, v in sorted(st.by_rating.items())))
     print("by format:  " + ", ".join(f"{k} {v}" for k, v in st.by_format.items()))
     print("by fandom:  " + ", ".join(f"{k} {v}" for k, v in st.by_fandom[:10]))
     print("characters: " + ", ".join(f"{k} {v}" for k, v in await top_characters(lib, 10)))

@@ -50,7 +50,7 @@ class Facets:
     characters: dict[str, tuple[Positions, np.ndarray]]  # name -> (positions, relevance weights)
     rel_pos: np.ndarray  # per relationship row: its story's position
     rel_size: np.ndarray
-    rel_romantic: np.ndarray
+    rel_romantic: np.ndarray  # per relationship row of a live story: romantic (a retired story's: False)
     members: dict[str, np.ndarray]  # member name -> relationship rows
     tags: dict[tuple[str, str], Positions]  # (kind, folded name) -> positions
     authors: dict[str, Positions]
@@ -95,6 +95,10 @@ class Facets:
         if kind is not None:
             rows = rows[self.rel_romantic[rows] == (kind == "romantic")]
         return self.mask(self.rel_pos[rows])
+
+    def without_romance(self) -> np.ndarray:
+        """Stories with no romantic relationship ("gen")."""
+        return ~self.mask(self.rel_pos[self.rel_romantic])
 
     def labelled(self, kinds: tuple[str, ...], names: list[str]) -> np.ndarray:
         out = self.mask()
@@ -321,7 +325,7 @@ async def _fill_relationships(session: AsyncSession, facets: Facets, people: Peo
     at, live = facets.locate(story_of)
     facets.rel_pos = at
     facets.rel_size = _joined(parts["size"], np.int8)
-    facets.rel_romantic = _joined(parts["romantic"], bool)
+    facets.rel_romantic = _joined(parts["romantic"], bool) & live  # a retired story's rows: none
     m = RelationshipMember
     coder = _Coder()
     rows_of: list[np.ndarray] = []

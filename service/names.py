@@ -93,15 +93,19 @@ def _prefixed(key: str, keys: Keys) -> set[str]:
 
 def _typos(key: str, keys: Keys) -> set[str]:
     """Names one of whose spellings (or, for a one-word key, one of whose words) is within the typo
-    budget of `key`."""
+    budget of `key` and starts with the same letter: a slip rarely hits the first one, and `Harry`
+    is not a typo of `Larry`."""
     budget = typo_budget(key)
     if not budget:
         return set()
     found = set()
     single = " " not in key
     for k, names in keys.items():
-        near = OSA.distance(key, k, score_cutoff=budget) <= budget
-        if near or (single and any(len(w) >= 4 and OSA.distance(key, w) <= budget for w in k.split())):
+        near = k[:1] == key[:1] and OSA.distance(key, k, score_cutoff=budget) <= budget
+        if near or (
+            single
+            and any(len(w) >= 4 and w[0] == key[0] and OSA.distance(key, w) <= budget for w in k.split())
+        ):
             found.update(_each(names))
     return found
 

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.fandoms import fandom_of_folder as fandom_label
 from archive.ratings import level_words
+from archive.roster import NO_PAIRING
+from archive.rosterfile import normalise
 from db.keys import fold
 from service.facets import Facets
 from service.filters import Compiled, Filter
@@ -136,6 +138,15 @@ async def _people(
                 filters.append(Filter("character", f"character {canon}", cond))
     for texts, exclude in ((q.pairings, False), (q.exclude_pairings, True)):
         for text in dict.fromkeys(texts):
+            if normalise(text) in NO_PAIRING:  # `gen`: stories without a romance
+                resolved.append(f"{text} → no romantic pairing")
+                gen = fx.without_romance()
+                filters.append(
+                    Filter("excluded pairing", "some romance", ~gen)
+                    if exclude
+                    else Filter("pairing", "no romantic pairing (gen)", gen)
+                )
+                continue
             spec = resolve_pairing(lib.roster, text, book=book, fandoms=groups)
             _note(resolved, text, spec.display)
             cond = fx.relationship(spec.members, spec.kind, spec.wildcard)
@@ -349,6 +360,22 @@ def empty_reason(compiled: Compiled, hidden: int) -> str:
     return f"No stories match {others} together with {dropped.label}; {n} match without the {dropped.kind} filter."
 
 
+def _note_unknown_status(compiled: Compiled) -> None:
+    """With "finished" or "in progress" asked for, say how many stories matching everything else were
+    left out because they do not say which they are (most plain-text files never do)."""
+    status = next((f for f in compiled.filters if f.kind == "status"), None)
+    if status is None:
+        return
+    unknown = int((compiled.mask(without=status) & (compiled.facets.status == 0)).sum())
+    if unknown:
+        says = (
+            "story that does not say whether it is"
+            if unknown == 1
+            else "stories that do not say whether they are"
+        )
+        compiled.resolved.append(f"left out: {unknown:,} {says} finished")
+
+
 async def search(lib: Library, q: SearchQuery) -> SearchResult:
     """One page of stories matching `q`, with the total, hidden count and notes. Raises QueryError."""
     if q.sort not in SORTS:
@@ -358,6 +385,7 @@ async def search(lib: Library, q: SearchQuery) -> SearchResult:
     seed = q.seed if q.seed is not None else random.randrange(1 << 30)
     async with lib.sessions() as session:
         compiled = await compile_query(lib, session, q, rank=q.sort == "best")
+        _note_unknown_status(compiled)
         where = np.flatnonzero(compiled.mask())
         total = len(where)
         hidden = count(compiled, gated=False) - total if compiled.gate is not None else 0

@@ -318,6 +318,18 @@ async def test_author_exact_and_fuzzy(mini: Mini) -> None:
     assert "Marigold" in err.value.suggestions or err.value.suggestions == []
 
 
+async def test_a_status_filter_says_how_many_stories_did_not_say(mini: Mini) -> None:
+    unknown = [m for m in MINI.values() if m.status is None]
+    finished = await search(mini.lib, SearchQuery(complete=True, per_page=50))
+    note = f"left out: {len(unknown)} stories that do not say whether they are finished"
+    assert len(unknown) == 2 and note in finished.resolved
+    wip = await search(mini.lib, SearchQuery(complete=False, per_page=50))
+    assert note in wip.resolved
+    assert not any(
+        "whether finished" in r for r in (await search(mini.lib, SearchQuery(per_page=50))).resolved
+    )
+
+
 async def test_words_status_fandom_tags(mini: Mini) -> None:
     assert await _letters(mini, words_min=4000) == {"B", "G", "K"}
     assert await _letters(mini, words_max=800) == {"C", "I", "J"}
@@ -590,3 +602,26 @@ async def test_real_archive_spellings_sorts_exclusions_and_gating(any_archive: A
     gated = await search(lib, SearchQuery(allowed_levels=sfw, per_page=50))
     assert all(h.rating.level in sfw for h in gated.hits)
     assert gated.total + gated.hidden == (await search(lib, SearchQuery())).total
+
+
+def test_a_typo_keeps_the_first_letter() -> None:
+    from service.names import _typos
+
+    keys = {
+        "larry blaisdell": "Larry Blaisdell",
+        "rupert giles": "Rupert Giles",
+        "willow": "Willow Rosenberg",
+    }
+    assert _typos("harry", keys) == set()  # a name of its own, not a slip for Larry
+    assert _typos("gilse", keys) == {"Rupert Giles"}
+    assert _typos("wilow", keys) == {"Willow Rosenberg"}
+    assert _typos("larey", keys) == {"Larry Blaisdell"}
+
+
+async def test_gen_as_a_pairing_means_no_romance(mini: Mini) -> None:
+    gen = {k for k, m in MINI.items() if not any(r.kind == "romantic" for r in m.relationships)}
+    assert gen and gen != set(MINI)
+    result = await search(mini.lib, SearchQuery(pairings=["gen"], per_page=50))
+    assert mini.letters([h.id for h in result.hits]) == gen and "gen → no romantic pairing" in result.resolved
+    live = await _letters(mini)
+    assert await _letters(mini, exclude_pairings=["No Pairing"]) == live - gen
