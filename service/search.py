@@ -139,7 +139,7 @@ async def _people(
     for texts, exclude in ((q.pairings, False), (q.exclude_pairings, True)):
         for text in dict.fromkeys(texts):
             if normalise(text) in NO_PAIRING:  # `gen`: stories without a romance
-                resolved.append(f"{text} → no romantic pairing")
+                _note(resolved, text, "no romantic pairing")
                 gen = fx.without_romance()
                 filters.append(
                     Filter("excluded pairing", "some romance", ~gen)

@@ -2,8 +2,8 @@
 ranks when the order needs them. One MATCH per words (`db.fts`, the only door for members' text),
 its answer kept by the Library's views (`text_matches`) while the archive is unchanged, so later
 pages, and the same words under other filters, do not match again. Common words are ranked from
-their stored impacts (`db.textrank`, the same ranks FTS5 gives) when the query is one it covers. It must not import Discord or
-build a full-text query itself.
+their stored impacts (`db.textrank`, the same ranks FTS5 gives) when the query is one it covers.
+It must not import Discord or build a full-text query itself.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ async def _text_matches(
     known = lib.views.text_matches(cleaned)
     if known is not None and (known[1] is not None or not ranked):
         return known
-    stored = await _from_impacts(session, cleaned) if ranked else None
+    stored = await _ranked_by_impacts(session, cleaned) if ranked else None
     try:
         if stored is not None:  # common words: FTS5's own ranks, without FTS5 ranking every hit
             ids, ranks = stored
@@ -59,7 +59,7 @@ async def _text_matches(
     return ids, ranks
 
 
-async def _from_impacts(session: AsyncSession, cleaned: str) -> tuple[np.ndarray, np.ndarray] | None:
+async def _ranked_by_impacts(session: AsyncSession, cleaned: str) -> tuple[np.ndarray, np.ndarray] | None:
     """The words' ranks from the common words' impacts (`db.textrank`), or None: they only make the
     search faster, so any failure there leaves it to FTS5."""
     try:

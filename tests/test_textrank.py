@@ -43,6 +43,18 @@ def _write(stories: Path, n: int, rng: random.Random, first: int = 0) -> None:
         )
 
 
+async def _built_then_left_fresh(
+    library: Any, monkeypatch: pytest.MonkeyPatch, n: int, seed: int
+) -> random.Random:
+    """`n` stories indexed with their impacts built; later index runs leave the impacts alone (no
+    patch), so what changes next stays fresh, as between runs. Returns the generator, to write more."""
+    rng = random.Random(seed)
+    _write(library.settings.stories_dir, n, rng)
+    await index_directory(library)
+    monkeypatch.setattr(textrank, "due", lambda conn: None)
+    return rng
+
+
 async def _all_best(lib: Any, words: str, **query: Any) -> list[int]:
     """Every page of a "best" search, in order."""
     ids: list[int] = []
@@ -90,11 +102,8 @@ async def test_one_common_word_pages_exactly_as_full_ranking(library: Any, small
 async def test_added_and_edited_stories_rank_exactly_before_a_rebuild(
     library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rng = random.Random(5)
+    rng = await _built_then_left_fresh(library, monkeypatch, 30, 5)
     stories = library.settings.stories_dir
-    _write(stories, 30, rng)
-    await index_directory(library)
-    monkeypatch.setattr(textrank, "due", lambda conn: None)  # no patch: they stay fresh, as between runs
     before = await _reference(library, "stake")
     # a new story full of the word, and an old one rewritten around it: both fresh, no rebuild
     _write(stories, 1, rng, first=30)
@@ -159,11 +168,8 @@ async def _check_every_word(lib: Any, rng: random.Random) -> int:
 async def test_impacts_rank_as_fts5_does_before_and_after_changes(
     library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    rng = random.Random(11)
+    rng = await _built_then_left_fresh(library, monkeypatch, 30, 11)
     stories = library.settings.stories_dir
-    _write(stories, 30, rng)
-    await index_directory(library)
-    monkeypatch.setattr(textrank, "due", lambda conn: None)  # no patch: they stay fresh, as between runs
     assert await _check_every_word(library, rng) > 20
     async with library.sessions() as session:  # the best "stake" stories are edited after the build
         best = [i for i, _ in (await fts_search(session, "stake"))[:3]]
@@ -191,11 +197,8 @@ async def test_too_many_edits_leave_the_ranking_to_fts5(
     library: Any, small_impacts: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(textrank, "MAX_EDITED", 1)
-    rng = random.Random(2)
+    await _built_then_left_fresh(library, monkeypatch, 20, 2)
     stories = library.settings.stories_dir
-    _write(stories, 20, rng)
-    await index_directory(library)
-    monkeypatch.setattr(textrank, "due", lambda conn: None)  # no patch: they stay fresh, as between runs
     for path in sorted(stories.glob("*.txt"))[:3]:
         path.write_text(path.read_text(encoding="utf-8") + "\nThe library again.\n", encoding="utf-8")
     await index_directory(library)
