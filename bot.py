@@ -62,8 +62,8 @@ STOP_DEADLINE = 10.0
 
 IMPACTS_EVERY = 300.0
 """Seconds between the bot's looks at whether stories mods changed should be brought into the
-common words' impacts (`db.textrank`; a look reads three small rows, a patch takes seconds at
-50,000 stories)."""
+common words' impacts and the pairs index (`db.textrank`; a look reads four small rows, a patch
+takes seconds at 50,000 stories)."""
 
 NO_TOKEN = (
     "DISCORD_TOKEN is not set: put your bot token in .env (copy .env.example) or the environment, "

@@ -1,36 +1,39 @@
-"""Exact bm25 for common words without FTS5 ranking every story that holds them (SQLite).
+"""Exact bm25 for common words and phrases without FTS5 ranking every story that holds them (SQLite).
 
 FTS5's bm25 reads every hit's position lists and size record: about 3 µs a story, 60-140 ms for a
-word in half of 50,000 stories, more for a query of several. But bm25 of one word in one story is
+word in half of 50,000 stories, more for a query of several, hundreds of ms for a phrase of common
+words. But bm25 of one phrase (a word is a phrase of one) in one story is
 `idf * w(k1+1) / (w + k1(1 - b + b·D/avgdl))`, with `w` the story's column-weighted count of the
-word and `D` its length in tokens, and a query's score is the sum of its words' terms. So for each
-word found in at least `MIN_STORIES` stories, one build keeps its impacts: every story holding it
-with its `w` (compressed, `story_fts_impacts`), and every story's `D` (`story_fts_lengths`). A
-search recomputes each word's terms with the archive's numbers then (`idf` from how many stories
-hold the word now, `avgdl` from FTS5's own averages record), in FTS5's order of operations, so the
-ranks are FTS5's to the last bit.
+phrase and `D` its length in tokens, and a query's score is the sum of its phrases' terms. So for
+each word found in at least `MIN_STORIES` stories, and each pair of neighbouring words (`of the`)
+as common, one build keeps its impacts: every story holding it with its `w` (compressed,
+`story_fts_impacts`), and every story's `D` (`story_fts_lengths`). Longer and rarer phrases of
+common words are counted in the pairs index (`db.pairs`). A search recomputes each term with the
+archive's numbers then (`idf` from how many stories hold it now, `avgdl` from FTS5's own averages
+record), in FTS5's order of operations, so the ranks are FTS5's to the last bit.
 
 A story written since the build is "fresh" (`story_fts_fresh`, filled by triggers on every insert,
-update and delete of `story_texts`): its impacts are taken from FTS5 now. Stories added since are
-scored by FTS5 itself (one `rowid >` range); a story whose text changed, or that is gone, is looked
-up (`rowid IN`) and counted by `highlight()` (at most `MAX_EDITED` matches; more, and the query is
-ranked by FTS5 until the next index run). An index run patches the fresh stories in (`patch`: each
-counted by FTS5's own tokenizer in a one-row temp table; seconds), or builds again when many changed. `ranked_matches` answers a query of one common word, or plain
-words joined all by OR or by AND and NOT, with words to leave out; anything else (phrases, prefixes,
-column filters, OR mixed with NOT) returns None and the caller asks FTS5. A search's reads are
-one read transaction (`db.rawsql.read_snapshot`): a build or a write committing meanwhile cannot
-mix two states. PostgreSQL ranks with its own index and never uses this. Must not import the
+update and delete of `story_texts`): its part is taken from FTS5 now. For a word, stories added
+since are scored by FTS5 itself (one `rowid >` range); a story whose text changed, or that is gone
+(and for a phrase, any fresh story), is looked up (`rowid IN`, `rowid >`) and counted by
+`highlight()` (at most `MAX_EDITED` matches; more, and the query is ranked by FTS5 until the next
+index run). An index run patches the fresh stories in (`patch`: each read by FTS5's own tokenizer
+in a one-row temp table; seconds), or builds again when many changed. `ranked_matches` answers a
+query of plain words and phrases (ASCII, no prefix, no column) joined all by OR or by AND and NOT,
+with some left out, when at least one is common or a phrase; anything else (prefixes, column
+filters, OR mixed with NOT, rare words only) returns None and the caller asks FTS5. A search's
+reads are one read transaction (`db.rawsql.read_snapshot`): a build or a write committing meanwhile
+cannot mix two states. PostgreSQL ranks with its own index and never uses this. Must not import the
 service layer.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 import re
 import sqlite3
 import time
-import zlib
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -38,9 +41,25 @@ import numpy as np
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from db.bm25 import K1, B, averages, doc_tokens, idf_of, pack, terms, unpack, varints, within
 from db.engine import sync_sqlite_url
 from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from db.ftsquery import Term, parse_query
+from db.pairs import (
+    FORGET_PAIRS,
+    PAIRS_STATE,
+    PAIRS_TABLE,
+    Built,
+    exact_tokens,
+    one_row_table,
+    pair_text,
+    phrase_counts,
+    phrase_impacts,
+    phrase_weights,
+    read_state,
+    save_state,
+    write_pairs,
+)
 from db.rawsql import fetch_all, read_snapshot
 
 log = logging.getLogger(__name__)
@@ -50,8 +69,9 @@ LENGTHS_TABLE = "story_fts_lengths"
 FRESH_TABLE = "story_fts_fresh"
 
 MIN_STORIES = 5000
-"""A word gets impacts when at least this many stories hold it: below, FTS5 ranks it in under
-about 15 ms anyway."""
+"""A word, a pair of words (`of the`) or a three-word phrase gets impacts of its own when at least
+this many stories hold it: below, FTS5 ranks a word in under about 15 ms, and the pairs index a
+phrase of common words in under about 60 ms (`db.pairs`)."""
 MAX_EDITED = 8
 """Stories holding a word whose text changed since the build that a search counts itself (about
 2.5 ms each); more, and FTS5 ranks the query until the next build."""
@@ -63,8 +83,6 @@ fresh: a build reads every common word's whole list (about 150 s at 50,000 stori
 stories are patched in (`patch`: seconds)."""
 MIN_REBUILD = 200
 
-K1, B = 1.2, 0.75
-"""FTS5's bm25 constants (fts5_aux.c)."""
 WHOLE_WEIGHTS = all(float(x).is_integer() for x in FTS_WEIGHTS)
 """`w` is read back from bm25 by rounding to a whole number: with a fractional column weight no
 impacts are built (every search is FTS5's)."""
@@ -94,88 +112,39 @@ SQLITE_DOWN: tuple[str, ...] = (
 )
 
 
-FORGET_IMPACTS: tuple[str, ...] = (f"DELETE FROM {IMPACTS_TABLE}", f"DELETE FROM {LENGTHS_TABLE}")
+FORGET_IMPACTS: tuple[str, ...] = (
+    f"DELETE FROM {IMPACTS_TABLE}",
+    f"DELETE FROM {LENGTHS_TABLE}",
+    *FORGET_PAIRS,
+)
 """Drop the impacts (SQLite), when the full-text index was rebuilt behind the triggers' back: every
 search is FTS5's until the next index run builds them again (`due`: none stored)."""
-
-
-# --- numbers as FTS5 keeps and computes them -------------------------------------------------------
-
-
-def _varints(blob: bytes) -> list[int]:
-    """SQLite's big-endian varints, as FTS5 stores its averages and each story's column sizes."""
-    out: list[int] = []
-    i = 0
-    while i < len(blob):
-        value = 0
-        for j in range(9):
-            byte = blob[i]
-            i += 1
-            if j == 8:
-                value = (value << 8) | byte
-                break
-            value = (value << 7) | (byte & 0x7F)
-            if not byte & 0x80:
-                break
-        out.append(value)
-    return out
-
-
-def _averages(blob: bytes) -> tuple[int, float]:
-    """(stories, mean length in tokens) from FTS5's averages record, as bm25 computes them (0.0 with
-    no story)."""
-    numbers = _varints(blob)
-    return numbers[0], float(sum(numbers[1:])) / float(numbers[0]) if numbers[0] else 0.0
-
-
-def _tokens(size: bytes) -> int:
-    """A story's length in tokens, from its FTS5 docsize record (one varint per column)."""
-    return sum(_varints(bytes(size)))
 
 
 def _indexed(conn: sqlite3.Connection) -> tuple[int, bytes | None]:
     """(stories in the full-text index, its averages record): one small row, where `count(*)` of
     `story_texts` reads every story's first page (2 s cold, 0.1 s warm at 50,000)."""
     row = conn.execute(f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1").fetchone()
-    return (_varints(bytes(row[0]))[0], bytes(row[0])) if row else (0, None)
-
-
-def _idf(rows: int, hits: int) -> float:
-    idf = math.log((rows - hits + 0.5) / (hits + 0.5))
-    return idf if idf > 0.0 else 1e-6
-
-
-def terms(w: np.ndarray, d: np.ndarray, idf: float, avgdl: float) -> np.ndarray:
-    """One word's bm25 term for stories with weighted counts `w` and lengths `d`, in FTS5's own
-    order of operations (fts5Bm25Function), so equal to its value to the last bit."""
-    return idf * ((w * (K1 + 1.0)) / (w + K1 * (1 - B + B * d / avgdl)))
-
-
-def _pack(values: np.ndarray, delta: bool = False) -> bytes:
-    values = values.astype(np.int64)
-    if delta:
-        values = np.diff(values, prepend=0)
-    return zlib.compress(values.astype("<u4").tobytes(), 1)
-
-
-def _unpack(blob: bytes, delta: bool = False) -> np.ndarray:
-    values = np.frombuffer(zlib.decompress(blob), dtype="<u4").astype(np.int64)
-    return np.cumsum(values) if delta else values
+    return (varints(bytes(row[0]))[0], bytes(row[0])) if row else (0, None)
 
 
 # --- which queries -------------------------------------------------------------------------------
 
 
-def _word(node: object) -> str | None:
-    if isinstance(node, Term) and not node.prefix and node.column is None and _WORD.fullmatch(node.words):
-        return node.words.lower()
-    return None
+def _unit(node: object) -> str | None:
+    """A term as FTS5 reads it: its words folded and joined by spaces (`"you're a"` is `you re a`),
+    when it is plain ASCII without a prefix or column; else None."""
+    if not isinstance(node, Term) or node.prefix or node.column is not None or not node.words.isascii():
+        return None
+    words = _WORD.findall(node.words.lower())
+    return " ".join(words) if words else None
 
 
 @dataclass(frozen=True, slots=True)
 class PlainWords:
-    """A query of plain words: stories holding every one of `wanted` (or any, when `any_of`), and
-    none of `unwanted`; `phrases`: every word in the order FTS5 numbers its phrases."""
+    """A query of plain words and phrases (each a "unit": `stake`, `of the`): stories holding every
+    one of `wanted` (or any, when `any_of`), and none of `unwanted`; `phrases`: every unit in the
+    order FTS5 numbers its phrases."""
 
     wanted: tuple[str, ...]
     unwanted: tuple[str, ...]
@@ -184,16 +153,16 @@ class PlainWords:
 
 
 def plain_words(user_text: str) -> PlainWords | None:
-    """The query as `PlainWords` when FTS5 ranks it as the sum of one term per word: one plain word,
-    or plain words joined all by OR, or by AND and NOT (FTS5's NOT binds tighter than AND, so no
-    story it finds holds a word after a NOT), then words left out. Plain: ASCII letters and digits
-    (FTS5 folds their case and nothing else). None for anything else."""
+    """The query as `PlainWords` when FTS5 ranks it as the sum of one term per word or phrase: one,
+    or several joined all by OR, or by AND and NOT (FTS5's NOT binds tighter than AND, so no story
+    it finds holds one after a NOT), then some left out. Plain: ASCII, no prefix, no column (FTS5
+    folds the case of ASCII letters and nothing else). None for anything else."""
     parsed = parse_query(user_text)
     if parsed is None or parsed.include is None:
         return None
     items = parsed.include.items
-    words = [_word(item) for item in items[0::2]]
-    left_out = [_word(node) for node in parsed.exclude]
+    words = [_unit(item) for item in items[0::2]]
+    left_out = [_unit(node) for node in parsed.exclude]
     operators = set(items[1::2])
     if any(w is None for w in (*words, *left_out)) or not (
         operators <= {"AND", "NOT"} or operators == {"OR"}
@@ -228,13 +197,13 @@ async def _now(session: AsyncSession) -> _Now | None:
     block = await fetch_all(session, f"SELECT block FROM {FTS_TABLE}_data WHERE id = 1")
     if not block:
         return None
-    rows, avgdl = _averages(bytes(block[0][0]))
+    rows, avgdl = averages(bytes(block[0][0]))
     if not rows:  # every story deleted since the build
         return None
     fresh = [r[0] for r in await fetch_all(session, f"SELECT DISTINCT story_id FROM {FRESH_TABLE}")]
     newest, ids, d = stored[0]
     return _Now(
-        rows, avgdl, int(newest), _unpack(ids, True), _unpack(d), np.array(sorted(fresh), dtype=np.int64)
+        rows, avgdl, int(newest), unpack(ids, True), unpack(d), np.array(sorted(fresh), dtype=np.int64)
     )
 
 
@@ -256,11 +225,11 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> tuple[np.ndar
     for ids in sets[1:]:
         hits = np.union1d(hits, ids) if query.any_of else np.intersect1d(hits, ids, assume_unique=True)
     for word in query.unwanted:
-        hits = hits[~_within(hits, each[word][0])]
+        hits = hits[~within(hits, each[word][0])]
     score = np.zeros(len(hits))
     for word in query.phrases:  # FTS5's sum, phrase by phrase, in its order
         ids, t = each[word]
-        held = _within(hits, ids)
+        held = within(hits, ids)
         at = np.searchsorted(ids, hits[held])
         term = np.zeros(len(hits))
         term[held] = t[at]
@@ -271,7 +240,8 @@ async def ranked_matches(session: AsyncSession, user_text: str) -> tuple[np.ndar
 async def _each_word(
     session: AsyncSession, query: PlainWords
 ) -> dict[str, tuple[np.ndarray, np.ndarray]] | None:
-    """(ids, term) of every story holding each word of the query now, or None (see `ranked_matches`)."""
+    """(ids, term) of every story holding each word or phrase of the query now, or None (see
+    `ranked_matches`)."""
     distinct = tuple(dict.fromkeys(query.phrases))
     stored = {
         term: (ids, w)
@@ -281,19 +251,22 @@ async def _each_word(
             distinct,
         )
     }
-    if not stored:
-        return None
+    if not stored and not any(" " in unit for unit in distinct):
+        return None  # rare words only: FTS5 ranks them as fast
     now = await _now(session)
     if now is None:
         return None
     each: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for word in distinct:
-        found = await (
-            _from_impacts(session, word, stored[word], now) if word in stored else _from_fts(session, word)
-        )
+    for unit in distinct:
+        if unit in stored:
+            found = await _from_impacts(session, unit, stored[unit], now)
+        elif " " in unit:
+            found = await _from_pairs(session, unit, now)
+        else:
+            found = await _from_fts(session, unit)
         if found is None:
             return None
-        each[word] = found
+        each[unit] = found
     return each
 
 
@@ -306,35 +279,65 @@ async def _from_fts(session: AsyncSession, word: str) -> tuple[np.ndarray, np.nd
 
 
 async def _from_impacts(
-    session: AsyncSession, word: str, stored: tuple[bytes, bytes], now: _Now
+    session: AsyncSession, unit: str, stored: tuple[bytes, bytes], now: _Now
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """(ids, term) of every story holding the word now: the stored impacts of stories unchanged since
-    the build, FTS5's own for the fresh ones."""
-    ids, w = _unpack(stored[0], True), _unpack(stored[1]).astype(np.float64)
-    kept = ~_within(ids, now.fresh)
-    ids, w = ids[kept], w[kept]
-    d = now.lengths[np.searchsorted(now.length_ids, ids)].astype(np.float64)
+    """(ids, term) of every story holding a common word (or pair of words) now: the stored impacts
+    of stories unchanged since the build, FTS5's own for the fresh ones."""
+    ids, w = unpack(stored[0], True), unpack(stored[1]).astype(np.float64)
+    kept = ~within(ids, now.fresh)
+    return await _with_fresh(session, unit, ids[kept], w[kept], now)
+
+
+async def _from_pairs(session: AsyncSession, unit: str, now: _Now) -> tuple[np.ndarray, np.ndarray] | None:
+    """(ids, term) of every story holding a phrase now, from the pairs index (`db.pairs`) for the
+    stories unchanged since it was written, FTS5's own for the fresh ones; None when the pairs
+    index cannot answer it (a word in it is not common enough to be paired)."""
+    found = await phrase_counts(session, unit.split())
+    if found is None:
+        return None
+    ids, w = found
+    kept = ~within(ids, now.fresh)
+    return await _with_fresh(session, unit, ids[kept], w[kept], now)
+
+
+async def _with_fresh(
+    session: AsyncSession, unit: str, ids: np.ndarray, w: np.ndarray, now: _Now
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The terms of the stories unchanged since the build (`ids`, their `w`), with those of the fresh
+    stories holding the unit now: the changed ones counted (`_counted`, at most `MAX_EDITED`), the
+    added ones ranked by FTS5 (a word) or counted too (a phrase: FTS5's rank would count the stories
+    holding it in the whole archive, the very cost avoided)."""
+    at = np.searchsorted(now.length_ids, ids).clip(0, max(len(now.length_ids) - 1, 0))
+    if len(ids) and not np.array_equal(now.length_ids[at], ids):
+        return None  # a story the lengths do not know: only after a failed write; FTS5 ranks
+    d = now.lengths[at].astype(np.float64)
     edited = now.fresh[now.fresh <= now.newest]
     if len(edited) > MAX_LOOKED_UP:  # many changed (a re-read): FTS5 ranks until the next build
         return None
-    counted: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    phrase = " " in unit
+    holding = np.zeros(0, dtype=np.int64)
     if len(edited):
         marks = ",".join("?" * len(edited))
         sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid IN ({marks})"
         holding = np.array(
-            [r[0] for r in await fetch_all(session, sql, (f'"{word}"', *map(int, edited)))], dtype=np.int64
+            [r[0] for r in await fetch_all(session, sql, (f'"{unit}"', *map(int, edited)))], dtype=np.int64
         )
-        if len(holding) > MAX_EDITED:
-            return None
-        if len(holding):
-            counted = (holding, *await _counted(session, word, holding))
     added: np.ndarray | None = None
     if len(now.fresh) and now.fresh[-1] > now.newest:
-        added = np.array(
-            await fetch_all(session, _RANKED + " AND rowid > ?", (f'"{word}"', now.newest)), dtype=np.float64
-        ).reshape(-1, 2)
+        if phrase:
+            sql = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH ? AND rowid > ?"
+            new = [r[0] for r in await fetch_all(session, sql, (f'"{unit}"', now.newest))]
+            holding = np.concatenate([holding, np.array(new, dtype=np.int64)])
+        else:
+            added = np.array(
+                await fetch_all(session, _RANKED + " AND rowid > ?", (f'"{unit}"', now.newest)),
+                dtype=np.float64,
+            ).reshape(-1, 2)
+    if len(holding) > MAX_EDITED or (len(holding) and not _countable(unit)):
+        return None
+    counted = (holding, *await _counted(session, unit, holding)) if len(holding) else None
     hits = len(ids) + (len(counted[0]) if counted else 0) + (len(added) if added is not None else 0)
-    idf = _idf(now.rows, hits)
+    idf = idf_of(now.rows, hits)
     out_ids, out_t = [ids], [terms(w, d, idf, now.avgdl)]
     if counted:
         out_ids.append(counted[0])
@@ -347,12 +350,11 @@ async def _from_impacts(
     return all_ids[order], np.concatenate(out_t)[order]
 
 
-def _within(ids: np.ndarray, sorted_ids: np.ndarray) -> np.ndarray:
-    """Which of `ids` are in `sorted_ids`."""
-    if not len(sorted_ids):
-        return np.zeros(len(ids), dtype=bool)
-    at = np.searchsorted(sorted_ids, ids).clip(0, len(sorted_ids) - 1)
-    return sorted_ids[at] == ids
+def _countable(unit: str) -> bool:
+    """Whether `highlight()` marks every occurrence of `unit` apart: it merges overlapping ones, and
+    two occurrences of a phrase overlap only if a word of it comes back (`you you`)."""
+    words = unit.split()
+    return len(set(words)) == len(words)
 
 
 async def _counted(session: AsyncSession, word: str, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -368,7 +370,7 @@ async def _counted(session: AsyncSession, word: str, ids: np.ndarray) -> tuple[n
     sizes = await fetch_all(
         session, f"SELECT id, sz FROM {FTS_TABLE}_docsize WHERE id IN ({marks})", tuple(map(int, ids))
     )
-    length = {int(i): _tokens(sz) for i, sz in sizes}
+    length = {int(i): doc_tokens(sz) for i, sz in sizes}
     w = [sum(float(n) * x for n, x in zip(counts[int(i)], FTS_WEIGHTS, strict=True)) for i in ids]
     return np.array(w), np.array([float(length[int(i)]) for i in ids])
 
@@ -379,12 +381,15 @@ async def _counted(session: AsyncSession, word: str, ids: np.ndarray) -> tuple[n
 @dataclass(frozen=True, slots=True)
 class BuildReport:
     """What one build made: words with impacts, (word, story) pairs kept, seconds; for a patch,
-    `patched` fresh stories brought in (and `words` re-packed)."""
+    `patched` fresh stories brought in (and `words` re-packed); `word_pairs`: pairs of words
+    (`of the`) with impacts of their own, `pairs_seconds` the time writing the pairs index took."""
 
     words: int
     pairs: int
     seconds: float
     patched: int = 0
+    word_pairs: int = 0
+    pairs_seconds: float = 0.0
 
 
 def fresh_count(conn: sqlite3.Connection) -> int:
@@ -394,39 +399,54 @@ def fresh_count(conn: sqlite3.Connection) -> int:
 
 def due(conn: sqlite3.Connection) -> str | None:
     """What an index run should do with the impacts: "build" them (the archive is big enough for a
-    word to qualify and they are missing, or a large share of it changed: a build also finds words
-    that became common), "patch" in the stories written since, or nothing (None)."""
+    word to qualify and they or the pairs index are missing, or a large share of it changed: a build
+    also finds words that became common), "patch" in the stories written since, or nothing (None)."""
     stories = _indexed(conn)[0]
     fresh = fresh_count(conn)
-    if stories < MIN_STORIES:
+    if stories < MIN_STORIES or not WHOLE_WEIGHTS:
         return "build" if fresh else None  # nothing to keep: only empty the fresh table
     if conn.execute(f"SELECT 1 FROM {LENGTHS_TABLE}").fetchone() is None:
         return "build"
-    if fresh >= max(MIN_REBUILD, REBUILD_SHARE * stories):
+    dead = conn.execute(f"SELECT dead FROM {PAIRS_STATE}").fetchone()
+    if dead is None:
+        return "build"
+    if max(fresh, int(dead[0])) >= max(MIN_REBUILD, REBUILD_SHARE * stories):
         return "build"
     return "patch" if fresh else None
 
 
 def build(conn: sqlite3.Connection) -> BuildReport:
-    """Build every common word's impacts from one snapshot, then write them in one transaction.
-    Stories written meanwhile stay fresh (their rows in `story_fts_fresh` come after the snapshot's)."""
+    """Write the pairs index (`db.pairs`), then build every common word's and word pair's impacts from
+    one snapshot and write them in one transaction. Stories written meanwhile stay fresh (their rows
+    in `story_fts_fresh` come after the first one read here)."""
     started = time.perf_counter()
     conn.execute(
         f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_terms USING fts5vocab(main, {FTS_TABLE}, 'row')"
     )
+    upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
+    stories, record = _indexed(conn)
+    big = WHOLE_WEIGHTS and record is not None and stories >= MIN_STORIES
+    common = (
+        [r[0] for r in conn.execute("SELECT term FROM temp.story_fts_terms WHERE doc >= ?", (MIN_STORIES,))]
+        if big
+        else []
+    )
+    pairable = frozenset(t for t in common if _WORD.fullmatch(t))
+    built = write_pairs(conn, pairable, MIN_STORIES) if big else None
+    pairs_seconds = time.perf_counter() - started
     conn.execute("BEGIN")
     try:
-        upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
         newest = int(conn.execute("SELECT coalesce(max(story_id), 0) FROM story_texts").fetchone()[0])
-        stories, averages = _indexed(conn)
-        big = WHOLE_WEIGHTS and averages is not None and stories >= MIN_STORIES
+        stories, record = _indexed(conn)
         sized = conn.execute(f"SELECT id, sz FROM {FTS_TABLE}_docsize ORDER BY id").fetchall() if big else []
         doc_ids = np.array([r[0] for r in sized], dtype=np.int64)
-        doc_len = np.array([float(_tokens(r[1])) for r in sized])
+        doc_len = np.array([float(doc_tokens(r[1])) for r in sized])
         del sized
-        words = list(_impacts(conn, averages, doc_ids, doc_len)) if big and averages else []
+        words = list(_impacts(conn, record, pairable, doc_ids, doc_len)) if big and record else []
+        pairs = list(phrase_impacts(conn, built, MIN_STORIES)) if built is not None else []
     finally:
         conn.execute("COMMIT")
+    rows = words + pairs
     conn.execute("BEGIN IMMEDIATE")
     try:
         for sql in FORGET_IMPACTS:
@@ -434,119 +454,159 @@ def build(conn: sqlite3.Connection) -> BuildReport:
         if big:
             conn.execute(
                 f"INSERT INTO {LENGTHS_TABLE} (id, newest, ids, d) VALUES (1, ?, ?, ?)",
-                (newest, _pack(doc_ids, True), _pack(doc_len)),
+                (newest, pack(doc_ids, True), pack(doc_len)),
             )
-        conn.executemany(f"INSERT INTO {IMPACTS_TABLE} (term, stories, ids, w) VALUES (?, ?, ?, ?)", words)
+        if built is not None:
+            save_state(conn, pairable, built, 0)
+        else:
+            conn.execute(f"INSERT INTO {PAIRS_TABLE} ({PAIRS_TABLE}) VALUES ('delete-all')")
+        conn.executemany(f"INSERT INTO {IMPACTS_TABLE} (term, stories, ids, w) VALUES (?, ?, ?, ?)", rows)
         conn.execute(f"DELETE FROM {FRESH_TABLE} WHERE seq <= ?", (upto,))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    report = BuildReport(len(words), sum(n for _, n, _, _ in words), time.perf_counter() - started)
-    log.info("word impacts: %s common words, %s pairs in %.1f s", report.words, report.pairs, report.seconds)
+    report = BuildReport(
+        len(words),
+        sum(r[1] for r in rows),
+        time.perf_counter() - started,
+        word_pairs=len(pairs),
+        pairs_seconds=pairs_seconds,
+    )
+    log.info(
+        "impacts: %s common words and %s common word pairs, %s (term, story) entries in %.1f s "
+        "(the pairs index %.1f s)",
+        report.words,
+        report.word_pairs,
+        report.pairs,
+        report.seconds,
+        report.pairs_seconds,
+    )
     return report
 
 
 def _impacts(
-    conn: sqlite3.Connection, averages: bytes, doc_ids: np.ndarray, doc_len: np.ndarray
+    conn: sqlite3.Connection, record: bytes, common: frozenset[str], doc_ids: np.ndarray, doc_len: np.ndarray
 ) -> Iterator[tuple[str, int, bytes, bytes]]:
     """Each common word with its stories and their `w`, as rows to store. `w` is read back from
     FTS5's own bm25 of the word alone (exactly: every one is checked by scoring it again)."""
-    rows, avgdl = _averages(averages)
-    common = conn.execute("SELECT term FROM temp.story_fts_terms WHERE doc >= ?", (MIN_STORIES,)).fetchall()
-    for (term,) in common:
-        if not _WORD.fullmatch(term):
-            continue
+    rows, avgdl = averages(record)
+    for term in sorted(common):
         found = np.array(conn.execute(_RANKED, (f'"{term}"',)).fetchall(), dtype=np.float64).reshape(-1, 2)
         order = np.argsort(found[:, 0], kind="stable")
         ids, rank = found[order, 0].astype(np.int64), found[order, 1]
         d = doc_len[np.searchsorted(doc_ids, ids)]
-        idf = _idf(rows, len(ids))
+        idf = idf_of(rows, len(ids))
         w = np.rint(K1 * (1 - B + B * d / avgdl) / ((K1 + 1.0) / (rank / -idf) - 1.0))
-        if not np.array_equal(-1.0 * (0.0 + terms(w, d, idf, avgdl)), rank) or w.max() >= 2**32:
+        if (
+            not len(ids)
+            or not np.array_equal(-1.0 * (0.0 + terms(w, d, idf, avgdl)), rank)
+            or w.max() >= 2**32
+        ):
             log.warning("word impacts: %r does not score as FTS5 does; left to FTS5", term)
             continue
-        yield term, len(ids), _pack(ids, True), _pack(w)
-
-
-_TOKENIZE = re.compile(r"tokenize\s*=\s*'([^']*)'")
+        yield term, len(ids), pack(ids, True), pack(w)
 
 
 def patch(conn: sqlite3.Connection) -> BuildReport:
-    """Bring the impacts up to date with the stories written since they were built (the fresh ones)
-    without reading any word's whole list: each fresh story's columns are counted by FTS5's own
-    tokenizer in a one-row temp table (its length checked against the main index's), and its entries
-    replace the old ones. Counted in one read snapshot (7 s at 50,000 stories, mostly re-packing the
-    words' arrays), written in one short transaction, and only if nothing was written meanwhile
-    (else nothing: the next index run patches it all). Raises ValueError if a count disagrees (then
-    `build`)."""
+    """Bring the impacts and the pairs index up to date with the stories written since they were
+    built (the fresh ones) without reading any word's whole list: each fresh story is read by FTS5's
+    own tokenizer in a one-row temp table (its length checked against the main index's), its
+    entries replace the old ones, and its pairs go in as a new row of the pairs index. Counted in
+    one read snapshot (7 s at 50,000 stories, mostly re-packing the arrays), written in one short
+    transaction, and only if nothing was written meanwhile (else nothing: the next index run
+    patches it all). Raises ValueError if a count disagrees (then `build`)."""
     started = time.perf_counter()
-    ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()[0]
-    found = _TOKENIZE.search(ddl)
-    tokenize = f", tokenize='{found.group(1)}'" if found else ""
-    columns = ", ".join(FTS_COLUMNS)
-    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_one USING fts5({columns}{tokenize})")
-    conn.execute(
-        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_one_terms USING fts5vocab(temp, story_fts_one, 'col')"
-    )
-    weight = dict(zip(FTS_COLUMNS, FTS_WEIGHTS, strict=True))
+    one_row_table(conn)
     conn.execute("BEGIN")  # read and count in one snapshot, without the write lock
     try:
         upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
+        state = read_state(conn)
+        if state is None:  # a build is writing the pairs index: it brings these stories in
+            return BuildReport(0, 0, time.perf_counter() - started)
+        pairable, built, dead = state
         _, length_blob, d_blob = conn.execute(
             f"SELECT newest, ids, d FROM {LENGTHS_TABLE} WHERE id = 1"
         ).fetchone()
         fresh = np.array(
             sorted(r[0] for r in conn.execute(f"SELECT DISTINCT story_id FROM {FRESH_TABLE}")), dtype=np.int64
         )
+        stored = {r[0] for r in conn.execute(f"SELECT term FROM {IMPACTS_TABLE}")}
+        stored_phrases = {term for term in stored if " " in term}
         counted: dict[int, dict[str, float]] = {}
         lengths: dict[int, float] = {}
-        stored = {r[0] for r in conn.execute(f"SELECT term FROM {IMPACTS_TABLE}")}
+        pair_rows: list[tuple[int, ...]] = []
+        new_rows: list[tuple[int, int, int]] = []
         for story in fresh.tolist():
-            row = conn.execute(f"SELECT {columns} FROM story_texts WHERE story_id = ?", (story,)).fetchone()
+            row = conn.execute(
+                f"SELECT {', '.join(FTS_COLUMNS)} FROM story_texts WHERE story_id = ?", (story,)
+            ).fetchone()
             if row is None:
                 continue  # deleted: its entries go
-            conn.execute("DELETE FROM temp.story_fts_one")
-            conn.execute(f"INSERT INTO temp.story_fts_one (rowid, {columns}) VALUES (1, ?, ?, ?, ?, ?)", row)
-            w: dict[str, float] = {}
-            total = 0
-            for term, column, count in conn.execute("SELECT term, col, cnt FROM temp.story_fts_one_terms"):
-                total += count
-                if term in stored:
-                    w[term] = w.get(term, 0.0) + weight[column] * count
+            columns = exact_tokens(conn, tuple(row))
+            total = sum(len(tokens) for tokens in columns)
             size = conn.execute(f"SELECT sz FROM {FTS_TABLE}_docsize WHERE id = ?", (story,)).fetchone()
-            if size is None or _tokens(size[0]) != total:
+            if size is None or doc_tokens(size[0]) != total:
                 raise ValueError(
                     f"story {story}: counted {total} tokens, the full-text index holds another number"
                 )
+            w: dict[str, float] = {}
+            for tokens, weight in zip(columns, FTS_WEIGHTS, strict=True):
+                for term, n in Counter(tokens).items():
+                    if term in stored:
+                        w[term] = w.get(term, 0.0) + weight * n
+            w.update(phrase_weights(columns, stored_phrases))
             counted[story], lengths[story] = w, float(total)
+            texts = [pair_text(tokens, pairable) for tokens in columns]
+            row_id = built.next_row + len(new_rows)
+            pair_rows.append((row_id, *texts))
+            new_rows.append((row_id, story, sum(len(x.split()) for x in texts)))
         rows = []
         for term, blob_ids, blob_w in conn.execute(f"SELECT term, ids, w FROM {IMPACTS_TABLE}").fetchall():
-            ids, ws = _unpack(blob_ids, True), _unpack(blob_w).astype(np.float64)
-            keep = ~_within(ids, fresh)
+            ids, ws = unpack(blob_ids, True), unpack(blob_w).astype(np.float64)
+            keep = ~within(ids, fresh)
             held = [(story, found[term]) for story, found in counted.items() if term in found]
             ids = np.concatenate([ids[keep], np.array([s for s, _ in held], dtype=np.int64)])
             ws = np.concatenate([ws[keep], np.array([x for _, x in held])])
             order = np.argsort(ids, kind="stable")
-            rows.append((len(ids), _pack(ids[order], True), _pack(ws[order]), term))
-        old_ids, old_d = _unpack(length_blob, True), _unpack(d_blob).astype(np.float64)
-        keep = ~_within(old_ids, fresh)
+            rows.append((len(ids), pack(ids[order], True), pack(ws[order]), term))
+        old_ids, old_d = unpack(length_blob, True), unpack(d_blob).astype(np.float64)
+        keep = ~within(old_ids, fresh)
         all_ids = np.concatenate([old_ids[keep], np.array(list(lengths), dtype=np.int64)])
         all_d = np.concatenate([old_d[keep], np.array(list(lengths.values()))])
         order = np.argsort(all_ids, kind="stable")
         newest = int(conn.execute("SELECT coalesce(max(story_id), 0) FROM story_texts").fetchone()[0])
+        live = ~within(built.ids, np.sort(fresh))
+        added = np.array(new_rows, dtype=np.int64).reshape(-1, 3)
+        patched = Built(
+            np.concatenate([built.rows[live], added[:, 0]]),
+            np.concatenate([built.ids[live], added[:, 1]]),
+            np.concatenate([built.d[live], added[:, 2]]),
+            built.next_row + len(new_rows),
+        )
+        dead += int((~live).sum())
     finally:
         conn.execute("COMMIT")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0]) != upto:
+        now = conn.execute(f"SELECT next_row FROM {PAIRS_STATE}").fetchone()
+        if (
+            int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0]) != upto
+            or now is None
+            or int(now[0]) != built.next_row
+        ):
             conn.execute("ROLLBACK")  # written meanwhile: the next index run patches it all
             return BuildReport(0, 0, time.perf_counter() - started)
         conn.executemany(f"UPDATE {IMPACTS_TABLE} SET stories = ?, ids = ?, w = ? WHERE term = ?", rows)
         conn.execute(
             f"UPDATE {LENGTHS_TABLE} SET newest = ?, ids = ?, d = ? WHERE id = 1",
-            (newest, _pack(all_ids[order], True), _pack(all_d[order])),
+            (newest, pack(all_ids[order], True), pack(all_d[order])),
         )
+        conn.executemany(
+            f"INSERT INTO {PAIRS_TABLE} (rowid, {', '.join(FTS_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
+            pair_rows,
+        )
+        save_state(conn, pairable, patched, dead)
         conn.execute(f"DELETE FROM {FRESH_TABLE} WHERE seq <= ?", (upto,))
         conn.execute("COMMIT")
     except BaseException:
@@ -554,7 +614,7 @@ def patch(conn: sqlite3.Connection) -> BuildReport:
         raise
     report = BuildReport(len(rows), sum(r[0] for r in rows), time.perf_counter() - started, len(fresh))
     log.info(
-        "word impacts: %s stories brought in, %s words re-packed in %.1f s",
+        "impacts: %s stories brought in, %s words and pairs re-packed in %.1f s",
         len(fresh),
         len(rows),
         report.seconds,

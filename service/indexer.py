@@ -266,7 +266,8 @@ async def index_directory(
             await writer.run(_record_failures, report.failed, forget)
     finally:
         sys.setswitchinterval(switch)
-    # common words' impacts (`db.textrank`), when enough changed or they are missing: SQLite only
+    # common words' impacts and the pairs index (`db.textrank`), when enough changed or they are
+    # missing: SQLite only
     try:
         impacts = await asyncio.to_thread(refresh_impacts, lib.settings.database_url)
     except sqlite3.Error as exc:  # only ever a speed-up: the run's own work is committed and stands
@@ -275,6 +276,7 @@ async def index_directory(
     if impacts is not None:
         report.ranked_words, report.ranking_seconds = impacts.words, impacts.seconds
         report.ranking_patched = impacts.patched
+        report.ranked_pairs, report.pairs_seconds = impacts.word_pairs, impacts.pairs_seconds
     if report.changed:
         await refresh_views(lib)
     report.seconds = time.perf_counter() - started

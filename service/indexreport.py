@@ -40,6 +40,8 @@ class IndexReport:
     ranked_words: int = 0  # common words whose impacts this run stored (`db.textrank`)
     ranking_seconds: float = 0.0
     ranking_patched: int = 0  # …or changed stories it brought into the impacts
+    ranked_pairs: int = 0  # common word pairs (`of the`) with impacts of their own (`db.pairs`)
+    pairs_seconds: float = 0.0  # of `ranking_seconds`, writing the pairs index
 
     @property
     def changed(self) -> bool:
@@ -74,8 +76,10 @@ class IndexReport:
             )
         elif self.ranked_words:
             lines.append(
-                f"ranking: impacts stored for {self.ranked_words:,} common words "
-                f"({self.ranking_seconds:.0f} s, part of the time below)"
+                f"ranking: impacts stored for {self.ranked_words:,} common words and "
+                f"{self.ranked_pairs:,} common pairs of words; pairs index written "
+                f"({self.ranking_seconds:.0f} s in all, {self.pairs_seconds:.0f} s the pairs index; "
+                "part of the time below)"
             )
         mb = self.bytes_parsed / 1_000_000
         speed = f" ({mb / self.seconds:.1f} MB/s)" if self.seconds > 0 and self.bytes_parsed else ""
@@ -99,4 +103,5 @@ class IndexReport:
             "seconds": round(self.seconds, 3),
             "bytes_parsed": self.bytes_parsed,
             "ranked_words": self.ranked_words,
+            "ranked_pairs": self.ranked_pairs,
         }

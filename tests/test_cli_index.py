@@ -115,6 +115,7 @@ def test_index_json_reports_every_outcome(tmp_path: Path, capsys: pytest.Capture
         "seconds",
         "bytes_parsed",
         "ranked_words",
+        "ranked_pairs",
     ]
     assert report["added"] == sorted(f"trio/{p.name}" for p in TRIO.iterdir())
     assert [f["path"] for f in report["failed"]] == ["blank.txt"] and "empty" in report["failed"][0]["reason"]
