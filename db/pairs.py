@@ -21,6 +21,7 @@ the service layer; `db.textrank` owns when it is built, patched and used.
 
 from __future__ import annotations
 
+import logging
 import math
 import multiprocessing
 import re
@@ -28,7 +29,7 @@ import sqlite3
 import zlib
 from collections import Counter, deque
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -39,6 +40,8 @@ from archive.wordscan import FOLDED_WORD_BYTES, plain_punctuation
 from db.bm25 import K1, B, averages, idf_of, pack, terms, unpack, varints
 from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from db.rawsql import fetch_all
+
+log = logging.getLogger(__name__)
 
 PAIRS_TABLE = "story_pairs"
 PAIRS_STATE = "story_pairs_state"
@@ -273,14 +276,15 @@ class _Splitter:
     def __enter__(self) -> _Splitter:
         if self.path:
             method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-            self.pool = ProcessPoolExecutor(
-                1,
-                mp_context=multiprocessing.get_context(method),
-                initializer=_start_worker,
-                initargs=(self.path, pack_words(self.pairable), self.every),
-            )
-        else:
-            one_row_table(self.conn)
+            try:
+                self.pool = ProcessPoolExecutor(
+                    1,
+                    mp_context=multiprocessing.get_context(method),
+                    initializer=_start_worker,
+                    initargs=(self.path, pack_words(self.pairable), self.every),
+                )
+            except (OSError, RuntimeError, ValueError):
+                log.warning("no worker process for the pairs; splitting here", exc_info=True)
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -288,17 +292,28 @@ class _Splitter:
             self.pool.shutdown(wait=True, cancel_futures=True)
 
     def map(self, ranges: list[tuple[int, int]]) -> Iterator[_Split]:
-        if self.pool is None:
-            for lo, hi in ranges:
-                yield _split_range(self.conn, lo, hi, self.pairable, self.every)
-            return
-        pending: deque[Future[_Split]] = deque()
-        for lo, hi in ranges:
-            pending.append(self.pool.submit(_split_in_worker, lo, hi))
-            if len(pending) >= AHEAD:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+        """Each range split, in order; if the worker dies (killed, out of memory), the rest are split
+        here."""
+        done = 0
+        if self.pool is not None:
+            pending: deque[Future[_Split]] = deque()
+            try:
+                for lo, hi in ranges:
+                    pending.append(self.pool.submit(_split_in_worker, lo, hi))
+                    if len(pending) >= AHEAD:
+                        yield pending.popleft().result()
+                        done += 1
+                while pending:
+                    yield pending.popleft().result()
+                    done += 1
+                return
+            except BrokenExecutor:
+                log.warning("the pairs worker stopped; the rest of the stories are split here", exc_info=True)
+                self.pool.shutdown(wait=False, cancel_futures=True)
+                self.pool = None
+        one_row_table(self.conn)
+        for lo, hi in ranges[done:]:
+            yield _split_range(self.conn, lo, hi, self.pairable, self.every)
 
 
 _WORKER: tuple[sqlite3.Connection, frozenset[str], int] | None = None

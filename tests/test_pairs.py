@@ -190,3 +190,27 @@ def test_pair_text_marks_every_gap() -> None:
     )
     assert pairs.pair_text(["the", "stake", "quokka", "by", "the"], common) == "the_stake _ by_the"
     assert pairs.pair_text(["quokka", "the"], common) == ""
+
+
+async def test_a_worker_that_dies_leaves_the_build_whole(
+    library: Any, small_pairs: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker process splitting stories for the pairs index fails to start (here: its word list
+    cannot be read); the writer splits the rest itself and the phrases rank as FTS5 ranks them."""
+    monkeypatch.setattr(pairs, "POOL_FROM", 0)
+    packed = pairs.pack_words
+    calls: list[int] = []
+
+    def broken_once(words: frozenset[str]) -> bytes:
+        calls.append(1)
+        return b"not zlib" if len(calls) == 1 else packed(words)
+
+    monkeypatch.setattr(pairs, "pack_words", broken_once)
+    rng = random.Random(5)
+    _write(library.settings.stories_dir, 20, rng)
+    await index_directory(library)
+    assert len(calls) >= 2, "the worker was started with the broken list, then the state saved"
+    async with library.sessions() as session:
+        assert await fetch_all(session, f"SELECT dead FROM {pairs.PAIRS_STATE}") == [(0,)]
+    answered, asked = await _check(library, rng)
+    assert answered == asked
