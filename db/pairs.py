@@ -9,7 +9,9 @@ is a phrase of n-1 pairs there, whose position lists are short. Only pairs of tw
 are written (ASCII words in at least `db.textrank.MIN_STORIES` stories, chosen at the build); a gap
 gets one `BREAK` token, so two pairs never look adjacent when they are not. A phrase with a rarer
 word is left to FTS5, which is quick for it. A story's words are read as FTS5 reads them: here when
-certain (checked against FTS5's own count of each column), else by FTS5 itself.
+every character is one whose reading is known (ASCII, typographic punctuation, letters and digits),
+checked against FTS5's own count of each column, with FTS5 folding the non-ASCII words; else by
+FTS5 itself.
 
 bm25 there is not bm25 in the main index (other lengths), but FTS5's own numbers for the pairs
 table give back each story's column-weighted count `w` of the phrase exactly (`db.bm25`), and the
@@ -36,7 +38,7 @@ from itertools import pairwise
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from archive.wordscan import FOLDED_WORD_BYTES, plain_punctuation
+from archive.wordscan import FOLDED_WORD_BYTES, TYPOGRAPHIC, plain_punctuation
 from db.bm25 import K1, B, averages, idf_of, pack, terms, unpack, varints
 from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from db.rawsql import fetch_all
@@ -121,28 +123,34 @@ def one_row_table(conn: sqlite3.Connection) -> None:
 
 
 _ANY_WORD = re.compile(r"[^\W_]+")
+_OTHER = re.compile(f"[^\\x00-\\x7f{TYPOGRAPHIC}]")
+"""A character that is neither ASCII nor typographic punctuation."""
 
 
 def story_tokens(conn: sqlite3.Connection, row: tuple[str | None, ...], sizes: list[int]) -> list[list[str]]:
     """Each column's words, of the lengths FTS5 counted (`sizes`, from its size record): read here
-    when the text is plain (`quick_tokens`); else split at what is no letter or digit here, with the
-    words that are not plain ASCII folded by FTS5 itself (one small row); else, when the lengths
-    disagree, read whole by FTS5 (`exact_tokens`, 40 ms a story)."""
+    when the text is plain (`quick_tokens`); else, when every other character is a letter or digit
+    to Python too, split here, with each word that is not plain ASCII checked to be one word to FTS5
+    and folded by it (one small row, the words kept apart); else read whole by FTS5 (`exact_tokens`,
+    40 ms a story: emoji, combining marks, private-use and symbol characters, which FTS5 may read
+    as part of a word where Python does not)."""
     quick = [quick_tokens(text) for text in row]
     if all(q is not None for q in quick) and [len(q or ()) for q in quick] == sizes:
         return [q or [] for q in quick]
+    unsure = {ch for text in row for ch in _OTHER.findall(text or "")}
     columns = [_ANY_WORD.findall(text or "") for text in row]
-    if [len(c) for c in columns] != sizes:
+    if not all(ch.isalnum() for ch in unsure) or [len(c) for c in columns] != sizes:
         return exact_tokens(conn, row)
     odd = sorted({t for c in columns for t in c if not t.isascii()})
     folded: dict[str, str] = {}
     if odd:
         conn.execute("DELETE FROM temp.story_fts_one")
-        conn.execute("INSERT INTO temp.story_fts_one (rowid, body) VALUES (1, ?)", (" ".join(odd),))
-        places = conn.execute("SELECT offset, term FROM temp.story_fts_one_places").fetchall()
-        if len(places) != len(odd):
+        conn.execute("INSERT INTO temp.story_fts_one (rowid, body) VALUES (1, ?)", (" zz ".join(odd),))
+        places = sorted(conn.execute("SELECT offset, term FROM temp.story_fts_one_places").fetchall())
+        # each one word to FTS5 too: a letter of a newer Unicode may be a separator to it
+        if [o for o, _ in places] != list(range(2 * len(odd) - 1)) or any(t != "zz" for _, t in places[1::2]):
             return exact_tokens(conn, row)
-        folded = dict(zip(odd, (term for _, term in sorted(places)), strict=True))
+        folded = dict(zip(odd, (term for _, term in places[0::2]), strict=True))
     return [[folded[t] if t in folded else t.lower() for t in c] for c in columns]
 
 
@@ -213,10 +221,12 @@ def write_pairs(conn: sqlite3.Connection, pairable: frozenset[str], common_at: i
     """Empty the pairs table and write every story's pairs, `CHUNK` stories per transaction (row =
     story id). The state row is deleted first, so no search uses a half-written table. From
     `POOL_FROM` stories up, a worker process reads and splits the next stories while this one writes
-    (`_Splitter`). One story in `SAMPLE` has its three-word phrases counted: those likely in
-    `common_at` stories or more become `Built.triples`."""
+    (`_Splitter`). About `SAMPLE` stories have their three-word phrases counted: those likely in
+    `common_at` stories or more become `Built.triples`. The next row for patches is never the one
+    the last build had (`textrank.patch` checks it before it writes)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
+        before = conn.execute(f"SELECT next_row FROM {PAIRS_STATE}").fetchone()
         conn.execute(f"DELETE FROM {PAIRS_STATE}")
         conn.execute(f"INSERT INTO {PAIRS_TABLE} ({PAIRS_TABLE}) VALUES ('delete-all')")
         conn.execute(f"INSERT INTO {PAIRS_TABLE} ({PAIRS_TABLE}, rank) VALUES ('automerge', ?)", (AUTOMERGE,))
@@ -250,7 +260,8 @@ def write_pairs(conn: sqlite3.Connection, pairable: frozenset[str], common_at: i
     sampled_stories = sum(1 for story in rows if story % every == 0)
     cut = LIKELY * common_at * sampled_stories / max(len(rows), 1) if common_at else math.inf
     triples = sorted(" ".join(t) for t, n in seen.items() if n >= cut)
-    next_row = int(found.max()) + 1 if len(found) else 1
+    # never the last build's next row: a patch counted against that build must see it is gone
+    next_row = max(int(found.max()) + 1 if len(found) else 1, int(before[0]) + 1 if before else 1)
     return Built(found, found.copy(), np.array(lengths, dtype=np.int64), next_row, triples)
 
 
@@ -401,7 +412,9 @@ def phrase_impacts(
         words = phrase.split()
         query = " ".join(f"{a}_{b}" for a, b in pairwise(words))
         found = inverted(conn.execute(_RANKED, (f'"{query}"',)).fetchall(), built, nrow, avgdl)
-        if found is not None and len(found[0]) >= min_stories:
+        if found is None:
+            log.warning("phrase impacts: %r does not score as FTS5 does; left to the pairs index", phrase)
+        elif len(found[0]) >= min_stories:
             yield phrase, len(found[0]), pack(found[0], True), pack(found[1])
 
 

@@ -69,9 +69,10 @@ LENGTHS_TABLE = "story_fts_lengths"
 FRESH_TABLE = "story_fts_fresh"
 
 MIN_STORIES = 5000
-"""A word, a pair of words (`of the`) or a three-word phrase gets impacts of its own when at least
-this many stories hold it: below, FTS5 ranks a word in under about 15 ms, and the pairs index a
-phrase of common words in under about 60 ms (`db.pairs`)."""
+"""A word or a pair of words (`of the`) gets impacts of its own when at least this many stories
+hold it, and so does a three-word phrase found that common in a build's sample (`db.pairs`):
+below, FTS5 ranks a word in under about 15 ms, and the pairs index a phrase of common words in
+under about 60 ms."""
 MAX_EDITED = 8
 """Stories holding a word whose text changed since the build that a search counts itself (about
 2.5 ms each); more, and FTS5 ranks the query until the next build."""
@@ -612,7 +613,10 @@ def patch(conn: sqlite3.Connection) -> BuildReport:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    report = BuildReport(len(rows), sum(r[0] for r in rows), time.perf_counter() - started, len(fresh))
+    phrases = sum(1 for r in rows if " " in r[3])
+    report = BuildReport(
+        len(rows) - phrases, sum(r[0] for r in rows), time.perf_counter() - started, len(fresh), phrases
+    )
     log.info(
         "impacts: %s stories brought in, %s words and pairs re-packed in %.1f s",
         len(fresh),

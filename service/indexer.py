@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -270,8 +269,12 @@ async def index_directory(
     # missing: SQLite only
     try:
         impacts = await asyncio.to_thread(refresh_impacts, lib.settings.database_url)
-    except sqlite3.Error as exc:  # only ever a speed-up: the run's own work is committed and stands
-        log.warning("the common words' impacts were not built (%s); searches rank with FTS5 meanwhile", exc)
+    except Exception as exc:  # only ever a speed-up: the run's own work is committed and stands
+        log.warning(
+            "the common words' impacts were not built (%s); searches rank with FTS5 meanwhile",
+            exc,
+            exc_info=True,
+        )
         impacts = None
     if impacts is not None:
         report.ranked_words, report.ranking_seconds = impacts.words, impacts.seconds
