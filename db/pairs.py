@@ -6,7 +6,7 @@ position of both words in every story holding both, twice (once to match, once t
 stories for bm25). Here each story's columns are rewritten as the pairs of neighbouring words,
 `of_the the_door ...`, into a second FTS5 table (`story_pairs`, contentless), so a phrase of n words
 is a phrase of n-1 pairs there, whose position lists are short. Only pairs of two "pairable" words
-are written (ASCII words in at least `db.textrank.MIN_STORIES` stories, chosen at the build); a gap
+are written (ASCII words in at least `db.textrank.PAIRABLE` stories, chosen at the build); a gap
 gets one `BREAK` token, so two pairs never look adjacent when they are not. A phrase with a rarer
 word is left to FTS5, which is quick for it. A story's words are read as FTS5 reads them: here when
 every character is one whose reading is known (ASCII, typographic punctuation, letters and digits),

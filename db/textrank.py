@@ -73,6 +73,10 @@ MIN_STORIES = 5000
 hold it, and so does a three-word phrase found that common in a build's sample (`db.pairs`):
 below, FTS5 ranks a word in under about 15 ms, and the pairs index a phrase of common words in
 under about 60 ms."""
+PAIRABLE = 1000
+"""A word found in at least this many stories (or `MIN_STORIES`, if lower) is written to the pairs
+index with its neighbours (`db.pairs`): a phrase with a rarer word is left to FTS5, which finds it
+through that word's short list (under about 60 ms at 50,000 stories)."""
 MAX_EDITED = 8
 """Stories holding a word whose text changed since the build that a search counts itself (about
 2.5 ms each); more, and FTS5 ranks the query until the next build."""
@@ -427,12 +431,12 @@ def build(conn: sqlite3.Connection) -> BuildReport:
     upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
     stories, record = _indexed(conn)
     big = WHOLE_WEIGHTS and record is not None and stories >= MIN_STORIES
-    common = (
-        [r[0] for r in conn.execute("SELECT term FROM temp.story_fts_terms WHERE doc >= ?", (MIN_STORIES,))]
-        if big
-        else []
-    )
-    pairable = frozenset(t for t in common if _WORD.fullmatch(t))
+    at_least = min(PAIRABLE, MIN_STORIES)
+    vocabulary = conn.execute("SELECT term, doc FROM temp.story_fts_terms WHERE doc >= ?", (at_least,))
+    found = vocabulary.fetchall() if big else []
+    paired = [term for term, _ in found]
+    common = frozenset(term for term, stories in found if stories >= MIN_STORIES and _WORD.fullmatch(term))
+    pairable = frozenset(t for t in paired if _WORD.fullmatch(t))
     built = write_pairs(conn, pairable, MIN_STORIES) if big else None
     pairs_seconds = time.perf_counter() - started
     conn.execute("BEGIN")
@@ -443,7 +447,7 @@ def build(conn: sqlite3.Connection) -> BuildReport:
         doc_ids = np.array([r[0] for r in sized], dtype=np.int64)
         doc_len = np.array([float(doc_tokens(r[1])) for r in sized])
         del sized
-        words = list(_impacts(conn, record, pairable, doc_ids, doc_len)) if big and record else []
+        words = list(_impacts(conn, record, common, doc_ids, doc_len)) if big and record else []
         pairs = list(phrase_impacts(conn, built, MIN_STORIES)) if built is not None else []
     finally:
         conn.execute("COMMIT")
