@@ -57,6 +57,17 @@ def terms(w: np.ndarray, d: np.ndarray, idf: float, avgdl: float) -> np.ndarray:
     return idf * ((w * (K1 + 1.0)) / (w + K1 * (1 - B + B * d / avgdl)))
 
 
+def recovered_w(rank: np.ndarray, d: np.ndarray, idf: float, avgdl: float) -> np.ndarray | None:
+    """Each story's column-weighted count `w` read back from FTS5's bm25 `rank` of one phrase alone
+    (lengths `d`), or None when one of them does not score back to that rank to the last bit (or
+    would not fit the stored arrays)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.rint(K1 * (1 - B + B * d / avgdl) / ((K1 + 1.0) / (rank / -idf) - 1.0))
+    if len(rank) and (not np.array_equal(-1.0 * (0.0 + terms(w, d, idf, avgdl)), rank) or w.max() >= 2**32):
+        return None
+    return w
+
+
 def pack(values: np.ndarray, delta: bool = False) -> bytes:
     values = values.astype(np.int64)
     if delta:

@@ -39,7 +39,7 @@ import numpy as np
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from archive.wordscan import FOLDED_WORD_BYTES, TYPOGRAPHIC, plain_punctuation
-from db.bm25 import K1, B, averages, idf_of, pack, terms, unpack, varints
+from db.bm25 import averages, idf_of, pack, recovered_w, unpack, varints
 from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from db.rawsql import fetch_all
 
@@ -108,18 +108,15 @@ _TOKENIZE = re.compile(r"tokenize\s*=\s*'([^']*)'")
 
 
 def one_row_table(conn: sqlite3.Connection) -> None:
-    """A temp FTS5 table with the main index's columns and tokenizer, and its vocabularies by
-    column (`story_fts_one_terms`) and by place (`story_fts_one_places`), to read one story as FTS5
-    reads it."""
+    """A temp FTS5 table with the main index's columns and tokenizer, and its vocabulary by place
+    (`story_fts_one_places`), to read one story as FTS5 reads it."""
     ddl = conn.execute("SELECT sql FROM sqlite_master WHERE name = ?", (FTS_TABLE,)).fetchone()[0]
     found = _TOKENIZE.search(ddl)
     tokenize = f", tokenize='{found.group(1)}'" if found else ""
     conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_one USING fts5({_COLUMNS}{tokenize})")
-    for name, kind in (("terms", "col"), ("places", "instance")):
-        conn.execute(
-            f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_one_{name} "
-            f"USING fts5vocab(temp, story_fts_one, '{kind}')"
-        )
+    conn.execute(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS temp.story_fts_one_places USING fts5vocab(temp, story_fts_one, 'instance')"
+    )
 
 
 _ANY_WORD = re.compile(r"[^\W_]+")
@@ -177,16 +174,18 @@ def pair_tokens(tokens: list[str], pairable: frozenset[str]) -> list[str]:
     return out
 
 
-def pair_text(tokens: list[str], pairable: frozenset[str]) -> str:
-    """`pair_tokens` as the text written to the pairs table."""
-    return " ".join(pair_tokens(tokens, pairable))
+def story_pairs(columns: list[list[str]], pairable: frozenset[str]) -> tuple[int, tuple[str, ...]]:
+    """A story's row in the pairs table: its length in pairs (gaps included), and each column's
+    text (`pair_tokens` joined)."""
+    pairs = [pair_tokens(tokens, pairable) for tokens in columns]
+    return sum(len(p) for p in pairs), tuple(" ".join(p) for p in pairs)
 
 
-def phrase_weights(columns: list[list[str]], wanted: set[str]) -> dict[str, float]:
-    """The column-weighted count in one story of each phrase of two or more words in `wanted`
-    (`"of the"`, `"in the morning"`)."""
+def phrase_weights(columns: list[list[str]], wanted: set[str], sizes: list[int]) -> dict[str, float]:
+    """The column-weighted count in one story of each word or phrase in `wanted` (`"stake"`,
+    `"of the"`, `"in the morning"`), whose lengths in words are `sizes`."""
     w: dict[str, float] = {}
-    for n in sorted({len(phrase.split()) for phrase in wanted}):
+    for n in sizes:
         for tokens, weight in zip(columns, FTS_WEIGHTS, strict=True):
             runs = zip(*(tokens[i:] for i in range(n)), strict=False)
             for run, count in Counter(runs).items():
@@ -215,6 +214,11 @@ class Built:
     d: np.ndarray
     next_row: int
     triples: list[str] = field(default_factory=list)
+
+    @classmethod
+    def stored(cls, next_row: int, rows: bytes, ids: bytes, d: bytes) -> Built:
+        """The map as `save_state` stored it."""
+        return cls(unpack(rows, True), unpack(ids), unpack(d), int(next_row))
 
 
 def write_pairs(conn: sqlite3.Connection, pairable: frozenset[str], common_at: int = 0) -> Built:
@@ -368,8 +372,7 @@ def _split_range(
                     if t[0] in pairable and t[1] in pairable and t[2] in pairable
                 }
             )
-        pairs = [pair_tokens(tokens, pairable) for tokens in columns]
-        out.append((story, sum(len(p) for p in pairs), tuple(" ".join(p) for p in pairs)))
+        out.append((story, *story_pairs(columns, pairable)))
     return out, seen
 
 
@@ -389,7 +392,7 @@ def read_state(conn: sqlite3.Connection) -> tuple[frozenset[str], Built, int] | 
     if row is None:
         return None
     words, next_row, rows, ids, d, dead = row
-    return unpack_words(words), Built(unpack(rows, True), unpack(ids), unpack(d), int(next_row)), int(dead)
+    return unpack_words(words), Built.stored(next_row, rows, ids, d), int(dead)
 
 
 def phrase_impacts(
@@ -429,10 +432,8 @@ def inverted(
     at = np.searchsorted(built.rows, rows).clip(0, max(len(built.rows) - 1, 0))
     live = built.rows[at] == rows if len(built.rows) else np.zeros(len(rows), dtype=bool)
     at, rank = at[live], rank[live]
-    d = built.d[at].astype(np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        w = np.rint(K1 * (1 - B + B * d / avgdl) / ((K1 + 1.0) / (rank / -idf) - 1.0))
-    if len(rank) and (not np.array_equal(-1.0 * (0.0 + terms(w, d, idf, avgdl)), rank) or w.max() >= 2**32):
+    w = recovered_w(rank, built.d[at].astype(np.float64), idf, avgdl)
+    if w is None:
         return None
     ids = built.ids[at]
     order = np.argsort(ids, kind="stable")
@@ -457,7 +458,7 @@ async def phrase_counts(session: AsyncSession, tokens: list[str]) -> tuple[np.nd
     if not block:
         return None
     nrow, avgdl = averages(bytes(block[0][0]))
-    built = Built(unpack(rows, True), unpack(ids), unpack(d), int(next_row))
+    built = Built.stored(next_row, rows, ids, d)
     phrase = " ".join(f"{a}_{b}" for a, b in pairwise(tokens))
     found = await fetch_all(session, _RANKED, (f'"{phrase}"',))
     return inverted([tuple(r) for r in found], built, nrow, avgdl)

@@ -33,7 +33,6 @@ import logging
 import re
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -41,7 +40,7 @@ import numpy as np
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from db.bm25 import K1, B, averages, doc_tokens, idf_of, pack, terms, unpack, varints, within
+from db.bm25 import averages, doc_tokens, idf_of, pack, recovered_w, terms, unpack, varints, within
 from db.engine import sync_sqlite_url
 from db.fts import FTS_COLUMNS, FTS_TABLE, FTS_WEIGHTS
 from db.ftsquery import Term, parse_query
@@ -52,12 +51,12 @@ from db.pairs import (
     Built,
     exact_tokens,
     one_row_table,
-    pair_text,
     phrase_counts,
     phrase_impacts,
     phrase_weights,
     read_state,
     save_state,
+    story_pairs,
     write_pairs,
 )
 from db.rawsql import fetch_all, read_snapshot
@@ -431,12 +430,10 @@ def build(conn: sqlite3.Connection) -> BuildReport:
     upto = int(conn.execute(f"SELECT coalesce(max(seq), 0) FROM {FRESH_TABLE}").fetchone()[0])
     stories, record = _indexed(conn)
     big = WHOLE_WEIGHTS and record is not None and stories >= MIN_STORIES
-    at_least = min(PAIRABLE, MIN_STORIES)
-    vocabulary = conn.execute("SELECT term, doc FROM temp.story_fts_terms WHERE doc >= ?", (at_least,))
-    found = vocabulary.fetchall() if big else []
-    paired = [term for term, _ in found]
-    common = frozenset(term for term, stories in found if stories >= MIN_STORIES and _WORD.fullmatch(term))
-    pairable = frozenset(t for t in paired if _WORD.fullmatch(t))
+    vocabulary = "SELECT term, doc FROM temp.story_fts_terms WHERE doc >= ?"
+    found = conn.execute(vocabulary, (min(PAIRABLE, MIN_STORIES),)).fetchall() if big else []
+    pairable = frozenset(term for term, _ in found if _WORD.fullmatch(term))
+    common = frozenset(term for term, held in found if held >= MIN_STORIES and term in pairable)
     built = write_pairs(conn, pairable, MIN_STORIES) if big else None
     pairs_seconds = time.perf_counter() - started
     conn.execute("BEGIN")
@@ -501,13 +498,8 @@ def _impacts(
         order = np.argsort(found[:, 0], kind="stable")
         ids, rank = found[order, 0].astype(np.int64), found[order, 1]
         d = doc_len[np.searchsorted(doc_ids, ids)]
-        idf = idf_of(rows, len(ids))
-        w = np.rint(K1 * (1 - B + B * d / avgdl) / ((K1 + 1.0) / (rank / -idf) - 1.0))
-        if (
-            not len(ids)
-            or not np.array_equal(-1.0 * (0.0 + terms(w, d, idf, avgdl)), rank)
-            or w.max() >= 2**32
-        ):
+        w = recovered_w(rank, d, idf_of(rows, len(ids)), avgdl)
+        if not len(ids) or w is None:
             log.warning("word impacts: %r does not score as FTS5 does; left to FTS5", term)
             continue
         yield term, len(ids), pack(ids, True), pack(w)
@@ -537,7 +529,7 @@ def patch(conn: sqlite3.Connection) -> BuildReport:
             sorted(r[0] for r in conn.execute(f"SELECT DISTINCT story_id FROM {FRESH_TABLE}")), dtype=np.int64
         )
         stored = {r[0] for r in conn.execute(f"SELECT term FROM {IMPACTS_TABLE}")}
-        stored_phrases = {term for term in stored if " " in term}
+        sizes = sorted({len(term.split()) for term in stored})
         counted: dict[int, dict[str, float]] = {}
         lengths: dict[int, float] = {}
         pair_rows: list[tuple[int, ...]] = []
@@ -555,17 +547,11 @@ def patch(conn: sqlite3.Connection) -> BuildReport:
                 raise ValueError(
                     f"story {story}: counted {total} tokens, the full-text index holds another number"
                 )
-            w: dict[str, float] = {}
-            for tokens, weight in zip(columns, FTS_WEIGHTS, strict=True):
-                for term, n in Counter(tokens).items():
-                    if term in stored:
-                        w[term] = w.get(term, 0.0) + weight * n
-            w.update(phrase_weights(columns, stored_phrases))
-            counted[story], lengths[story] = w, float(total)
-            texts = [pair_text(tokens, pairable) for tokens in columns]
+            counted[story], lengths[story] = phrase_weights(columns, stored, sizes), float(total)
+            length, texts = story_pairs(columns, pairable)
             row_id = built.next_row + len(new_rows)
             pair_rows.append((row_id, *texts))
-            new_rows.append((row_id, story, sum(len(x.split()) for x in texts)))
+            new_rows.append((row_id, story, length))
         rows = []
         for term, blob_ids, blob_w in conn.execute(f"SELECT term, ids, w FROM {IMPACTS_TABLE}").fetchall():
             ids, ws = unpack(blob_ids, True), unpack(blob_w).astype(np.float64)
@@ -581,7 +567,7 @@ def patch(conn: sqlite3.Connection) -> BuildReport:
         all_d = np.concatenate([old_d[keep], np.array(list(lengths.values()))])
         order = np.argsort(all_ids, kind="stable")
         newest = int(conn.execute("SELECT coalesce(max(story_id), 0) FROM story_texts").fetchone()[0])
-        live = ~within(built.ids, np.sort(fresh))
+        live = ~within(built.ids, fresh)
         added = np.array(new_rows, dtype=np.int64).reshape(-1, 3)
         patched = Built(
             np.concatenate([built.rows[live], added[:, 0]]),
